@@ -1,0 +1,50 @@
+using MmServe.Abstractions;
+
+namespace MmServe.Engine;
+
+/// <summary>What a <see cref="GenerationHandle"/> streams: deltas, then exactly one finished or error event.</summary>
+public abstract record GenerationEvent;
+
+/// <summary>
+/// New output since the previous event. A slow reader gets several steps merged into one delta, so one event
+/// may carry many tokens. <see cref="Text"/> can lag <see cref="TokenIds"/>: text that might begin a stop string,
+/// or an incomplete character, is held back. An end-of-sequence token appears in <see cref="TokenIds"/> (and is
+/// counted as a completion token) but adds no text.
+/// </summary>
+/// <param name="TokenIds">Generated tokens, in order.</param>
+/// <param name="Text">Newly decoded text.</param>
+/// <param name="Logprobs">One entry per token in <see cref="TokenIds"/> when the request asked for logprobs, else null.</param>
+/// <param name="HiddenStates">Hidden states of the tokens fed in these steps when requested, else null.</param>
+public sealed record TokenDeltaEvent(
+    IReadOnlyList<int> TokenIds,
+    string Text,
+    IReadOnlyList<TokenLogprob>? Logprobs = null,
+    HiddenStatesChunk? HiddenStates = null) : GenerationEvent;
+
+/// <summary>The request completed normally (or was cancelled); always the last event.</summary>
+/// <param name="Reason">Why it stopped.</param>
+/// <param name="PromptTokens">Prompt length in tokens.</param>
+/// <param name="CompletionTokens">Generated tokens, including a final end-of-sequence token.</param>
+public sealed record FinishedEvent(FinishReason Reason, int PromptTokens, int CompletionTokens) : GenerationEvent;
+
+/// <summary>The request failed; always the last event.</summary>
+public sealed record ErrorEvent(EngineError Error) : GenerationEvent;
+
+/// <summary>Final hidden states of consecutive sequence positions.</summary>
+/// <param name="StartPosition">Sequence position of the first row.</param>
+/// <param name="TokenCount">Number of rows.</param>
+/// <param name="Values">Row-major TokenCount x HiddenSize floats.</param>
+public sealed record HiddenStatesChunk(int StartPosition, int TokenCount, ReadOnlyMemory<float> Values);
+
+/// <summary>
+/// Log probability of a generated token. Logprobs are taken from the model's distribution after presence and
+/// frequency penalties but before temperature, top-k and top-p (as OpenAI reports them), so they describe the
+/// model rather than the sampler settings.
+/// </summary>
+/// <param name="TokenId">The generated token.</param>
+/// <param name="Logprob">Its natural-log probability.</param>
+/// <param name="TopLogprobs">The most likely tokens at this step, most likely first (ties by lower id).</param>
+public sealed record TokenLogprob(int TokenId, float Logprob, IReadOnlyList<TopLogprob> TopLogprobs);
+
+/// <summary>An alternative token and its natural-log probability.</summary>
+public readonly record struct TopLogprob(int TokenId, float Logprob);

@@ -1,0 +1,20 @@
+using MmServe.Abstractions;
+
+namespace MmServe.Engine;
+
+/// <summary>One generation job, already tokenized (and with media already embedded) by the API layer.</summary>
+/// <param name="RequestId">Caller's id, echoed in logs; not required to be unique.</param>
+/// <param name="PromptTokenIds">The full prompt, including media placeholder tokens.</param>
+/// <param name="Sampling">Sampling parameters; refused with an error event when invalid.</param>
+public sealed record GenerationRequest(string RequestId, ReadOnlyMemory<int> PromptTokenIds, SamplingParams Sampling)
+{
+    /// <summary>Embedding spans that replace placeholder positions of the prompt (sorted, non-overlapping).</summary>
+    public IReadOnlyList<MediaEmbedding> Media { get; init; } = [];
+
+    /// <summary>
+    /// Stream the final hidden states of every token fed to the model (the prompt, then each generated token as
+    /// it is fed back), e.g. for output-modality projectors. The last generated token is never fed back, so its
+    /// hidden state is not produced.
+    /// </summary>
+    public bool ReturnHiddenStates { get; init; }
+}

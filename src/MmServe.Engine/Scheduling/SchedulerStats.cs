@@ -1,0 +1,3 @@
+namespace MmServe.Engine.Scheduling;
+
+internal readonly record struct SchedulerStats(int Running, int Waiting);

@@ -1,0 +1,238 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Formats;
+using SixLabors.ImageSharp.Memory;
+using SixLabors.ImageSharp.PixelFormats;
+
+namespace MmServe.Media.Images;
+
+/// <summary>
+/// Decodes untrusted PNG/JPEG/WebP/GIF bytes to <see cref="RgbImage"/> under <see cref="ImageLimits"/>.
+/// The header is identified and checked before any pixel buffer exists, so a tiny file that claims
+/// huge dimensions costs nothing. Expected failures come back as <see cref="MediaError"/> values.
+/// </summary>
+/// <remarks>
+/// Thread-safe. Create one per process (e.g. a DI singleton): it owns a pooling ImageSharp allocator.
+/// </remarks>
+public sealed class SafeImageDecoder
+{
+    private const int StreamChunkBytes = 81920;
+    private readonly Configuration _configuration;
+
+    public SafeImageDecoder()
+        : this(new ImageLimits())
+    {
+    }
+
+    public SafeImageDecoder(ImageLimits limits)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        limits.Validate();
+        Limits = limits;
+        _configuration = HardenedImageConfiguration.Create(limits);
+    }
+
+    public ImageLimits Limits { get; }
+
+    /// <summary>Visible to tests so they can assert which formats are registered.</summary>
+    internal Configuration Configuration => _configuration;
+
+    public MediaResult<RgbImage> Decode(ReadOnlyMemory<byte> encoded)
+    {
+        if (encoded.IsEmpty)
+        {
+            return ImageErrors.Invalid();
+        }
+
+        if (encoded.Length > Limits.MaxBytes)
+        {
+            return ImageErrors.TooManyBytes(encoded.Length, Limits.MaxBytes);
+        }
+
+        try
+        {
+            using var stream = OpenReadOnlyStream(encoded);
+            var header = IdentifyAndCheck(stream, encoded.Span);
+            if (!header.IsSuccess)
+            {
+                return header.Error;
+            }
+
+            stream.Position = 0;
+            var decoder = _configuration.ImageFormatsManager.FindDecoder(header.Value);
+            using var image = Image.Load<Rgb24>(_configuration, stream, decoder);
+
+            // Defence in depth: a decoder must not produce something larger than its header claimed.
+            if (CheckDimensions(image.Width, image.Height) is { } error)
+            {
+                return error;
+            }
+
+            // Loading as Rgb24 keeps R, G, B as stored and drops alpha without compositing,
+            // which is what PIL's convert("RGB") does and what the model was trained on.
+            var pixels = new byte[image.Width * image.Height * RgbImage.BytesPerPixel];
+            image.CopyPixelDataTo(pixels);
+            return MediaResult<RgbImage>.Success(new RgbImage(image.Width, image.Height, pixels));
+        }
+        catch (Exception exception) when (ToMediaError(exception) is { } error)
+        {
+            return error;
+        }
+    }
+
+    /// <summary>Reads at most <see cref="ImageLimits.MaxBytes"/> from <paramref name="stream"/>, then decodes.</summary>
+    public MediaResult<RgbImage> Decode(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        var bytes = ReadBounded(stream);
+        return bytes is { } encoded ? Decode(encoded) : ImageErrors.StreamTooLong(Limits.MaxBytes);
+    }
+
+    /// <summary>
+    /// Like <see cref="Decode(Stream)"/> but reads asynchronously (ASP.NET Core request bodies forbid
+    /// synchronous reads). Decoding itself is CPU-bound and runs synchronously.
+    /// </summary>
+    public async Task<MediaResult<RgbImage>> DecodeAsync(Stream stream, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        var bytes = await ReadBoundedAsync(stream, cancellationToken).ConfigureAwait(false);
+        return bytes is { } encoded ? Decode(encoded) : ImageErrors.StreamTooLong(Limits.MaxBytes);
+    }
+
+    /// <summary>Decodes a <c>data:image/...;base64,</c> URL as sent in an OpenAI-style <c>image_url</c> part.</summary>
+    public MediaResult<RgbImage> DecodeDataUrl(string dataUrl)
+    {
+        var parsed = DataUrl.Parse(dataUrl, Limits.MaxBytes);
+        if (!parsed.IsSuccess)
+        {
+            return parsed.Error;
+        }
+
+        if (!parsed.Value.MediaType.StartsWith("image/", StringComparison.Ordinal))
+        {
+            return ImageErrors.NotAnImageMediaType(parsed.Value.MediaType);
+        }
+
+        // The declared subtype is only a hint: the format is sniffed from the bytes, so a mislabelled
+        // image (image/jpeg holding a PNG) still decodes, and a lie cannot select a different decoder.
+        return Decode(parsed.Value.Data);
+    }
+
+    private MediaResult<IImageFormat> IdentifyAndCheck(Stream stream, ReadOnlySpan<byte> encoded)
+    {
+        // Identify parses headers only; no pixel buffer is allocated.
+        var info = Image.Identify(_configuration, stream, out IImageFormat? format);
+        if (info is null || format is null)
+        {
+            return UnsupportedFormatSniffer.Detect(encoded) is { } known
+                ? ImageErrors.UnsupportedFormat(known)
+                : ImageErrors.Invalid();
+        }
+
+        return CheckDimensions(info.Width, info.Height) is { } error
+            ? error
+            : MediaResult<IImageFormat>.Success(format);
+    }
+
+    private MediaError? CheckDimensions(int width, int height)
+    {
+        if (width <= 0 || height <= 0)
+        {
+            return ImageErrors.Invalid();
+        }
+
+        if (width > Limits.MaxWidth || height > Limits.MaxHeight || (long)width * height > Limits.MaxPixels)
+        {
+            return ImageErrors.TooManyPixels(width, height, Limits);
+        }
+
+        double aspectRatio = (double)Math.Max(width, height) / Math.Min(width, height);
+        return aspectRatio > Limits.MaxAspectRatio ? ImageErrors.AspectRatio(width, height, Limits.MaxAspectRatio) : null;
+    }
+
+    /// <summary>
+    /// Maps exceptions that malformed or hostile input can provoke to client errors. Anything else
+    /// (e.g. OutOfMemoryException, bugs in this class) propagates.
+    /// </summary>
+    private MediaError? ToMediaError(Exception exception) => exception switch
+    {
+        // ImageSharp wraps the allocator's refusal in InvalidImageContentException, so look one level down.
+        // InvalidMemoryOperationException derives from InvalidOperationException: test it first.
+        InvalidMemoryOperationException or { InnerException: InvalidMemoryOperationException }
+            => ImageErrors.OverMemoryLimit(Limits.AllocationLimitMegabytes),
+        UnknownImageFormatException or InvalidImageContentException or ImageFormatException => ImageErrors.Invalid(),
+        NotSupportedException => ImageErrors.UnsupportedFeature(),
+
+        // Decoders are not perfect on adversarial input; a crafted file must be a 400, not a 500.
+        EndOfStreamException or IndexOutOfRangeException or ArgumentException or OverflowException
+            or InvalidOperationException => ImageErrors.Invalid(),
+        _ => null,
+    };
+
+    private static MemoryStream OpenReadOnlyStream(ReadOnlyMemory<byte> encoded) =>
+        MemoryMarshal.TryGetArray(encoded, out var segment)
+            ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
+            : new MemoryStream(encoded.ToArray(), writable: false);
+
+    /// <returns>The bytes, or null as soon as more than <see cref="ImageLimits.MaxBytes"/> have been seen.</returns>
+    private ReadOnlyMemory<byte>? ReadBounded(Stream stream)
+    {
+        if (stream.CanSeek && stream.Length - stream.Position > Limits.MaxBytes)
+        {
+            return null;
+        }
+
+        var chunk = ArrayPool<byte>.Shared.Rent(StreamChunkBytes);
+        try
+        {
+            var buffer = new MemoryStream();
+            int read;
+            while ((read = stream.Read(chunk, 0, chunk.Length)) > 0)
+            {
+                if (buffer.Length + read > Limits.MaxBytes)
+                {
+                    return null;
+                }
+
+                buffer.Write(chunk, 0, read);
+            }
+
+            return new ReadOnlyMemory<byte>(buffer.GetBuffer(), 0, (int)buffer.Length);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
+        }
+    }
+
+    private async Task<ReadOnlyMemory<byte>?> ReadBoundedAsync(Stream stream, CancellationToken cancellationToken)
+    {
+        if (stream.CanSeek && stream.Length - stream.Position > Limits.MaxBytes)
+        {
+            return null;
+        }
+
+        var chunk = ArrayPool<byte>.Shared.Rent(StreamChunkBytes);
+        try
+        {
+            var buffer = new MemoryStream();
+            int read;
+            while ((read = await stream.ReadAsync(chunk.AsMemory(), cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                if (buffer.Length + read > Limits.MaxBytes)
+                {
+                    return null;
+                }
+
+                buffer.Write(chunk, 0, read);
+            }
+
+            return new ReadOnlyMemory<byte>(buffer.GetBuffer(), 0, (int)buffer.Length);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
+        }
+    }
+}

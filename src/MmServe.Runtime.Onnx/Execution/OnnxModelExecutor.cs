@@ -1,0 +1,444 @@
+using Microsoft.ML.OnnxRuntime;
+using MmServe.Abstractions;
+using MmServe.Runtime.Onnx.Bundle;
+
+namespace MmServe.Runtime.Onnx.Execution;
+
+/// <summary>
+/// Runs the embedding model and the decoder of a bundle for one engine worker, owning the KV cache.
+///
+/// Layout: the running batch keeps every row right-aligned in [B, kv_heads, T, head_dim]; shorter rows are
+/// left-padded and masked out through attention_mask, while position_ids carry each row's own positions.
+/// While the set of decoding sequences is unchanged, each step feeds the previous present tensors back as
+/// past (ping-pong buffers, no copy). When sequences join (after their prefill) or leave, the batch is
+/// repacked once. New prompts are prefilled together in a separate run, left-padded.
+/// Not thread-safe: one worker thread calls it.
+/// </summary>
+public sealed class OnnxModelExecutor : IModelExecutor
+{
+    private readonly InferenceSession _embed;
+    private readonly InferenceSession _decoder;
+    private readonly bool _ownsSessions;
+    private readonly DecoderSpec _spec;
+    private readonly EmbeddingSpec _embedding;
+    private readonly int _kvHeads;
+    private readonly int _headDim;
+    private readonly int _hidden;
+    private readonly int _vocab;
+    private readonly string[] _inputNames;
+    private readonly string[] _outputNames;
+    private readonly bool _hasHiddenOutput;
+    private readonly RunOptions _runOptions = new();
+    private static readonly float[] NoPast = new float[1];
+
+    // running batch
+    private readonly List<long> _batchIds = [];
+    private readonly List<int> _batchLengths = [];
+    private int _batchSlots;
+    private readonly KvBufferSet[] _kv;
+    private int _current;
+    private readonly Dictionary<long, DetachedKv> _detached = [];
+
+    // scratch, grow-only
+    private readonly KvBufferSet _prefillKv;
+    private long[] _ids = [];
+    private long[] _mask = [];
+    private long[] _positions = [];
+    private float[] _embeds = [];
+    private float[] _logits = [];
+    private float[] _hiddenStates = [];
+    private readonly List<int> _decodeRows = [];
+    private readonly List<int> _prefillRows = [];
+
+    public OnnxModelExecutor(ModelBundle bundle, InferenceSession embed, InferenceSession decoder, int maxBatchSize, bool ownsSessions = true)
+    {
+        _embed = embed;
+        _decoder = decoder;
+        _ownsSessions = ownsSessions;
+        _spec = bundle.Manifest.Decoder;
+        _embedding = bundle.Manifest.Embedding;
+        _kvHeads = _spec.NumKvHeads;
+        _headDim = _spec.HeadDim;
+        _hidden = _spec.HiddenSize;
+        _vocab = _spec.VocabSize;
+        Info = new ExecutorInfo(_vocab, bundle.Manifest.MaxContext, maxBatchSize, _hidden);
+
+        var inputs = new List<string> { _spec.InputsEmbeds, _spec.AttentionMask, _spec.PositionIds };
+        var outputs = new List<string> { _spec.Logits };
+        _hasHiddenOutput = _spec.HiddenStates is not null;
+        if (_hasHiddenOutput)
+        {
+            outputs.Add(_spec.HiddenStates!);
+        }
+
+        for (int layer = 0; layer < _spec.NumLayers; layer++)
+        {
+            inputs.Add(_spec.PastKeyName(layer));
+            inputs.Add(_spec.PastValueName(layer));
+            outputs.Add(_spec.PresentKeyName(layer));
+            outputs.Add(_spec.PresentValueName(layer));
+        }
+
+        _inputNames = [.. inputs];
+        _outputNames = [.. outputs];
+        int tensors = 2 * _spec.NumLayers;
+        _kv = [new KvBufferSet(tensors), new KvBufferSet(tensors)];
+        _prefillKv = new KvBufferSet(tensors);
+    }
+
+    public ExecutorInfo Info { get; }
+
+    /// <summary>Sequences whose KV this executor currently holds (running batch + detached).</summary>
+    public int HeldSequences => _batchIds.Count + _detached.Count;
+
+    public void Forward(IReadOnlyList<SequenceInput> inputs, ForwardOutput output, CancellationToken ct)
+    {
+        _decodeRows.Clear();
+        _prefillRows.Clear();
+        for (int r = 0; r < inputs.Count; r++)
+        {
+            var input = inputs[r];
+            bool known = _detached.ContainsKey(input.SequenceId) || _batchIds.Contains(input.SequenceId);
+            if (!known)
+            {
+                if (input.StartPosition != 0)
+                {
+                    throw new InvalidOperationException($"sequence {input.SequenceId} has no KV state but starts at {input.StartPosition}");
+                }
+
+                _prefillRows.Add(r);
+            }
+            else
+            {
+                if (input.TokenIds.Length != 1)
+                {
+                    throw new InvalidOperationException($"sequence {input.SequenceId}: a running sequence takes one token per step");
+                }
+
+                _decodeRows.Add(r);
+            }
+        }
+
+        using var registration = ct.Register(static s => ((RunOptions)s!).Terminate = true, _runOptions);
+        try
+        {
+            if (_decodeRows.Count > 0)
+            {
+                Decode(inputs, output, ct);
+            }
+
+            if (_prefillRows.Count > 0)
+            {
+                Prefill(inputs, output, ct);
+            }
+        }
+        catch (OnnxRuntimeException) when (ct.IsCancellationRequested)
+        {
+            throw new OperationCanceledException(ct);
+        }
+        finally
+        {
+            _runOptions.Terminate = false;
+        }
+    }
+
+    public void Release(long sequenceId)
+    {
+        if (_detached.Remove(sequenceId))
+        {
+            return;
+        }
+
+        int row = _batchIds.IndexOf(sequenceId);
+        if (row >= 0)
+        {
+            // Dropping a row needs a repack; do it lazily at the next decode (EnsureBatch), so several
+            // releases in one step cost one repack. Until then the row stays in the buffers, masked by nothing
+            // else: mark it by a negative id.
+            _batchIds[row] = long.MinValue;
+        }
+    }
+
+    // ---------------------------------------------------------------- decode
+    private void Decode(IReadOnlyList<SequenceInput> inputs, ForwardOutput output, CancellationToken ct)
+    {
+        EnsureBatch(inputs);
+        int b = _batchIds.Count;
+        int total = _batchSlots + 1;
+
+        Grow(ref _ids, b);
+        Grow(ref _positions, b);
+        Grow(ref _mask, b * total);
+        foreach (int r in _decodeRows)
+        {
+            int row = _batchIds.IndexOf(inputs[r].SequenceId);
+            _ids[row] = inputs[r].TokenIds.Span[0];
+            _positions[row] = inputs[r].StartPosition;
+        }
+
+        for (int row = 0; row < b; row++)
+        {
+            var maskRow = _mask.AsSpan(row * total, total);
+            int pad = total - (_batchLengths[row] + 1);
+            maskRow[..pad].Clear();
+            maskRow[pad..].Fill(1);
+        }
+
+        Embed(b, 1, ct);
+        var past = _kv[_current];
+        var present = _kv[1 - _current];
+        present.EnsureCapacity(b * _kvHeads * total * _headDim);
+        RunDecoder(b, 1, _batchSlots, past, present, ct);
+
+        foreach (int r in _decodeRows)
+        {
+            int row = _batchIds.IndexOf(inputs[r].SequenceId);
+            _logits.AsSpan(row * _vocab, _vocab).CopyTo(output.GetLogits(r));
+            if (inputs[r].WantHiddenStates && _hasHiddenOutput)
+            {
+                _hiddenStates.AsSpan(row * _hidden, _hidden).CopyTo(output.GetHiddenStates(r));
+            }
+        }
+
+        _current = 1 - _current;
+        _batchSlots = total;
+        for (int row = 0; row < b; row++)
+        {
+            _batchLengths[row]++;
+        }
+    }
+
+    /// <summary>Makes the running batch hold exactly the sequences decoding this step (repacking if needed).</summary>
+    private void EnsureBatch(IReadOnlyList<SequenceInput> inputs)
+    {
+        bool same = _decodeRows.Count == _batchIds.Count;
+        if (same)
+        {
+            foreach (int r in _decodeRows)
+            {
+                if (!_batchIds.Contains(inputs[r].SequenceId))
+                {
+                    same = false;
+                    break;
+                }
+            }
+        }
+
+        if (same)
+        {
+            return;
+        }
+
+        var source = _kv[_current];
+        var target = _kv[1 - _current];
+        var newIds = new List<long>(_decodeRows.Count);
+        var newLengths = new List<int>(_decodeRows.Count);
+        foreach (int r in _decodeRows)
+        {
+            long id = inputs[r].SequenceId;
+            newIds.Add(id);
+            int row = _batchIds.IndexOf(id);
+            newLengths.Add(row >= 0 ? _batchLengths[row] : _detached[id].Length);
+        }
+
+        // Rows leaving the batch without being released keep their KV aside.
+        for (int row = 0; row < _batchIds.Count; row++)
+        {
+            long id = _batchIds[row];
+            if (id != long.MinValue && !newIds.Contains(id))
+            {
+                var kv = new DetachedKv(source.Count, _batchLengths[row], _kvHeads, _headDim);
+                for (int t = 0; t < source.Count; t++)
+                {
+                    KvCopy.RowToDetached(source[t], row, _batchSlots, _batchLengths[row], _kvHeads, _headDim, kv.Tensors[t]);
+                }
+
+                _detached[id] = kv;
+            }
+        }
+
+        int slots = 0;
+        foreach (int len in newLengths)
+        {
+            slots = Math.Max(slots, len);
+        }
+
+        int b = newIds.Count;
+        target.EnsureCapacity(b * _kvHeads * slots * _headDim);
+        for (int t = 0; t < target.Count; t++)
+        {
+            var dst = target[t].AsSpan(0, b * _kvHeads * slots * _headDim);
+            dst.Clear();
+            for (int row = 0; row < b; row++)
+            {
+                long id = newIds[row];
+                int oldRow = _batchIds.IndexOf(id);
+                if (oldRow >= 0)
+                {
+                    KvCopy.RowToBatch(source[t], _batchSlots, oldRow, newLengths[row], _kvHeads, _headDim, dst, row, slots);
+                }
+                else
+                {
+                    KvCopy.RowToBatch(_detached[id].Tensors[t], newLengths[row], 0, newLengths[row], _kvHeads, _headDim, dst, row, slots);
+                }
+            }
+        }
+
+        foreach (long id in newIds)
+        {
+            _detached.Remove(id);
+        }
+
+        _batchIds.Clear();
+        _batchIds.AddRange(newIds);
+        _batchLengths.Clear();
+        _batchLengths.AddRange(newLengths);
+        _batchSlots = slots;
+        _current = 1 - _current;
+    }
+
+    // ---------------------------------------------------------------- prefill
+    private void Prefill(IReadOnlyList<SequenceInput> inputs, ForwardOutput output, CancellationToken ct)
+    {
+        int b = _prefillRows.Count;
+        int len = 0;
+        foreach (int r in _prefillRows)
+        {
+            len = Math.Max(len, inputs[r].TokenIds.Length);
+        }
+
+        Grow(ref _ids, b * len);
+        Grow(ref _positions, b * len);
+        Grow(ref _mask, b * len);
+        for (int i = 0; i < b; i++)
+        {
+            var tokens = inputs[_prefillRows[i]].TokenIds.Span;
+            int pad = len - tokens.Length;
+            var ids = _ids.AsSpan(i * len, len);
+            var mask = _mask.AsSpan(i * len, len);
+            var pos = _positions.AsSpan(i * len, len);
+            ids[..pad].Clear();
+            mask[..pad].Clear();
+            pos[..pad].Clear();
+            mask[pad..].Fill(1);
+            for (int j = 0; j < tokens.Length; j++)
+            {
+                ids[pad + j] = tokens[j];
+                pos[pad + j] = j;
+            }
+        }
+
+        Embed(b, len, ct);
+        for (int i = 0; i < b; i++)
+        {
+            var input = inputs[_prefillRows[i]];
+            int pad = len - input.TokenIds.Length;
+            foreach (var media in input.Media)
+            {
+                if (media.Start < 0 || media.Start + media.Length > input.TokenIds.Length || media.Embeddings.Length != media.Length * _hidden)
+                {
+                    throw new InvalidOperationException($"sequence {input.SequenceId}: media span [{media.Start}, +{media.Length}) does not fit the prompt");
+                }
+
+                media.Embeddings.Span.CopyTo(_embeds.AsSpan(((i * len) + pad + media.Start) * _hidden, media.Length * _hidden));
+            }
+        }
+
+        _prefillKv.EnsureCapacity(b * _kvHeads * len * _headDim);
+        RunDecoder(b, len, 0, past: null, _prefillKv, ct);
+
+        for (int i = 0; i < b; i++)
+        {
+            int r = _prefillRows[i];
+            var input = inputs[r];
+            int n = input.TokenIds.Length;
+            _logits.AsSpan(((i * len) + len - 1) * _vocab, _vocab).CopyTo(output.GetLogits(r));
+            if (input.WantHiddenStates && _hasHiddenOutput)
+            {
+                _hiddenStates.AsSpan(((i * len) + len - n) * _hidden, n * _hidden).CopyTo(output.GetHiddenStates(r));
+            }
+
+            var kv = new DetachedKv(_prefillKv.Count, n, _kvHeads, _headDim);
+            for (int t = 0; t < _prefillKv.Count; t++)
+            {
+                KvCopy.RowToDetached(_prefillKv[t], i, len, n, _kvHeads, _headDim, kv.Tensors[t]);
+            }
+
+            _detached[input.SequenceId] = kv;
+        }
+    }
+
+    // ---------------------------------------------------------------- ORT calls
+    private void Embed(int batch, int seq, CancellationToken ct)
+    {
+        Grow(ref _embeds, batch * seq * _hidden);
+        using var ids = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _ids.AsMemory(0, batch * seq), [batch, seq]);
+        using var embeds = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _embeds.AsMemory(0, batch * seq * _hidden), [batch, seq, _hidden]);
+        ct.ThrowIfCancellationRequested();
+        _embed.Run(_runOptions, [_embedding.InputIds], [ids], [_embedding.InputsEmbeds], [embeds]);
+    }
+
+    private void RunDecoder(int batch, int seq, int pastSlots, KvBufferSet? past, KvBufferSet present, CancellationToken ct)
+    {
+        int total = pastSlots + seq;
+        Grow(ref _logits, batch * seq * _vocab);
+        Grow(ref _hiddenStates, batch * seq * _hidden);
+        var values = new List<OrtValue>(_inputNames.Length + _outputNames.Length);
+        try
+        {
+            values.Add(OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _embeds.AsMemory(0, batch * seq * _hidden), [batch, seq, _hidden]));
+            values.Add(OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _mask.AsMemory(0, batch * total), [batch, total]));
+            values.Add(OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _positions.AsMemory(0, batch * seq), [batch, seq]));
+            long[] pastShape = [batch, _kvHeads, pastSlots, _headDim];
+            int pastElements = batch * _kvHeads * pastSlots * _headDim;
+            for (int t = 0; t < 2 * _spec.NumLayers; t++)
+            {
+                // A first prompt has no past: a zero-length view of a real array (ORT wants a valid pointer).
+                var memory = past is null ? NoPast.AsMemory(0, 0) : past[t].AsMemory(0, pastElements);
+                values.Add(OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, memory, pastShape));
+            }
+
+            int inputs = values.Count;
+            values.Add(OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _logits.AsMemory(0, batch * seq * _vocab), [batch, seq, _vocab]));
+            if (_hasHiddenOutput)
+            {
+                values.Add(OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _hiddenStates.AsMemory(0, batch * seq * _hidden), [batch, seq, _hidden]));
+            }
+
+            long[] presentShape = [batch, _kvHeads, total, _headDim];
+            int presentElements = batch * _kvHeads * total * _headDim;
+            for (int t = 0; t < 2 * _spec.NumLayers; t++)
+            {
+                values.Add(OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, present[t].AsMemory(0, presentElements), presentShape));
+            }
+
+            ct.ThrowIfCancellationRequested();
+            _decoder.Run(_runOptions, _inputNames, values.GetRange(0, inputs), _outputNames, values.GetRange(inputs, values.Count - inputs));
+        }
+        finally
+        {
+            foreach (var v in values)
+            {
+                v.Dispose();
+            }
+        }
+    }
+
+    private static void Grow<T>(ref T[] buffer, int needed)
+    {
+        if (buffer.Length < needed)
+        {
+            buffer = new T[Math.Max(needed, buffer.Length * 3 / 2)];
+        }
+    }
+
+    public void Dispose()
+    {
+        _runOptions.Dispose();
+        if (_ownsSessions)
+        {
+            _embed.Dispose();
+            _decoder.Dispose();
+        }
+    }
+}

@@ -1,0 +1,333 @@
+using MmServe.Abstractions;
+
+namespace MmServe.Engine.Tests.Fakes;
+
+internal sealed class FakeModelOptions
+{
+    public int VocabSize { get; init; } = 32;
+
+    public int MaxContext { get; init; } = 256;
+
+    public int MaxBatchSize { get; init; } = 64;
+
+    public int HiddenSize { get; init; } = 4;
+
+    /// <summary>Its logit is pushed far down so the hash model never ends a sequence on its own; scripts can force it.</summary>
+    public int EosTokenId { get; init; }
+
+    /// <summary>Forces the next token given (all tokens so far, prompt length); null leaves the hash logits alone.</summary>
+    public Func<IReadOnlyList<int>, int, int?>? Script { get; init; }
+
+    /// <summary>When true for a batch, Forward throws before touching any state.</summary>
+    public Func<IReadOnlyList<SequenceInput>, bool>? FailWhen { get; init; }
+
+    /// <summary>Each Forward call waits for a permit from <see cref="FakeModelExecutor.AllowSteps"/>.</summary>
+    public bool ManualStepping { get; init; }
+}
+
+/// <summary>One row of a recorded Forward call.</summary>
+internal sealed record RecordedRow(long SequenceId, int StartPosition, int TokenCount, int MediaSpans, bool WantHiddenStates)
+{
+    public bool IsPrefill => StartPosition == 0;
+}
+
+/// <summary>A Release call and how many Forward calls had been entered before it.</summary>
+internal sealed record RecordedRelease(long SequenceId, int ForwardCallsBefore);
+
+/// <summary>
+/// Deterministic stand-in model. The logits of a sequence are a hash of its whole history (token ids, or the
+/// embedding values where media replaced them), so the next token depends on the entire prefix and never on the
+/// rest of the batch. It also checks the executor protocol (positions, prefill/decode shapes, released slots)
+/// and records every call for assertions.
+/// </summary>
+internal sealed class FakeModelExecutor : IModelExecutor
+{
+    private const float SuppressedLogit = -20f;
+    private const float ForcedLogit = 30f;
+
+    private readonly FakeModelOptions _options;
+    private readonly Lock _gate = new();
+    private readonly Dictionary<long, SequenceHistory> _live = [];
+    private readonly List<IReadOnlyList<RecordedRow>> _steps = [];
+    private readonly List<RecordedRelease> _released = [];
+    private readonly List<string> _violations = [];
+    private readonly SemaphoreSlim _stepPermits = new(0);
+    private volatile bool _manualStepping;
+    private int _forwardCalls;
+
+    public FakeModelExecutor(FakeModelOptions? options = null)
+    {
+        _options = options ?? new FakeModelOptions();
+        _manualStepping = _options.ManualStepping;
+        Info = new ExecutorInfo(_options.VocabSize, _options.MaxContext, _options.MaxBatchSize, _options.HiddenSize);
+    }
+
+    public ExecutorInfo Info { get; }
+
+    public bool IsDisposed { get; private set; }
+
+    /// <summary>Forward calls entered (recorded before a manual-stepping wait).</summary>
+    public int ForwardCalls => Volatile.Read(ref _forwardCalls);
+
+    public IReadOnlyList<IReadOnlyList<RecordedRow>> Steps
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _steps];
+            }
+        }
+    }
+
+    public IReadOnlyList<RecordedRelease> Released
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _released];
+            }
+        }
+    }
+
+    public IReadOnlyList<string> Violations
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _violations];
+            }
+        }
+    }
+
+    public int LiveSequences
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _live.Count;
+            }
+        }
+    }
+
+    public void AllowSteps(int count) => _stepPermits.Release(count);
+
+    /// <summary>Stops waiting for permits (and unblocks a Forward that is waiting now).</summary>
+    public void RunFreely()
+    {
+        _manualStepping = false;
+        _stepPermits.Release();
+    }
+
+    public void Forward(IReadOnlyList<SequenceInput> inputs, ForwardOutput output, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            _steps.Add([.. inputs.Select(i => new RecordedRow(i.SequenceId, i.StartPosition, i.TokenIds.Length, i.Media.Count, i.WantHiddenStates))]);
+            _forwardCalls++;
+        }
+
+        if (_manualStepping)
+        {
+            _stepPermits.Wait(ct);
+        }
+
+        ct.ThrowIfCancellationRequested();
+        if (_options.FailWhen?.Invoke(inputs) == true)
+        {
+            throw new InvalidOperationException("Injected forward failure.");
+        }
+
+        lock (_gate)
+        {
+            if (output.RowCount != inputs.Count || output.VocabSize != Info.VocabSize)
+            {
+                _violations.Add($"Output sized for {output.RowCount} rows x {output.VocabSize}, batch has {inputs.Count}.");
+            }
+
+            for (int row = 0; row < inputs.Count; row++)
+            {
+                var history = Advance(inputs[row]);
+                WriteLogits(history, output.GetLogits(row));
+                if (inputs[row].WantHiddenStates)
+                {
+                    WriteHiddenStates(inputs[row], output.GetHiddenStates(row));
+                }
+            }
+
+            if (_live.Count > Info.MaxBatchSize)
+            {
+                _violations.Add($"{_live.Count} live sequences exceed the batch limit {Info.MaxBatchSize}: slots were not released.");
+            }
+        }
+    }
+
+    public void Release(long sequenceId)
+    {
+        lock (_gate)
+        {
+            _live.Remove(sequenceId);
+            _released.Add(new RecordedRelease(sequenceId, _forwardCalls));
+        }
+    }
+
+    public void Dispose()
+    {
+        IsDisposed = true;
+        _stepPermits.Release(1000);
+    }
+
+    /// <summary>The token the hash model puts first after <paramref name="tokens"/> (no script, no media).</summary>
+    public static int GreedyNextToken(IReadOnlyList<int> tokens, FakeModelOptions options)
+    {
+        ulong hash = Seed;
+        foreach (int token in tokens)
+        {
+            hash = Mix(hash, (ulong)token);
+        }
+
+        var logits = new float[options.VocabSize];
+        FillHashLogits(hash, options.EosTokenId, logits);
+        return Array.IndexOf(logits, logits.Max());
+    }
+
+    private SequenceHistory Advance(SequenceInput input)
+    {
+        var tokens = input.TokenIds.Span;
+        SequenceHistory? history;
+        if (input.StartPosition == 0)
+        {
+            if (_live.ContainsKey(input.SequenceId))
+            {
+                _violations.Add($"Sequence {input.SequenceId} was prefilled twice without a release.");
+            }
+
+            history = new SequenceHistory { PromptLength = tokens.Length };
+            _live[input.SequenceId] = history;
+        }
+        else
+        {
+            if (!_live.TryGetValue(input.SequenceId, out history))
+            {
+                _violations.Add($"Sequence {input.SequenceId} decoded without a prefill.");
+                history = new SequenceHistory();
+                _live[input.SequenceId] = history;
+            }
+
+            if (input.StartPosition != history.Tokens.Count || tokens.Length != 1 || input.Media.Count != 0)
+            {
+                _violations.Add($"Sequence {input.SequenceId}: decode at {input.StartPosition} with {tokens.Length} tokens, history {history.Tokens.Count}.");
+            }
+        }
+
+        for (int i = 0; i < tokens.Length; i++)
+        {
+            int position = input.StartPosition + i;
+            var media = input.Media.FirstOrDefault(m => position >= m.Start && position < m.Start + m.Length);
+            ulong value = media is null
+                ? (ulong)tokens[i]
+                : HashEmbeddingRow(media.Embeddings.Span.Slice((position - media.Start) * Info.HiddenSize, Info.HiddenSize));
+            history.Hash = Mix(history.Hash, value);
+            history.Tokens.Add(tokens[i]);
+        }
+
+        if (history.Tokens.Count > Info.MaxContext)
+        {
+            _violations.Add($"Sequence {input.SequenceId} grew to {history.Tokens.Count} tokens, past the context {Info.MaxContext}.");
+        }
+
+        return history;
+    }
+
+    private void WriteLogits(SequenceHistory history, Span<float> logits)
+    {
+        FillHashLogits(history.Hash, _options.EosTokenId, logits);
+        if (_options.Script?.Invoke(history.Tokens, history.PromptLength) is { } forced)
+        {
+            logits[forced] = ForcedLogit;
+        }
+    }
+
+    private void WriteHiddenStates(SequenceInput input, Span<float> hidden)
+    {
+        int width = Info.HiddenSize;
+        for (int t = 0; t < input.TokenIds.Length; t++)
+        {
+            for (int j = 0; j < width; j++)
+            {
+                hidden[t * width + j] = (input.StartPosition + t) * 10 + j;
+            }
+        }
+    }
+
+    private static void FillHashLogits(ulong hash, int eosTokenId, Span<float> logits)
+    {
+        for (int v = 0; v < logits.Length; v++)
+        {
+            ulong bits = SplitMix(hash ^ ((ulong)v * 0xD1B54A32D192ED03UL));
+            logits[v] = (float)((bits >> 40) / (double)(1UL << 24) * 8.0 - 4.0);
+        }
+
+        if ((uint)eosTokenId < (uint)logits.Length)
+        {
+            logits[eosTokenId] = SuppressedLogit;
+        }
+    }
+
+    private static ulong HashEmbeddingRow(ReadOnlySpan<float> row)
+    {
+        ulong hash = 0x5EED;
+        foreach (float value in row)
+        {
+            hash = Mix(hash, (ulong)BitConverter.SingleToUInt32Bits(value));
+        }
+
+        // Keep media values apart from token ids.
+        return hash | (1UL << 63);
+    }
+
+    private const ulong Seed = 0x243F6A8885A308D3UL;
+
+    private static ulong Mix(ulong hash, ulong value) => SplitMix(hash ^ (value + 0x9E3779B97F4A7C15UL + (hash << 6) + (hash >> 2)));
+
+    private static ulong SplitMix(ulong x)
+    {
+        x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9UL;
+        x = (x ^ (x >> 27)) * 0x94D049BB133111EBUL;
+        return x ^ (x >> 31);
+    }
+
+    private sealed class SequenceHistory
+    {
+        public List<int> Tokens { get; } = [];
+
+        public ulong Hash { get; set; } = Seed;
+
+        public int PromptLength { get; init; }
+    }
+}
+
+internal sealed class FakeExecutorFactory(Func<int, FakeModelOptions> options) : IModelExecutorFactory
+{
+    private readonly List<FakeModelExecutor> _created = [];
+
+    public FakeExecutorFactory(FakeModelOptions options)
+        : this(_ => options)
+    {
+    }
+
+    public IReadOnlyList<FakeModelExecutor> Created => _created;
+
+    public List<int> RequestedWorkerIndexes { get; } = [];
+
+    public IModelExecutor Create(int workerIndex)
+    {
+        RequestedWorkerIndexes.Add(workerIndex);
+        var executor = new FakeModelExecutor(options(workerIndex));
+        _created.Add(executor);
+        return executor;
+    }
+}

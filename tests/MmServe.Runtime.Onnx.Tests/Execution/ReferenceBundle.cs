@@ -1,0 +1,55 @@
+using System.Text.Json;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.ML.OnnxRuntime;
+using MmServe.Runtime.Onnx.Bundle;
+using MmServe.Runtime.Onnx.Execution;
+using MmServe.Tests.Shared;
+
+namespace MmServe.Runtime.Onnx.Tests.Execution;
+
+/// <summary>The bundled reference model, loaded once per test class that needs it.</summary>
+public sealed class ReferenceBundle : IDisposable
+{
+    public ReferenceBundle()
+    {
+        Bundle = BundleLoader.Load(TestPaths.Bundle);
+        Sessions = new SessionFactory(new DeviceOptions("cpu", IntraOpThreads: 1), NullLogger.Instance);
+        Embed = Sessions.Create(Bundle.ComponentPath(Bundle.Manifest.Embedding.Component));
+        Decoder = Sessions.Create(Bundle.ComponentPath(Bundle.Manifest.Decoder.Component));
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(TestPaths.Golden, "cases.json")));
+        Cases = [.. doc.RootElement.GetProperty("cases").EnumerateArray().Select(GoldenCase.From)];
+    }
+
+    public ModelBundle Bundle { get; }
+
+    public SessionFactory Sessions { get; }
+
+    public InferenceSession Embed { get; }
+
+    public InferenceSession Decoder { get; }
+
+    public IReadOnlyList<GoldenCase> Cases { get; }
+
+    public OnnxModelExecutor NewExecutor(int maxBatch = 32) => new(Bundle, Embed, Decoder, maxBatch, ownsSessions: false);
+
+    public void Dispose()
+    {
+        Embed.Dispose();
+        Decoder.Dispose();
+    }
+}
+
+public sealed record GoldenCase(string Id, string Task, bool HasMedia, int[] PromptIds, int[] CompletionIds)
+{
+    public static GoldenCase From(JsonElement e)
+    {
+        bool media = e.GetProperty("messages").EnumerateArray()
+            .Any(m => m.GetProperty("content").EnumerateArray().Any(p => p.GetProperty("type").GetString() != "text"));
+        return new GoldenCase(
+            e.GetProperty("id").GetString()!,
+            e.GetProperty("task").GetString()!,
+            media,
+            [.. e.GetProperty("prompt_token_ids").EnumerateArray().Select(x => x.GetInt32())],
+            [.. e.GetProperty("completion_token_ids").EnumerateArray().Select(x => x.GetInt32())]);
+    }
+}

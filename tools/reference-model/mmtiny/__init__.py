@@ -1,0 +1,1 @@
+"""mmserve-tiny: a small any-to-any multimodal LLM trained on a synthetic world."""
