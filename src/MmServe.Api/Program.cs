@@ -1,6 +1,8 @@
+using MmServe.Api.Hosting;
+
 var builder = WebApplication.CreateBuilder(args);
+builder.AddMmServe();
+
 var app = builder.Build();
-
-app.MapGet("/", () => "Hello World!");
-
+app.MapMmServe();
 app.Run();

@@ -96,7 +96,19 @@ public static partial class BundleLoader
             return string.Join("; ", names.Select(n => $"{Join(path, n)} is required"));
         }
 
-        var location = e.LineNumber is { } line ? $" (line {line + 1})" : "";
+        var field = path.Length == 0 ? "the manifest" : path;
+        var line = e.LineNumber is { } n ? $" (line {n + 1})" : "";
+        if (e.Message.Contains("null values", StringComparison.Ordinal))
+        {
+            return $"{field} must not be null{line}";
+        }
+
+        if (e.Message.Contains("could not be converted", StringComparison.Ordinal))
+        {
+            return $"{field} has the wrong JSON type{line}";
+        }
+
+        // Syntax errors: System.Text.Json's own text, minus the path/position suffix we already give.
         var detail = e.Message;
         var cut = detail.IndexOf(" Path: ", StringComparison.Ordinal);
         if (cut >= 0)
@@ -104,7 +116,7 @@ public static partial class BundleLoader
             detail = detail[..cut];
         }
 
-        return path.Length == 0 ? $"invalid JSON{location}: {detail}" : $"{path}{location}: {detail}";
+        return $"invalid JSON near {field}{line}: {detail}";
     }
 
     /// <summary>"$.decoder.num_kv_heads" -> "decoder.num_kv_heads"; "$['components']['x']" keeps brackets readable.</summary>

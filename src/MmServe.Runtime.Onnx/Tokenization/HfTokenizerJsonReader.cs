@@ -24,7 +24,7 @@ internal static class HfTokenizerJsonReader
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(json.ToArray(), new JsonDocumentOptions { MaxDepth = 256 });
+            document = JsonDocument.Parse(json.ToArray());
         }
         catch (JsonException e)
         {

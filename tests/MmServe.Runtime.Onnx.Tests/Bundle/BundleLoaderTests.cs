@@ -158,14 +158,23 @@ public sealed class BundleLoaderTests : IDisposable
     public void Null_for_a_required_string_is_named_with_its_path()
     {
         _bundle.Section("chat_template")["message_format"] = null;
-        Assert.Contains("chat_template.message_format", LoadFails().Message);
+        Assert.Contains("manifest.json: chat_template.message_format must not be null", LoadFails().Message);
     }
 
     [Fact]
     public void Wrong_json_type_is_named_with_its_path()
     {
         _bundle.Section("input_modalities")["audio"]!["tokens_per_item"] = "eight";
-        Assert.Contains("input_modalities.audio.tokens_per_item", LoadFails().Message);
+        Assert.Contains("manifest.json: input_modalities.audio.tokens_per_item has the wrong JSON type", LoadFails().Message);
+    }
+
+    [Fact]
+    public void Json_syntax_errors_are_reported_with_a_line()
+    {
+        _bundle.Write();
+        File.WriteAllText(_bundle.ManifestPath, "{\n  \"format\": ]\n}");
+        var e = Assert.Throws<BundleValidationException>(() => BundleLoader.Load(_bundle.Directory));
+        Assert.Contains("manifest.json: invalid JSON near format (line 2)", e.Message);
     }
 
     [Fact]

@@ -124,7 +124,8 @@ public sealed class PromptBuilderTests
         using var testBundle = new TestBundle();
         var bundle = Runtime.Onnx.Bundle.BundleLoader.Load(testBundle.Write());
         var tokenizer = Runtime.Onnx.Bundle.BundleLoader.LoadTokenizer(bundle);
+        // "<|im_start|>" "user" "\n" "h" "i" "\n" then the video run
         var prompt = PromptBuilder.FromBundle(bundle, tokenizer).Build([User(TextPart("hi"), MediaPart("video", 0))]);
-        Assert.Equal([new MediaSpan("video", 0, 8, 8)], prompt.MediaSpans);
+        Assert.Equal([new MediaSpan("video", 0, 9, 8)], prompt.MediaSpans);
     }
 }

@@ -197,25 +197,54 @@ def audio_gen_task(rng, count: int | None = None, pitch: int | None = None) -> S
 
 # ------------------------------------------------------------------ prompt rendering (mirrored by the server)
 def render_ids(tok, turns, add_generation_prompt: bool = True):
-    """Token ids + media spans for a chat. Template text is tokenized with special tokens recognised;
-    user text never is (a user typing "<|im_end|>" gets plain text). Each segment is tokenized on its own.
-    Returns (ids, spans) with spans = [(modality, pool_index, start, length)]."""
-    ids: list[int] = []
-    spans = []
+    """Token ids + media spans for a chat, exactly as the server builds them.
+
+    The rendered prompt is tokenized as ONE string, but special tokens are recognised only in template
+    text (message prefix/suffix, separators, placeholders), never in user text: a user typing "<|im_end|>"
+    gets plain text. Returns (ids, spans) with spans = [(modality, pool_index, start, length)]."""
+    segments: list[tuple[str, bool]] = []  # (text, trusted)
+    media = []
     for role, parts in turns:
-        ids += tok.encode(MESSAGE_PREFIX.format(role=role))
+        segments.append((MESSAGE_PREFIX.format(role=role), True))
         for i, (kind, value) in enumerate(parts):
             if i > 0:
-                ids += tok.encode(PART_SEPARATOR)
+                segments.append((PART_SEPARATOR, True))
             if kind == "text":
-                ids += tok.encode(value, allow_special=False)
+                segments.append((value, False))
             else:
-                n = TOKENS_PER_ITEM[kind]
-                spans.append((kind, value, len(ids), n))
-                ids += [tok.token_id(PLACEHOLDER[kind])] * n
-        ids += tok.encode(MESSAGE_SUFFIX)
+                segments.append((PLACEHOLDER[kind], True))
+                media.append((kind, value))
+        segments.append((MESSAGE_SUFFIX, True))
     if add_generation_prompt:
-        ids += tok.encode(GENERATION_PROMPT)
+        segments.append((GENERATION_PROMPT, True))
+    # split trusted text at special tokens; plain text runs (across segment borders) are encoded whole
+    pieces: list[tuple[str, bool]] = []  # (text, is_special)
+    for text, trusted in segments:
+        chunks = tok._special_re.split(text) if trusted else [text]
+        for c in chunks:
+            if not c:
+                continue
+            if trusted and c in tok.special_ids:
+                pieces.append((c, True))
+            elif pieces and not pieces[-1][1]:
+                pieces[-1] = (pieces[-1][0] + c, False)
+            else:
+                pieces.append((c, False))
+    ids: list[int] = []
+    spans = []
+    k = 0
+    for text, special in pieces:
+        if not special:
+            ids += tok.encode(text, allow_special=False)
+            continue
+        kind = next((m for m, ph in PLACEHOLDER.items() if ph == text), None)
+        if kind is None:
+            ids.append(tok.token_id(text))
+            continue
+        n = TOKENS_PER_ITEM[kind]
+        spans.append((kind, media[k][1], len(ids), n))
+        k += 1
+        ids += [tok.token_id(text)] * n
     return ids, spans
 
 

@@ -33,6 +33,11 @@ class MMTiny(nn.Module):
         self.audio_generator = M.AudioGenerator()
 
 
+def check_finite(loss, what):
+    if not torch.isfinite(loss):
+        raise SystemExit(f"{what}: loss is not finite; training diverged")
+
+
 def cosine_lr(opt, base, step, total, warmup=50):
     lr = base * min(1.0, (step + 1) / warmup) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, step / total))))
     for g in opt.param_groups:
@@ -61,11 +66,12 @@ def pretrain_image_encoder(m: MMTiny, pools: DA.Pools, steps: int, log):
     size = torch.tensor(np.stack([l[2] for l in labs]))
     centre = torch.tensor(np.stack([l[3] for l in labs]))
     params = list(m.image_encoder.parameters()) + list(head.parameters())
-    opt = torch.optim.AdamW(params, lr=2e-3, weight_decay=0.01)
+    opt = torch.optim.AdamW(params, lr=3e-3, weight_decay=0.01)
     g = torch.Generator().manual_seed(1)
     t0 = time.time()
+    m.image_encoder.train()
     for step in range(steps):
-        cosine_lr(opt, 2e-3, step, steps)
+        cosine_lr(opt, 3e-3, step, steps)
         idx = torch.randint(0, len(pix), (64,), generator=g)
         c, s, z, ctr = head(m.image_encoder(pix[idx]))
         single = centre[idx][:, 0] >= 0
@@ -75,27 +81,30 @@ def pretrain_image_encoder(m: MMTiny, pools: DA.Pools, steps: int, log):
                 + (10 * F.mse_loss(ctr[single], centre[idx][single]) if single.any() else 0.0))
         opt.zero_grad()
         loss.backward()
+        check_finite(loss, "image encoder")
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
         if step % 200 == 0 or step == steps - 1:
             acc = ((c.argmax(-1) == colour[idx]) & (s.argmax(-1) == shape[idx])).float().mean()
             log(f"  image encoder step {step} loss {loss.item():.4f} quadrant acc {acc:.3f} ({time.time() - t0:.0f}s)")
+    m.image_encoder.eval()  # BatchNorm uses its running statistics from here on
 
 
 def pretrain_audio_encoder(m: MMTiny, mels: torch.Tensor, labels: torch.Tensor, steps: int, log):
     head = M.AudioEncoderPretrainHead()
     params = list(m.audio_encoder.parameters()) + list(head.parameters())
-    opt = torch.optim.AdamW(params, lr=2e-3, weight_decay=0.01)
+    opt = torch.optim.AdamW(params, lr=1e-3, weight_decay=0.01)
     g = torch.Generator().manual_seed(2)
     t0 = time.time()
     for step in range(steps):
-        cosine_lr(opt, 2e-3, step, steps)
+        cosine_lr(opt, 1e-3, step, steps)
         idx = torch.randint(0, len(mels), (64,), generator=g)
-        x = mels[idx]
-        # SpecAugment-like time masking keeps the encoder from keying on one frame
-        logits = head(m.audio_encoder(x))
+        logits = head(m.audio_encoder(mels[idx]))
         loss = F.cross_entropy(logits, labels[idx])
         opt.zero_grad()
         loss.backward()
+        check_finite(loss, "audio encoder")
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
         if step % 200 == 0 or step == steps - 1:
             log(f"  audio encoder step {step} loss {loss.item():.4f} acc {(logits.argmax(-1) == labels[idx]).float().mean():.3f} ({time.time() - t0:.0f}s)")
@@ -286,6 +295,7 @@ def train_llm_stage(name, m: MMTiny, tok, pools, feats, params, steps, lr, mix, 
         loss, lm, aux = llm_loss(m, build_batch(m, tok, samples, feats, lines), out_weight)
         opt.zero_grad()
         loss.backward()
+        check_finite(loss, name)
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
         if step % 100 == 0 or step == steps - 1:

@@ -1,0 +1,23 @@
+using MmServe.Api.Errors;
+using MmServe.Api.Health;
+using MmServe.Api.OpenAi.ChatCompletions;
+using MmServe.Api.OpenAi.Models;
+using MmServe.Api.Swagger;
+
+namespace MmServe.Api.Hosting;
+
+/// <summary>The request pipeline: errors outermost, then Swagger, health and the OpenAI endpoints.</summary>
+internal static class MmServeEndpointExtensions
+{
+    public static WebApplication MapMmServe(this WebApplication app)
+    {
+        app.UseMiddleware<ErrorHandlingMiddleware>();
+        app.UseStatusCodePages(ErrorHandlingMiddleware.WriteStatusCodeBodyAsync);
+        app.UseMmServeSwagger();
+        app.MapGet("/", () => TypedResults.Redirect("/swagger")).ExcludeFromDescription();
+        app.MapMmServeHealth();
+        app.MapModels();
+        app.MapChatCompletions();
+        return app;
+    }
+}

@@ -1,0 +1,78 @@
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
+using MmServe.Abstractions;
+using MmServe.Api.Health;
+using MmServe.Api.OpenAi.ChatCompletions;
+using MmServe.Api.Serving;
+using MmServe.Api.Swagger;
+using MmServe.Engine;
+
+namespace MmServe.Api.Hosting;
+
+/// <summary>Everything Program.cs wires up: options, the model and engine, the OpenAI endpoints, health, Swagger.</summary>
+internal static class MmServeServiceExtensions
+{
+    public static WebApplicationBuilder AddMmServe(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddServingOptions();
+        services.AddModelServing();
+        services.AddMmServeHealthChecks();
+        services.AddMmServeSwagger();
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower);
+        return builder;
+    }
+
+    /// <summary>Binds Model, Workers, Engine and Limits; a bad value fails start with a message naming its key.</summary>
+    private static void AddServingOptions(this IServiceCollection services)
+    {
+        services.AddOptions<ModelOptions>()
+            .BindConfiguration(ModelOptions.SectionName, b => b.ErrorOnUnknownConfiguration = true)
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ModelOptions>, ModelOptionsValidator>();
+
+        services.AddOptions<WorkerPoolOptions>()
+            .Configure<IConfiguration>((options, configuration) =>
+            {
+                var section = configuration.GetSection(WorkerPoolOptions.SectionName);
+                if (section.Exists())
+                {
+                    options.Workers = section.Get<List<WorkerOptions>>(b => b.ErrorOnUnknownConfiguration = true) ?? [];
+                }
+            })
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<WorkerPoolOptions>, WorkerPoolOptionsValidator>();
+
+        services.AddOptions<EngineOptions>()
+            .BindConfiguration("Engine", b => b.ErrorOnUnknownConfiguration = true)
+            .PostConfigure<IOptions<WorkerPoolOptions>>((engine, workers) => engine.NumWorkers = Math.Max(1, workers.Value.Workers.Count))
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<EngineOptions>, EngineOptionsValidator>();
+
+        services.AddOptions<LimitsOptions>()
+            .BindConfiguration(LimitsOptions.SectionName, b => b.ErrorOnUnknownConfiguration = true)
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<LimitsOptions>, LimitsOptionsValidator>();
+
+        services.AddOptions<KestrelServerOptions>()
+            .Configure<IOptions<LimitsOptions>>((kestrel, limits) => kestrel.Limits.MaxRequestBodySize = limits.Value.MaxRequestBodyBytes);
+    }
+
+    private static void AddModelServing(this IServiceCollection services)
+    {
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<ServedModel>();
+        services.AddSingleton<ModelReadiness>();
+        services.AddSingleton<IModelExecutorFactory, OnnxExecutorFactory>();
+        services.AddSingleton(sp => new GenerationEngine(
+            sp.GetRequiredService<IModelExecutorFactory>(),
+            sp.GetRequiredService<ServedModel>().TextDecoder,
+            sp.GetRequiredService<IOptions<EngineOptions>>().Value,
+            sp.GetRequiredService<ILoggerFactory>()));
+        services.AddSingleton<IGenerationEngine>(sp => sp.GetRequiredService<GenerationEngine>());
+        services.AddSingleton<ImageEmbedder>();
+        services.AddSingleton<LogprobsMapper>();
+        services.AddSingleton<ChatCompletionService>();
+        services.AddHostedService<ModelStartupService>();
+    }
+}

@@ -1,0 +1,83 @@
+using System.Text.Json;
+
+namespace MmServe.Api.OpenAi.ChatCompletions;
+
+/// <summary>
+/// The body of POST /v1/chat/completions, as OpenAI defines it, plus a few extensions (top_k, ignore_eos,
+/// return_token_ids). Fields whose JSON type varies (content, stop) are kept as raw JSON and checked by
+/// <see cref="ChatRequestParser"/>, which can then name the offending field precisely.
+/// </summary>
+internal sealed class ChatCompletionRequest
+{
+    /// <summary>Must equal the served model's id.</summary>
+    public string? Model { get; set; }
+
+    public List<ChatMessage>? Messages { get; set; }
+
+    /// <summary>Stream the answer as server-sent events.</summary>
+    public bool? Stream { get; set; }
+
+    public StreamOptions? StreamOptions { get; set; }
+
+    /// <summary>Deprecated by OpenAI in favour of max_completion_tokens; both are accepted.</summary>
+    public int? MaxTokens { get; set; }
+
+    /// <summary>Most tokens to generate; wins over max_tokens. Unset: until a stop condition or the context is full.</summary>
+    public int? MaxCompletionTokens { get; set; }
+
+    /// <summary>0..2; 0 is greedy decoding.</summary>
+    public double? Temperature { get; set; }
+
+    /// <summary>(0, 1].</summary>
+    public double? TopP { get; set; }
+
+    /// <summary>Extension: keep the K most likely tokens; 0 or -1 disables.</summary>
+    public int? TopK { get; set; }
+
+    public long? Seed { get; set; }
+
+    public double? PresencePenalty { get; set; }
+
+    public double? FrequencyPenalty { get; set; }
+
+    /// <summary>A string or up to four strings.</summary>
+    public JsonElement? Stop { get; set; }
+
+    /// <summary>Only 1 is supported.</summary>
+    public int? N { get; set; }
+
+    public bool? Logprobs { get; set; }
+
+    public int? TopLogprobs { get; set; }
+
+    /// <summary>Accepted and ignored.</summary>
+    public string? User { get; set; }
+
+    /// <summary>Extension (as in vLLM): keep generating past end-of-sequence tokens.</summary>
+    public bool? IgnoreEos { get; set; }
+
+    /// <summary>
+    /// Extension (as in vLLM): also return the prompt's token ids (prompt_token_ids) and each choice's generated
+    /// token ids (choices[].token_ids), including a final end-of-sequence token.
+    /// </summary>
+    public bool? ReturnTokenIds { get; set; }
+}
+
+/// <summary>One message: role plus content (a string or an array of parts).</summary>
+internal sealed class ChatMessage
+{
+    /// <summary>system, developer, user or assistant.</summary>
+    public string? Role { get; set; }
+
+    /// <summary>A string, or parts: {"type":"text","text"} and {"type":"image_url","image_url":{"url","detail"}}.</summary>
+    public JsonElement? Content { get; set; }
+
+    /// <summary>Accepted and ignored.</summary>
+    public string? Name { get; set; }
+}
+
+internal sealed class StreamOptions
+{
+    /// <summary>Send one more chunk with the usage (and no choices) before [DONE].</summary>
+    public bool? IncludeUsage { get; set; }
+}

@@ -1,0 +1,36 @@
+using System.Text.Json.Serialization;
+
+namespace MmServe.Api.OpenAi.ChatCompletions;
+
+/// <summary>A non-streaming chat completion ("object": "chat.completion").</summary>
+internal sealed record ChatCompletion(
+    string Id,
+    string Object,
+    long Created,
+    string Model,
+    IReadOnlyList<ChatChoice> Choices,
+    Usage Usage,
+    string SystemFingerprint)
+{
+    /// <summary>Extension, only with return_token_ids: the prompt as the model saw it.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<int>? PromptTokenIds { get; init; }
+}
+
+internal sealed record ChatChoice(int Index, AssistantMessage Message, ChoiceLogprobs? Logprobs, string? FinishReason)
+{
+    /// <summary>Extension, only with return_token_ids: the generated token ids.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<int>? TokenIds { get; init; }
+}
+
+internal sealed record AssistantMessage(string Role, string? Content, string? Refusal);
+
+internal sealed record Usage(int PromptTokens, int CompletionTokens, int TotalTokens);
+
+/// <summary>choice.logprobs: <c>{"content":[...],"refusal":null}</c>.</summary>
+internal sealed record ChoiceLogprobs(IReadOnlyList<TokenLogprobEntry> Content, IReadOnlyList<TokenLogprobEntry>? Refusal);
+
+internal sealed record TokenLogprobEntry(string Token, float Logprob, IReadOnlyList<int>? Bytes, IReadOnlyList<TopLogprobEntry> TopLogprobs);
+
+internal sealed record TopLogprobEntry(string Token, float Logprob, IReadOnlyList<int>? Bytes);

@@ -1,0 +1,197 @@
+using Microsoft.Extensions.Options;
+using MmServe.Abstractions;
+using MmServe.Api.Errors;
+using MmServe.Api.Serving;
+using MmServe.Engine;
+using MmServe.Runtime.Onnx.Chat;
+
+namespace MmServe.Api.OpenAi.ChatCompletions;
+
+/// <summary>
+/// Runs one chat completion request: read and validate the body, build the prompt, embed the images, submit to
+/// the engine, then answer as one JSON object or as a stream. Cancelling the request (client disconnect) cancels
+/// the engine request, which frees its model slot within one step.
+/// </summary>
+internal sealed partial class ChatCompletionService(
+    ServedModel model,
+    IGenerationEngine engine,
+    ImageEmbedder images,
+    LogprobsMapper logprobs,
+    IOptions<LimitsOptions> limits,
+    TimeProvider time,
+    ILogger<ChatCompletionService> logger)
+{
+    public async Task<IResult> HandleAsync(HttpContext context)
+    {
+        var ct = context.RequestAborted;
+        var (body, readError) = await JsonBodyReader.ReadAsync(
+            context, OpenAiJsonContext.Wire.ChatCompletionRequest, limits.Value.MaxRequestBodyBytes, ct).ConfigureAwait(false);
+        if (readError is not null)
+        {
+            return Refuse(context, readError);
+        }
+
+        var (request, parseError) = ChatRequestParser.Parse(body!, model.Id, limits.Value.MaxImagesPerRequest, images.IsAvailable);
+        if (parseError is not null)
+        {
+            return Refuse(context, parseError);
+        }
+
+        var prompt = model.Prompts.Build(request!.Conversation);
+        if (CheckContextLength(prompt.Ids.Length, request) is { } tooLong)
+        {
+            return Refuse(context, tooLong);
+        }
+
+        var (media, mediaError) = EmbedImages(request, prompt, ct);
+        if (mediaError is not null)
+        {
+            return Refuse(context, mediaError);
+        }
+
+        var generation = new GenerationRequest(context.TraceIdentifier, prompt.Ids, request.Sampling) { Media = media };
+        var handle = await engine.SubmitAsync(generation, ct).ConfigureAwait(false);
+        if (handle.Rejection is { } rejection)
+        {
+            return Refuse(context, ApiError.FromEngine(rejection, context.TraceIdentifier));
+        }
+
+        var identity = new CompletionIdentity(
+            CompletionIdentity.NewId(), time.GetUtcNow().ToUnixTimeSeconds(), model.Id, model.SystemFingerprint);
+        if (request.Stream)
+        {
+            await new ChatCompletionStreamer(identity, request, logprobs, logger)
+                .StreamAsync(context, handle, ct).ConfigureAwait(false);
+            return TypedResults.Empty;
+        }
+
+        return await CompleteAsync(context, identity, request, prompt, handle, ct).ConfigureAwait(false);
+    }
+
+    private async Task<IResult> CompleteAsync(
+        HttpContext context,
+        CompletionIdentity identity,
+        ParsedChatRequest request,
+        TokenizedPrompt prompt,
+        GenerationHandle handle,
+        CancellationToken ct)
+    {
+        var text = new System.Text.StringBuilder();
+        var tokens = new List<int>();
+        var entries = request.Sampling.Logprobs ? new List<TokenLogprobEntry>() : null;
+        FinishedEvent? finished = null;
+        await foreach (var item in handle.Events.ReadAllAsync(ct).ConfigureAwait(false))
+        {
+            switch (item)
+            {
+                case TokenDeltaEvent delta:
+                    text.Append(delta.Text);
+                    tokens.AddRange(delta.TokenIds);
+                    entries?.AddRange(delta.Logprobs?.Select(logprobs.Map) ?? []);
+                    break;
+                case FinishedEvent done:
+                    finished = done;
+                    break;
+                case ErrorEvent error:
+                    return Refuse(context, ApiError.FromEngine(error.Error, context.TraceIdentifier));
+            }
+        }
+
+        if (finished is null || finished.Reason == FinishReason.Cancelled)
+        {
+            // Only a client that went away cancels; nobody reads this.
+            return TypedResults.Empty;
+        }
+
+        var choice = new ChatChoice(
+            0,
+            new AssistantMessage("assistant", text.ToString(), null),
+            entries is null ? null : new ChoiceLogprobs(entries, null),
+            ToWire(finished.Reason))
+        {
+            TokenIds = request.ReturnTokenIds ? tokens : null,
+        };
+        var completion = new ChatCompletion(
+            identity.Id,
+            "chat.completion",
+            identity.Created,
+            identity.Model,
+            [choice],
+            new Usage(finished.PromptTokens, finished.CompletionTokens, finished.PromptTokens + finished.CompletionTokens),
+            identity.SystemFingerprint)
+        {
+            PromptTokenIds = request.ReturnTokenIds ? prompt.Ids : null,
+        };
+        return TypedResults.Json(completion, OpenAiJsonContext.Wire.ChatCompletion);
+    }
+
+    /// <summary>OpenAI's finish_reason for an engine reason.</summary>
+    public static string ToWire(FinishReason reason) => reason == FinishReason.Length ? "length" : "stop";
+
+    /// <summary>Checked before any image is decoded; the engine checks again at submission.</summary>
+    private ApiError? CheckContextLength(int promptTokens, ParsedChatRequest request)
+    {
+        int maxContext = model.MaxContext;
+        int completion = request.Sampling.MaxTokens ?? 1;
+        if ((long)promptTokens + completion <= maxContext)
+        {
+            return null;
+        }
+
+        var message = request.Sampling.MaxTokens is null || promptTokens >= maxContext
+            ? $"This model's maximum context length is {maxContext} tokens. However, your messages resulted in {promptTokens} tokens, leaving no room for a completion. Please reduce the length of the messages."
+            : $"This model's maximum context length is {maxContext} tokens. However, you requested {(long)promptTokens + completion} tokens ({promptTokens} in the messages, {completion} in the completion). Please reduce the length of the messages or the completion ({request.MaxTokensParam}).";
+        return ApiError.InvalidRequest(message, "messages", "context_length_exceeded");
+    }
+
+    private (IReadOnlyList<MediaEmbedding> Media, ApiError? Error) EmbedImages(
+        ParsedChatRequest request, TokenizedPrompt prompt, CancellationToken ct)
+    {
+        if (request.Images.Count == 0)
+        {
+            return ([], null);
+        }
+
+        var result = images.Embed([.. request.Images.Select(i => i.DataUrl)], ct);
+        if (result.Error is { } error)
+        {
+            return ([], ApiError.FromMedia(error, request.Images[result.FailedIndex].Param));
+        }
+
+        int length = images.EmbeddingLength;
+        var embeddings = result.Embeddings!;
+        var media = new List<MediaEmbedding>(request.Images.Count);
+        foreach (var span in prompt.MediaSpans)
+        {
+            if (span.Modality == ServedModel.ImageModality)
+            {
+                media.Add(new MediaEmbedding(span.Start, span.Length, embeddings.AsMemory(span.ItemIndex * length, length)));
+            }
+        }
+
+        return (media, null);
+    }
+
+    private IResult Refuse(HttpContext context, ApiError error)
+    {
+        if (error.StatusCode >= 500)
+        {
+            Log.Failed(logger, context.TraceIdentifier, error.StatusCode, error.Code);
+        }
+        else
+        {
+            Log.Refused(logger, context.TraceIdentifier, error.StatusCode, error.Code, error.Param);
+        }
+
+        return error.ToResult();
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Information, "Chat request {RequestId} refused: {Status} {Code} (param {Param}).")]
+        public static partial void Refused(ILogger logger, string requestId, int status, string? code, string? param);
+
+        [LoggerMessage(2, LogLevel.Warning, "Chat request {RequestId} failed: {Status} {Code}.")]
+        public static partial void Failed(ILogger logger, string requestId, int status, string? code);
+    }
+}

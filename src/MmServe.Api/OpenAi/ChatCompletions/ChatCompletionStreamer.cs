@@ -1,0 +1,105 @@
+using MmServe.Abstractions;
+using MmServe.Api.Errors;
+using MmServe.Api.Sse;
+using MmServe.Engine;
+
+namespace MmServe.Api.OpenAi.ChatCompletions;
+
+/// <summary>
+/// Streams one completion in OpenAI's chunk shape: a first chunk with the role, one chunk per engine delta that
+/// has something to say, a last chunk with the finish_reason, an optional usage chunk (choices: []), then
+/// [DONE]. An error after the stream has begun is sent as a data: event with the error object, then the stream
+/// closes.
+/// </summary>
+internal sealed partial class ChatCompletionStreamer(
+    CompletionIdentity identity,
+    ParsedChatRequest request,
+    LogprobsMapper logprobs,
+    ILogger logger)
+{
+    private const string ChunkObject = "chat.completion.chunk";
+
+    public async Task StreamAsync(HttpContext context, GenerationHandle handle, CancellationToken ct)
+    {
+        await using var sse = new SseWriter(context.Response);
+        await sse.StartAsync(ct).ConfigureAwait(false);
+        try
+        {
+            await WriteChoiceAsync(sse, new ChunkChoice(0, new ChunkDelta("assistant", ""), null, null), ct).ConfigureAwait(false);
+            await foreach (var item in handle.Events.ReadAllAsync(ct).ConfigureAwait(false))
+            {
+                switch (item)
+                {
+                    case TokenDeltaEvent delta when HasContent(delta):
+                        var choice = new ChunkChoice(0, new ChunkDelta(null, delta.Text), logprobs.Map(delta.Logprobs), null)
+                        {
+                            TokenIds = request.ReturnTokenIds ? delta.TokenIds : null,
+                        };
+                        await WriteChoiceAsync(sse, choice, ct).ConfigureAwait(false);
+                        break;
+                    case FinishedEvent { Reason: FinishReason.Cancelled }:
+                        return;
+                    case FinishedEvent finished:
+                        await FinishAsync(sse, finished, ct).ConfigureAwait(false);
+                        return;
+                    case ErrorEvent error:
+                        await WriteErrorAsync(sse, ApiError.FromEngine(error.Error, context.TraceIdentifier), ct).ConfigureAwait(false);
+                        return;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // The client disconnected; the engine request was cancelled through the same token.
+            Log.Disconnected(logger, context.TraceIdentifier);
+        }
+        catch (Exception e)
+        {
+            Log.StreamFailed(logger, context.TraceIdentifier, e);
+            await WriteErrorAsync(sse, ApiError.Internal(context.TraceIdentifier), ct).ConfigureAwait(false);
+        }
+    }
+
+    private bool HasContent(TokenDeltaEvent delta) =>
+        delta.Text.Length > 0 || (delta.TokenIds.Count > 0 && (request.Sampling.Logprobs || request.ReturnTokenIds));
+
+    private async Task FinishAsync(SseWriter sse, FinishedEvent finished, CancellationToken ct)
+    {
+        var last = new ChunkChoice(0, new ChunkDelta(null, null), null, ChatCompletionService.ToWire(finished.Reason));
+        await WriteChoiceAsync(sse, last, ct).ConfigureAwait(false);
+        if (request.IncludeUsage)
+        {
+            var usage = new Usage(finished.PromptTokens, finished.CompletionTokens, finished.PromptTokens + finished.CompletionTokens);
+            await sse.WriteEventAsync(Chunk([], usage), OpenAiJsonContext.Wire.ChatCompletionChunk, ct).ConfigureAwait(false);
+        }
+
+        await sse.WriteDoneAsync(ct).ConfigureAwait(false);
+    }
+
+    private ValueTask WriteChoiceAsync(SseWriter sse, ChunkChoice choice, CancellationToken ct) =>
+        sse.WriteEventAsync(Chunk([choice], null), OpenAiJsonContext.Wire.ChatCompletionChunk, ct);
+
+    private ChatCompletionChunk Chunk(IReadOnlyList<ChunkChoice> choices, Usage? usage) =>
+        new(identity.Id, ChunkObject, identity.Created, identity.Model, identity.SystemFingerprint, choices, usage);
+
+    private static async Task WriteErrorAsync(SseWriter sse, ApiError error, CancellationToken ct)
+    {
+        try
+        {
+            await sse.WriteEventAsync(error.ToResponse(), OpenAiJsonContext.Wire.OpenAiErrorResponse, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException)
+        {
+            // The client is gone as well; nothing left to tell it.
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(10, LogLevel.Debug, "Stream {RequestId} ended because the client disconnected.")]
+        public static partial void Disconnected(ILogger logger, string requestId);
+
+        [LoggerMessage(11, LogLevel.Error, "Stream {RequestId} failed after it had started.")]
+        public static partial void StreamFailed(ILogger logger, string requestId, Exception exception);
+    }
+}

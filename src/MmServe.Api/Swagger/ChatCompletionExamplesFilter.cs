@@ -1,0 +1,71 @@
+using System.Text.Json.Nodes;
+using Microsoft.OpenApi;
+using MmServe.Api.OpenAi.ChatCompletions;
+using MmServe.Api.Serving;
+using Swashbuckle.AspNetCore.SwaggerGen;
+
+namespace MmServe.Api.Swagger;
+
+/// <summary>Request examples for POST /v1/chat/completions that work as they are in Swagger UI's "Try it out".</summary>
+internal sealed class ChatCompletionExamplesFilter(ServedModel model) : IOperationFilter
+{
+    public void Apply(OpenApiOperation operation, OperationFilterContext context)
+    {
+        if (!string.Equals("/" + context.ApiDescription.RelativePath, ChatCompletionsEndpoint.Route, StringComparison.Ordinal)
+            || operation.RequestBody?.Content is not { } content
+            || !content.TryGetValue("application/json", out var json))
+        {
+            return;
+        }
+
+        json.Examples ??= new Dictionary<string, IOpenApiExample>();
+        json.Examples["text"] = Example("A text question, greedy decoding", new JsonObject
+        {
+            ["model"] = model.Id,
+            ["messages"] = new JsonArray(Message("user", "What number comes after three?")),
+            ["temperature"] = 0,
+            ["max_tokens"] = 32,
+        });
+        json.Examples["image"] = Example("An inline 16x16 red PNG (base64 data: URL) and a question about it", new JsonObject
+        {
+            ["model"] = model.Id,
+            ["messages"] = new JsonArray(new JsonObject
+            {
+                ["role"] = "user",
+                ["content"] = new JsonArray(
+                    new JsonObject
+                    {
+                        ["type"] = "image_url",
+                        ["image_url"] = new JsonObject { ["url"] = SampleImage.RedSquareDataUrl, ["detail"] = "auto" },
+                    },
+                    new JsonObject { ["type"] = "text", ["text"] = "Describe this image briefly." }),
+            }),
+            ["temperature"] = 0,
+            ["max_tokens"] = 32,
+        });
+        json.Examples["stream"] = Example("Streaming (server-sent events) with a final usage chunk", new JsonObject
+        {
+            ["model"] = model.Id,
+            ["messages"] = new JsonArray(
+                Message("system", "You are a helpful assistant."),
+                Message("user", "Count from one to five.")),
+            ["stream"] = true,
+            ["stream_options"] = new JsonObject { ["include_usage"] = true },
+            ["max_tokens"] = 32,
+        });
+        json.Examples["logprobs"] = Example("Log probabilities and the token-id extension", new JsonObject
+        {
+            ["model"] = model.Id,
+            ["messages"] = new JsonArray(Message("user", "Hello!")),
+            ["temperature"] = 0,
+            ["max_tokens"] = 8,
+            ["logprobs"] = true,
+            ["top_logprobs"] = 3,
+            ["return_token_ids"] = true,
+        });
+    }
+
+    private static JsonObject Message(string role, string content) => new() { ["role"] = role, ["content"] = content };
+
+    private static OpenApiExample Example(string summary, JsonObject value) => new() { Summary = summary, Value = value };
+}

@@ -1,0 +1,41 @@
+using Microsoft.OpenApi;
+
+namespace MmServe.Api.Swagger;
+
+/// <summary>The OpenAPI document (/swagger/v1/swagger.json) and Swagger UI (/swagger).</summary>
+internal static class SwaggerSetup
+{
+    public const string DocumentName = "v1";
+
+    public static IServiceCollection AddMmServeSwagger(this IServiceCollection services)
+    {
+        services.AddEndpointsApiExplorer();
+        services.AddSwaggerGen(options =>
+        {
+            options.SwaggerDoc(DocumentName, new OpenApiInfo
+            {
+                Title = "MmServe",
+                Version = DocumentName,
+                Description = "OpenAI-compatible serving of multimodal LLMs on ONNX Runtime.",
+            });
+            options.OperationFilter<ChatCompletionExamplesFilter>();
+            var xml = Path.Combine(AppContext.BaseDirectory, "MmServe.Api.xml");
+            if (File.Exists(xml))
+            {
+                options.IncludeXmlComments(xml);
+            }
+        });
+        return services;
+    }
+
+    public static WebApplication UseMmServeSwagger(this WebApplication app)
+    {
+        app.UseSwagger();
+        app.UseSwaggerUI(options =>
+        {
+            options.SwaggerEndpoint($"/swagger/{DocumentName}/swagger.json", "MmServe v1");
+            options.DocumentTitle = "MmServe API";
+        });
+        return app;
+    }
+}

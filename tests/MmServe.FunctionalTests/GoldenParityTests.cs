@@ -1,0 +1,72 @@
+using System.Net;
+using System.Text.Json;
+using MmServe.FunctionalTests.Infrastructure;
+
+namespace MmServe.FunctionalTests;
+
+/// <summary>
+/// Over HTTP, greedy decoding reproduces the bundle's golden cases token for token (compared through the
+/// return_token_ids extension): the prompt the server builds (chat template, image placeholders) and the tokens it
+/// generates, alone and with every case in flight at once.
+/// </summary>
+public sealed class GoldenParityTests(ServerFixture server) : IClassFixture<ServerFixture>
+{
+    public static TheoryData<string> CaseIds => [.. GoldenCases.TextAndImage.Select(c => c.Id)];
+
+    [Fact]
+    public void GoldenCases_IncludeTextAndImageCases()
+    {
+        Assert.Contains(GoldenCases.TextAndImage, c => c.Messages.ToJsonString().Contains("image_url", StringComparison.Ordinal));
+        Assert.Contains(GoldenCases.TextAndImage, c => !c.Messages.ToJsonString().Contains("image_url", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [MemberData(nameof(CaseIds))]
+    public async Task GoldenCase_Alone_MatchesReferenceTokens(string id)
+    {
+        var golden = GoldenCases.Get(id);
+        using var response = await Chat.PostAsync(server.Client, golden.ToRequest());
+        await AssertMatchesAsync(golden, response);
+    }
+
+    [Fact]
+    public async Task GoldenCases_AllInFlightAtOnce_MatchReferenceTokens()
+    {
+        var cases = GoldenCases.TextAndImage;
+        Assert.True(cases.Count >= 16, $"only {cases.Count} text/image golden cases");
+        var responses = await Task.WhenAll(cases.Select(c => Chat.PostAsync(server.Client, c.ToRequest())));
+        try
+        {
+            for (int i = 0; i < cases.Count; i++)
+            {
+                await AssertMatchesAsync(cases[i], responses[i]);
+            }
+        }
+        finally
+        {
+            foreach (var response in responses)
+            {
+                response.Dispose();
+            }
+        }
+    }
+
+    private static async Task AssertMatchesAsync(GoldenCase golden, HttpResponseMessage response)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{golden.Id}: {(int)response.StatusCode} {body}");
+        using var doc = JsonDocument.Parse(body);
+        var root = doc.RootElement;
+        var choice = root.GetProperty("choices")[0];
+        Assert.Equal(golden.PromptTokenIds, Chat.Ints(root.GetProperty("prompt_token_ids")));
+        Assert.True(
+            golden.CompletionTokenIds.SequenceEqual(Chat.Ints(choice.GetProperty("token_ids"))),
+            $"{golden.Id}: expected [{string.Join(",", golden.CompletionTokenIds)}] got {choice.GetProperty("token_ids")}");
+        Assert.Equal(golden.CompletionText, choice.GetProperty("message").GetProperty("content").GetString());
+        Assert.Equal(golden.FinishReason, choice.GetProperty("finish_reason").GetString());
+        var usage = root.GetProperty("usage");
+        Assert.Equal(golden.PromptTokenIds.Length, usage.GetProperty("prompt_tokens").GetInt32());
+        Assert.Equal(golden.CompletionTokenIds.Length, usage.GetProperty("completion_tokens").GetInt32());
+        Assert.Equal(golden.PromptTokenIds.Length + golden.CompletionTokenIds.Length, usage.GetProperty("total_tokens").GetInt32());
+    }
+}

@@ -1,0 +1,84 @@
+using System.Net;
+using System.Text.Json;
+using MmServe.FunctionalTests.Infrastructure;
+
+namespace MmServe.FunctionalTests;
+
+/// <summary>Health, model listing and the OpenAPI document.</summary>
+public sealed class ServiceEndpointTests(ServerFixture server) : IClassFixture<ServerFixture>
+{
+    [Theory]
+    [InlineData("health/live")]
+    [InlineData("health/ready")]
+    public async Task Health_IsHealthyAfterWarmUp(string path)
+    {
+        using var response = await server.Client.GetAsync(path);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("Healthy", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Models_ListsTheServedModel()
+    {
+        using var response = await server.Client.GetAsync("v1/models");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var list = await Chat.ReadJsonAsync(response);
+        Assert.Equal("list", list.GetProperty("object").GetString());
+        var model = Assert.Single(list.GetProperty("data").EnumerateArray());
+        Assert.Equal(Chat.Model, model.GetProperty("id").GetString());
+        Assert.Equal("model", model.GetProperty("object").GetString());
+        Assert.Equal("mmserve", model.GetProperty("owned_by").GetString());
+        Assert.True(model.GetProperty("created").GetInt64() > 1_600_000_000);
+        var inputs = model.GetProperty("capabilities").GetProperty("input_modalities").EnumerateArray().Select(m => m.GetString()).ToList();
+        Assert.Equal("text", inputs[0]);
+        Assert.Contains("image", inputs);
+    }
+
+    [Fact]
+    public async Task Model_ById_ReturnsTheCard()
+    {
+        using var response = await server.Client.GetAsync($"v1/models/{Chat.Model}");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var model = await Chat.ReadJsonAsync(response);
+        Assert.Equal(Chat.Model, model.GetProperty("id").GetString());
+    }
+
+    [Fact]
+    public async Task Model_UnknownId_Is404ModelNotFound()
+    {
+        using var response = await server.Client.GetAsync("v1/models/gpt-4o");
+        await ErrorAssert.IsOpenAiErrorAsync(response, HttpStatusCode.NotFound, "model", "model_not_found");
+    }
+
+    [Fact]
+    public async Task SwaggerDocument_DocumentsEndpointsWithWorkingExamples()
+    {
+        using var response = await server.Client.GetAsync("swagger/v1/swagger.json");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var paths = doc.RootElement.GetProperty("paths");
+        Assert.True(paths.TryGetProperty("/v1/models", out _));
+        Assert.True(paths.TryGetProperty("/v1/models/{id}", out _));
+        var examples = paths.GetProperty("/v1/chat/completions").GetProperty("post").GetProperty("requestBody")
+            .GetProperty("content").GetProperty("application/json").GetProperty("examples");
+        var image = examples.GetProperty("image").GetProperty("value");
+        Assert.Contains("data:image/png;base64,iVBORw0KGgo", image.GetRawText(), StringComparison.Ordinal);
+        Assert.True(examples.GetProperty("stream").GetProperty("value").GetProperty("stream").GetBoolean());
+
+        // Each example works as it is.
+        foreach (var example in examples.EnumerateObject())
+        {
+            var body = example.Value.GetProperty("value").GetRawText();
+            using var reply = await Chat.PostRawAsync(server.Client, body);
+            Assert.True(reply.StatusCode == HttpStatusCode.OK, $"{example.Name}: {(int)reply.StatusCode} {await reply.Content.ReadAsStringAsync()}");
+        }
+    }
+
+    [Fact]
+    public async Task SwaggerUi_IsServed()
+    {
+        using var response = await server.Client.GetAsync("swagger/index.html");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("swagger-ui", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+}
