@@ -20,6 +20,53 @@ import onnxruntime as ort
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 
+def read_png_rgb(path):
+    """8-bit non-interlaced PNG (gray, RGB, RGBA) -> uint8 [H, W, 3]; no PIL needed."""
+    import struct
+    import zlib
+    data = open(path, "rb").read()
+    pos, idat, w = 8, b"", 0
+    while pos < len(data):
+        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + n]
+        if kind == b"IHDR":
+            w, h, depth, ctype = struct.unpack(">IIBB", body[:10])
+            assert depth == 8 and body[12] == 0, "only 8-bit non-interlaced PNGs"
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + n
+    ch = {0: 1, 2: 3, 6: 4}[ctype]
+    raw = zlib.decompress(idat)
+    stride = w * ch
+    out = np.zeros((h, stride), np.int32)
+    prev = np.zeros(stride, np.int32)
+    for y in range(h):
+        f = raw[y * (stride + 1)]
+        line = np.frombuffer(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)], np.uint8).astype(np.int32)
+        cur = np.zeros(stride, np.int32)
+        for x in range(stride):
+            a = cur[x - ch] if x >= ch else 0
+            b = prev[x]
+            c = prev[x - ch] if x >= ch else 0
+            if f == 0:
+                pred = 0
+            elif f == 1:
+                pred = a
+            elif f == 2:
+                pred = b
+            elif f == 3:
+                pred = (a + b) // 2
+            else:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                pred = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
+            cur[x] = (line[x] + pred) & 255
+        out[y] = cur
+        prev = cur
+    img = out.reshape(h, w, ch).astype(np.uint8)
+    return np.repeat(img, 3, axis=2) if ch == 1 else img[:, :, :3]
+
+
 def main():
     bundle = sys.argv[1]
     cuda = "--cuda" in sys.argv
@@ -66,7 +113,8 @@ def main():
         ok &= not bad
 
     from mmtiny import features as FT  # numpy preprocessing (same formulas as the server)
-    from PIL import Image
+    import shutil
+    have_ffmpeg = shutil.which("ffmpeg") is not None
     gdir = os.path.join(bundle, "golden")
     cases = json.load(open(os.path.join(gdir, "cases.json")))["cases"]
     D = man["decoder"]
@@ -78,7 +126,7 @@ def main():
     def media_embed(part):
         t = part["type"]
         if t == "image_url":
-            rgb = np.array(Image.open(os.path.join(gdir, part["image_url"]["url"])).convert("RGB"))
+            rgb = read_png_rgb(os.path.join(gdir, part["image_url"]["url"]))
             f = sess["image_encoder"].run(None, {"pixel_values": FT.image_to_pixels(rgb)[None]})[0]
             return sess["image_projector"].run(None, {"image_features": f})[0][0]
         if t == "input_audio":
@@ -141,6 +189,9 @@ def main():
             cur += 1
         return outs
 
+    if not have_ffmpeg:
+        print("ffmpeg not found: video cases skipped")
+        cases = [c for c in cases if not any(p["type"] == "video_url" for m in c["messages"] for p in m["content"])]
     rows = [prompt_embeds(c) for c in cases]
     alone = [decode([r])[0] for r in rows]
     batched = decode(rows)
