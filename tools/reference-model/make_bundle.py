@@ -51,7 +51,7 @@ def main():
 
     m = TR.MMTiny(len(tok.vocab))
     log("stage 0: component pre-training (encoders and generators, then frozen)")
-    TR.pretrain_image_encoder(m, train_pools, S(1000, 30), log)
+    TR.pretrain_image_encoder(m, train_pools, S(700, 30), log)
     train_feats = TR.Features(m, train_pools)
     labels = torch.tensor([DA.audio_label(i) for _, i in train_pools.audio])
     TR.pretrain_audio_encoder(m, train_feats.mels, labels, S(800, 30), log)

@@ -163,7 +163,7 @@ class ImageEncoder(nn.Module):
 
     def forward(self, pixel_values):
         f = self.convs(pixel_values)  # [B, C, 4, 4]
-        f = f.flatten(2).transpose(1, 2)  # [B, 16, C]
+        f = f.flatten(2).transpose(1, 2).contiguous()  # [B, 16, C] (contiguous: see AudioEncoder)
         return self.norm(f + self.pos)
 
 
@@ -185,23 +185,28 @@ class ImageEncoderPretrainHead(nn.Module):
 
 
 class AudioEncoder(nn.Module):
-    """log-mel [B, 40, 198] -> 8 tokens of ENC_DIM features."""
+    """log-mel [B, 40, 198] -> 8 tokens of ENC_DIM features.
+
+    The 1-D convolutions over time are written as Conv2d with (1, k) kernels on [B, mels, 1, frames]:
+    Debian's torch 1.13 Conv1d backward returned garbage gradients here (training diverged to NaN),
+    while its Conv2d path (also used by the image encoder) is sound. The exported ONNX is the same Conv op.
+    """
 
     def __init__(self):
         super().__init__()
         self.convs = nn.Sequential(
-            nn.Conv1d(40, ENC_DIM, 5, stride=2, padding=2), nn.GELU(),
-            nn.Conv1d(ENC_DIM, ENC_DIM, 5, stride=2, padding=2), nn.GELU(),
-            nn.Conv1d(ENC_DIM, ENC_DIM, 5, stride=2, padding=2), nn.GELU(),
-            nn.Conv1d(ENC_DIM, ENC_DIM, 3, stride=3), nn.GELU(),
+            nn.Conv2d(40, ENC_DIM, (1, 5), stride=(1, 2), padding=(0, 2)), nn.GELU(),
+            nn.Conv2d(ENC_DIM, ENC_DIM, (1, 5), stride=(1, 2), padding=(0, 2)), nn.GELU(),
+            nn.Conv2d(ENC_DIM, ENC_DIM, (1, 5), stride=(1, 2), padding=(0, 2)), nn.GELU(),
+            nn.Conv2d(ENC_DIM, ENC_DIM, (1, 4), stride=(1, 3)), nn.GELU(),
         )
         self.mix = nn.Linear(ENC_DIM * AUDIO_TOKENS, ENC_DIM * AUDIO_TOKENS)
         self.pos = nn.Parameter(torch.zeros(1, AUDIO_TOKENS, ENC_DIM))
         self.norm = nn.LayerNorm(ENC_DIM)
 
     def forward(self, input_features):
-        x = (input_features + 6.0) / 6.0  # fixed affine: ln-power values sit around -14..6
-        f = self.convs(x).transpose(1, 2)  # [B, 8, C]
+        x = (input_features + 6.0) / 6.0  # fixed affine: ln-power values sit around -14..9
+        f = self.convs(x[:, :, None, :])[:, :, 0, :].transpose(1, 2).contiguous()  # [B, 8, C]
         f = f + self.mix(f.flatten(1)).view(-1, AUDIO_TOKENS, ENC_DIM)  # let every token see the whole clip
         return self.norm(f + self.pos)
 
