@@ -23,4 +23,16 @@ public static class MediaErrorCodes
 
     /// <summary>The data: URL declares a media type this endpoint does not accept (e.g. text/plain for an image).</summary>
     public const string UnsupportedMediaType = "unsupported_media_type";
+
+    /// <summary>The bytes are not a decodable WAV file (corrupt, truncated, inconsistent header or not audio at all).</summary>
+    public const string InvalidAudio = "invalid_audio";
+
+    /// <summary>Encoded size or duration exceeds <see cref="Audio.AudioLimits"/>.</summary>
+    public const string AudioTooLarge = "audio_too_large";
+
+    /// <summary>
+    /// A recognised audio container or encoding this server does not decode (MP3, FLAC, ADPCM, …), or a
+    /// channel count / sample rate beyond <see cref="Audio.AudioLimits"/>.
+    /// </summary>
+    public const string UnsupportedAudioFormat = "unsupported_audio_format";
 }

@@ -108,6 +108,11 @@ def batch_check(m, tok, samples, feats, log) -> dict:
     return {"rows": len(samples), "prompt_lengths": lens, "identical_tokens": same}
 
 
+def c_order(a: np.ndarray) -> np.ndarray:
+    """Golden .npy files are always C-ordered (simple readers need not handle Fortran order)."""
+    return np.ascontiguousarray(a)
+
+
 def png_bytes(arr_uint8: np.ndarray) -> bytes:
     buf = io.BytesIO()
     Image.fromarray(arr_uint8).save(buf, format="PNG", optimize=True)
@@ -215,12 +220,12 @@ def write_preprocessing_golden(pools: DA.Pools, out: str, log) -> None:
         a, info = pools.audio[k * 7 % len(pools.audio)]
         name = f"audio_{k}"
         W.write_wav(os.path.join(pdir, name + ".wav"), a)
-        np.save(os.path.join(pdir, name + ".log_mel.npy"), FT.log_mel(W.read_wav(os.path.join(pdir, name + ".wav")))[None])
+        np.save(os.path.join(pdir, name + ".log_mel.npy"), c_order(FT.log_mel(W.read_wav(os.path.join(pdir, name + ".wav")))[None]))
         entries.append({"kind": "log_mel", "input": name + ".wav", "expected": name + ".log_mel.npy", "shape": [1, FT.N_MELS, FT.n_frames()]})
     # a clip shorter than the window is zero-padded to clip_seconds
     short = W.quantize_pcm16(W.beeps(rng, 1, "high"))[:4000]
     W.write_wav(os.path.join(pdir, "audio_short.wav"), short)
-    np.save(os.path.join(pdir, "audio_short.log_mel.npy"), FT.log_mel(W.read_wav(os.path.join(pdir, "audio_short.wav")))[None])
+    np.save(os.path.join(pdir, "audio_short.log_mel.npy"), c_order(FT.log_mel(W.read_wav(os.path.join(pdir, "audio_short.wav")))[None]))
     entries.append({"kind": "log_mel", "input": "audio_short.wav", "expected": "audio_short.log_mel.npy", "shape": [1, FT.N_MELS, FT.n_frames()]})
     frames, _ = pools.videos[0]
     write_video(os.path.join(pdir, "video_0.mp4"), frames)

@@ -106,7 +106,7 @@ def log_mel(audio: np.ndarray) -> np.ndarray:
     spec = np.fft.rfft(x[idx] * hann_periodic(N_FFT)[None, :], n=N_FFT, axis=1)
     power = spec.real ** 2 + spec.imag ** 2
     mel = power @ _FB.T  # [frames, n_mels]
-    return np.log(mel + LOG_OFFSET).T.astype(np.float32)
+    return np.ascontiguousarray(np.log(mel + LOG_OFFSET).T, dtype=np.float32)
 
 
 def n_frames() -> int:
