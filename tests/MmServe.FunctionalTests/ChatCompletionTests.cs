@@ -8,7 +8,6 @@ namespace MmServe.FunctionalTests;
 /// <summary>Non-streaming answers have OpenAI's exact shape, and the accepted request variants build the same prompts.</summary>
 public sealed class ChatCompletionTests(ServerFixture server) : IClassFixture<ServerFixture>
 {
-    private const string ImageCase = "image_caption_009";
 
     [Fact]
     public async Task Chat_ReturnsOpenAiCompletionShape()
@@ -41,7 +40,7 @@ public sealed class ChatCompletionTests(ServerFixture server) : IClassFixture<Se
     [Fact]
     public async Task ImageUrlAsBareString_BuildsTheSamePromptAsTheObjectForm()
     {
-        var golden = GoldenCases.Get(ImageCase);
+        var golden = GoldenCases.ImageCaption;
         var body = golden.ToRequest();
         foreach (var part in body["messages"]!.AsArray().SelectMany(m => m!["content"]!.AsArray()))
         {

@@ -10,16 +10,15 @@ namespace MmServe.FunctionalTests;
 /// <summary>The official OpenAI .NET SDK talks to the server over a real socket, with an image, streaming and not.</summary>
 public sealed class OpenAiSdkTests(ServerFixture server) : IClassFixture<ServerFixture>
 {
-    private const string ImageCase = "image_caption_009";
 
     [Fact]
     public async Task SdkStreamingChat_WithImage_ReceivesReferenceAnswerAndUsage()
     {
-        var golden = GoldenCases.Get(ImageCase);
+        var golden = GoldenCases.ImageCaption;
         var client = NewClient();
         var text = new StringBuilder();
         var updates = new List<StreamingChatCompletionUpdate>();
-        await foreach (var update in client.CompleteChatStreamingAsync([ImageQuestion()], Options(golden)))
+        await foreach (var update in client.CompleteChatStreamingAsync(SdkMessages(golden), Options(golden)))
         {
             updates.Add(update);
             foreach (var part in update.ContentUpdate)
@@ -45,8 +44,8 @@ public sealed class OpenAiSdkTests(ServerFixture server) : IClassFixture<ServerF
     [Fact]
     public async Task SdkChat_WithImage_ReceivesReferenceAnswer()
     {
-        var golden = GoldenCases.Get(ImageCase);
-        ChatCompletion completion = await NewClient().CompleteChatAsync([ImageQuestion()], Options(golden));
+        var golden = GoldenCases.ImageCaption;
+        ChatCompletion completion = await NewClient().CompleteChatAsync(SdkMessages(golden), Options(golden));
         Assert.Equal(golden.CompletionText, completion.Content.Count == 0 ? "" : completion.Content[0].Text);
         Assert.Equal(ChatMessageRole.Assistant, completion.Role);
         Assert.Equal(golden.PromptTokenIds.Length, completion.Usage.InputTokenCount);
@@ -68,14 +67,23 @@ public sealed class OpenAiSdkTests(ServerFixture server) : IClassFixture<ServerF
 
     private Uri Endpoint() => new(server.Factory.BaseAddress, "v1");
 
-    /// <summary>The golden case's message, built with the SDK's own image part.</summary>
-    private static UserChatMessage ImageQuestion()
+    /// <summary>The golden case's messages, rebuilt with the SDK's own message and image-part types.</summary>
+    private static List<ChatMessage> SdkMessages(GoldenCase golden)
     {
-        var png = File.ReadAllBytes(Path.Combine(TestPaths.Golden, "media", "image_0025.png"));
-        return new UserChatMessage(
-            ChatMessageContentPart.CreateImagePart(BinaryData.FromBytes(png), "image/png"),
-            ChatMessageContentPart.CreateTextPart("What is in this picture?"));
+        var messages = new List<ChatMessage>();
+        foreach (var message in golden.Messages)
+        {
+            var parts = message!["content"]!.AsArray().Select(part => (string)part!["type"]! == "text"
+                ? ChatMessageContentPart.CreateTextPart((string)part["text"]!)
+                : ChatMessageContentPart.CreateImagePart(DataUrlBytes((string)part["image_url"]!["url"]!), "image/png")).ToList();
+            messages.Add((string)message["role"]! == "system" ? new SystemChatMessage(parts) : new UserChatMessage(parts));
+        }
+
+        return messages;
     }
+
+    private static BinaryData DataUrlBytes(string dataUrl) =>
+        BinaryData.FromBytes(Convert.FromBase64String(dataUrl[(dataUrl.IndexOf(',', StringComparison.Ordinal) + 1)..]));
 
     private static ChatCompletionOptions Options(GoldenCase golden) =>
         new() { Temperature = 0, MaxOutputTokenCount = golden.MaxTokens };

@@ -31,6 +31,9 @@ public sealed class OnnxModelExecutor : IModelExecutor
     private readonly RunOptions _runOptions = new();
     private static readonly float[] NoPast = new float[1];
 
+    /// <summary>Marks a batch row whose sequence was released; the row is dropped at the next repack.</summary>
+    private const long Released = long.MinValue;
+
     // running batch
     private readonly List<long> _batchIds = [];
     private readonly List<int> _batchLengths = [];
@@ -89,7 +92,7 @@ public sealed class OnnxModelExecutor : IModelExecutor
     public ExecutorInfo Info { get; }
 
     /// <summary>Sequences whose KV this executor currently holds (running batch + detached).</summary>
-    public int HeldSequences => _batchIds.Count + _detached.Count;
+    public int HeldSequences => _batchIds.Count(id => id != Released) + _detached.Count;
 
     public void Forward(IReadOnlyList<SequenceInput> inputs, ForwardOutput output, CancellationToken ct)
     {
@@ -153,9 +156,14 @@ public sealed class OnnxModelExecutor : IModelExecutor
         if (row >= 0)
         {
             // Dropping a row needs a repack; do it lazily at the next decode (EnsureBatch), so several
-            // releases in one step cost one repack. Until then the row stays in the buffers, masked by nothing
-            // else: mark it by a negative id.
-            _batchIds[row] = long.MinValue;
+            // releases in one step cost one repack. Until then the row only occupies buffer space.
+            _batchIds[row] = Released;
+            if (_batchIds.TrueForAll(id => id == Released))
+            {
+                _batchIds.Clear();
+                _batchLengths.Clear();
+                _batchSlots = 0;
+            }
         }
     }
 
@@ -245,7 +253,7 @@ public sealed class OnnxModelExecutor : IModelExecutor
         for (int row = 0; row < _batchIds.Count; row++)
         {
             long id = _batchIds[row];
-            if (id != long.MinValue && !newIds.Contains(id))
+            if (id != Released && !newIds.Contains(id))
             {
                 var kv = new DetachedKv(source.Count, _batchLengths[row], _kvHeads, _headDim);
                 for (int t = 0; t < source.Count; t++)

@@ -36,6 +36,9 @@ public static class GoldenCases
 
     public static GoldenCase Get(string id) => TextAndImage.Single(c => c.Id == id);
 
+    /// <summary>The first image captioning case: one image and a question (case ids change when the model is retrained).</summary>
+    public static GoldenCase ImageCaption { get; } = TextAndImage.First(c => c.Id.StartsWith("image_caption_", StringComparison.Ordinal));
+
     private static List<GoldenCase> Load()
     {
         var root = JsonNode.Parse(File.ReadAllText(Path.Combine(TestPaths.Golden, "cases.json")))!;
