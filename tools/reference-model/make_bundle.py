@@ -51,7 +51,7 @@ def main():
 
     m = TR.MMTiny(len(tok.vocab))
     log("stage 0: component pre-training (encoders and generators, then frozen)")
-    TR.pretrain_image_encoder(m, train_pools, S(700, 30), log)
+    TR.pretrain_image_encoder(m, train_pools, S(600, 30), log)
     train_feats = TR.Features(m, train_pools)
     labels = torch.tensor([DA.audio_label(i) for _, i in train_pools.audio])
     TR.pretrain_audio_encoder(m, train_feats.mels, labels, S(800, 30), log)
@@ -72,8 +72,8 @@ def main():
                        {"caption": 2, "video_describe": 1, "audio_heard": 1}, 32, log, seed=22)
     log("stage 3: instruction tuning (LLM + input and output projectors)")
     tune = [*m.llm.parameters(), *proj, *m.image_output_projector.parameters(), *m.audio_output_projector.parameters()]
-    TR.train_llm_stage("instruct", m, tok, train_pools, train_feats, tune, S(2400, 20), 2e-3,
-                       {"image": 4, "compare": 1.5, "video": 2.5, "audio": 2.5, "text": 2, "image_gen": 1, "audio_gen": 1},
+    TR.train_llm_stage("instruct", m, tok, train_pools, train_feats, tune, S(3000, 20), 2e-3,
+                       {"image": 5, "compare": 1.5, "video": 2.5, "audio": 2.5, "text": 2, "image_gen": 1, "audio_gen": 1},
                        32, log, seed=23, out_weight=1.0)
     os.makedirs(args.work, exist_ok=True)
     torch.save(m.state_dict(), os.path.join(args.work, "mmtiny.pt"))

@@ -236,6 +236,26 @@ class MlpProjector(nn.Module):
         return self.fc2(F.gelu(self.fc1(features)))
 
 
+class ImageProjector(nn.Module):
+    """Per-token MLP plus a local summary: each of the 16 grid tokens also gets its quadrant's mean.
+
+    A shape seldom fits one grid cell, and the LLM alone learned colour and position but not shape
+    (36 % on single objects); giving every token the pooled 2x2 neighbourhood hands it the whole object.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(ENC_DIM, D_MODEL)
+        self.local = nn.Linear(ENC_DIM, D_MODEL)
+        self.fc2 = nn.Linear(D_MODEL, D_MODEL)
+
+    def forward(self, features):
+        b = features.shape[0]
+        g = features.reshape(b, 2, 2, 2, 2, ENC_DIM)  # [B, qy, cy, qx, cx, C] of the 4x4 grid
+        quad = g.mean(dim=(2, 4), keepdim=True).expand(b, 2, 2, 2, 2, ENC_DIM).reshape(b, IMAGE_TOKENS, ENC_DIM)
+        return self.fc2(F.gelu(self.fc1(features) + self.local(quad)))
+
+
 class VideoProjector(nn.Module):
     """[B, 8 frames, 16 tokens, C] image-encoder features -> 8 tokens: one per frame + temporal embedding."""
 

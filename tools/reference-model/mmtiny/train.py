@@ -22,7 +22,7 @@ class MMTiny(nn.Module):
         self.llm = M.LLM(vocab_size)
         self.image_encoder = M.ImageEncoder()
         self.audio_encoder = M.AudioEncoder()
-        self.image_projector = M.MlpProjector()
+        self.image_projector = M.ImageProjector()
         self.audio_projector = M.MlpProjector()
         self.video_projector = M.VideoProjector()
         self.image_output_projector = M.OutputProjector()
