@@ -30,8 +30,7 @@ public sealed class ServiceEndpointTests(ServerFixture server) : IClassFixture<S
         Assert.Equal("mmserve", model.GetProperty("owned_by").GetString());
         Assert.True(model.GetProperty("created").GetInt64() > 1_600_000_000);
         var inputs = model.GetProperty("capabilities").GetProperty("input_modalities").EnumerateArray().Select(m => m.GetString()).ToList();
-        Assert.Equal("text", inputs[0]);
-        Assert.Contains("image", inputs);
+        Assert.Equal(["text", "image"], inputs); // the bundle also has audio and video, which are not served yet
     }
 
     [Fact]

@@ -48,9 +48,13 @@ internal sealed class ServedModel
 
     public int MaxContext => Bundle.Manifest.MaxContext;
 
-    /// <summary>"text" plus the manifest's input modalities.</summary>
-    public IReadOnlyList<string> InputModalities => ["text", .. Bundle.Manifest.InputModalities.Keys.Order(StringComparer.Ordinal)];
+    /// <summary>Media inputs this server can decode today; grows as audio and video land.</summary>
+    private static readonly string[] ServedMediaInputs = [ImageModality];
 
-    /// <summary>"text" plus the manifest's output modalities.</summary>
-    public IReadOnlyList<string> OutputModalities => ["text", .. Bundle.Manifest.OutputModalities.Keys.Order(StringComparer.Ordinal)];
+    /// <summary>"text" plus the manifest's input modalities that this server actually serves.</summary>
+    public IReadOnlyList<string> InputModalities =>
+        ["text", .. Bundle.Manifest.InputModalities.Keys.Where(ServedMediaInputs.Contains).Order(StringComparer.Ordinal)];
+
+    /// <summary>Generated media (the manifest's output modalities) are not served yet: text only.</summary>
+    public IReadOnlyList<string> OutputModalities => ["text"];
 }
