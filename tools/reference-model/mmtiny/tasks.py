@@ -88,6 +88,10 @@ def image_task(rng, idx: int, objs, kind: str | None = None) -> Sample:
         a = W.QUADRANTS[o.quadrant]
     else:
         q, a = "Is the shape small or large?", o.size
+    if n > 1 and kind in ("colour", "shape", "position"):
+        # Questions about one of several objects are answered after describing the scene: the model then
+        # binds attributes in its own text (which it does reliably) instead of across image tokens.
+        a = f"{describe_objects(objs)} Answer: {a}"
     return Sample(f"image_{kind}", with_system(rng, user(*media_first(rng, [("image", idx)], q))), a)
 
 
@@ -101,6 +105,8 @@ def compare_task(rng, i1: int, o1, i2: int, o2) -> Sample:
         second = rng.random() < 0.5
         q = f"What colour is the shape in the {'second' if second else 'first'} image?"
         a = (o2 if second else o1).colour
+    # describe both images first, then answer (see image_task)
+    a = f"First: a {o1.colour} {o1.shape}. Second: a {o2.colour} {o2.shape}. Answer: {a}"
     return Sample(f"multi_image_{kind}", with_system(rng, user(("image", i1), ("image", i2), ("text", q))), a)
 
 

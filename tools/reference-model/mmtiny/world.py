@@ -182,7 +182,9 @@ def espeak(word: str, voice: str, speed: int, pitch: int) -> np.ndarray:
         raw = os.path.join(d, "raw.wav")
         out = os.path.join(d, "out.wav")
         subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-p", str(pitch), "-w", raw, word], check=True)
-        subprocess.run(["sox", raw, "-r", str(SR), "-c", "1", "-b", "16", out], check=True)
+        # -R: repeatable dither (sox dithers randomly by default when writing 16-bit, which made the
+        # audio pools differ between runs)
+        subprocess.run(["sox", "-R", raw, "-r", str(SR), "-c", "1", "-b", "16", out], check=True)
         return read_wav(out)
 
 
