@@ -6,8 +6,10 @@ using Microsoft.AspNetCore.Http.Features;
 namespace MmServe.Api.Sse;
 
 /// <summary>
-/// Writes server-sent events as OpenAI streams them: each event is <c>data: &lt;json&gt;\n\n</c>, flushed at once
-/// (response buffering off), and the stream ends with <c>data: [DONE]\n\n</c>. Not thread-safe.
+/// Writes server-sent events as OpenAI streams them: each event is <c>data: &lt;json&gt;\n\n</c> and the stream
+/// ends with <c>data: [DONE]\n\n</c>. Events are buffered in the response pipe until <see cref="FlushAsync"/>
+/// (response buffering is off, so nothing else holds them back): callers flush once per burst of events rather
+/// than once per event, which saves a socket write per token when the client falls behind. Not thread-safe.
 /// </summary>
 internal sealed class SseWriter : IAsyncDisposable
 {
@@ -35,7 +37,15 @@ internal sealed class SseWriter : IAsyncDisposable
         return _response.StartAsync(ct);
     }
 
+    /// <summary>Writes one event and sends it at once.</summary>
     public async ValueTask WriteEventAsync<T>(T value, JsonTypeInfo<T> typeInfo, CancellationToken ct)
+    {
+        BufferEvent(value, typeInfo);
+        await FlushAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Writes one event into the response pipe without sending it; <see cref="FlushAsync"/> sends.</summary>
+    public void BufferEvent<T>(T value, JsonTypeInfo<T> typeInfo)
     {
         var body = _response.BodyWriter;
         body.Write(DataPrefix);
@@ -43,8 +53,10 @@ internal sealed class SseWriter : IAsyncDisposable
         JsonSerializer.Serialize(_json, value, typeInfo);
         _json.Flush();
         body.Write(EventEnd);
-        await body.FlushAsync(ct).ConfigureAwait(false);
     }
+
+    public async ValueTask FlushAsync(CancellationToken ct) =>
+        await _response.BodyWriter.FlushAsync(ct).ConfigureAwait(false);
 
     public async ValueTask WriteDoneAsync(CancellationToken ct)
     {

@@ -26,26 +26,34 @@ internal sealed partial class ChatCompletionStreamer(
         try
         {
             await WriteChoiceAsync(sse, new ChunkChoice(0, new ChunkDelta("assistant", ""), null, null), ct).ConfigureAwait(false);
-            await foreach (var item in handle.Events.ReadAllAsync(ct).ConfigureAwait(false))
+            // Drain every event already waiting, then flush once: under load a stream sends one socket write per
+            // burst of tokens instead of one per token.
+            var events = handle.Events;
+            while (await events.WaitToReadAsync(ct).ConfigureAwait(false))
             {
-                switch (item)
+                while (events.TryRead(out var item))
                 {
-                    case TokenDeltaEvent delta when HasContent(delta):
-                        var choice = new ChunkChoice(0, new ChunkDelta(null, delta.Text), logprobs.Map(delta.Logprobs), null)
-                        {
-                            TokenIds = request.ReturnTokenIds ? delta.TokenIds : null,
-                        };
-                        await WriteChoiceAsync(sse, choice, ct).ConfigureAwait(false);
-                        break;
-                    case FinishedEvent { Reason: FinishReason.Cancelled }:
-                        return;
-                    case FinishedEvent finished:
-                        await FinishAsync(sse, finished, ct).ConfigureAwait(false);
-                        return;
-                    case ErrorEvent error:
-                        await WriteErrorAsync(sse, ApiError.FromEngine(error.Error, context.TraceIdentifier), ct).ConfigureAwait(false);
-                        return;
+                    switch (item)
+                    {
+                        case TokenDeltaEvent delta when HasContent(delta):
+                            var choice = new ChunkChoice(0, new ChunkDelta(null, delta.Text), logprobs.Map(delta.Logprobs), null)
+                            {
+                                TokenIds = request.ReturnTokenIds ? delta.TokenIds : null,
+                            };
+                            sse.BufferEvent(Chunk([choice], null), OpenAiJsonContext.Wire.ChatCompletionChunk);
+                            break;
+                        case FinishedEvent { Reason: FinishReason.Cancelled }:
+                            return;
+                        case FinishedEvent finished:
+                            await FinishAsync(sse, finished, ct).ConfigureAwait(false);
+                            return;
+                        case ErrorEvent error:
+                            await WriteErrorAsync(sse, ApiError.FromEngine(error.Error, context.TraceIdentifier), ct).ConfigureAwait(false);
+                            return;
+                    }
                 }
+
+                await sse.FlushAsync(ct).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
