@@ -38,5 +38,7 @@ public sealed class MediaResult<T>
 
     public static implicit operator MediaResult<T>(MediaError error) => Failure(error);
 
+    public static implicit operator MediaResult<T>(T value) => Success(value);
+
     public override string ToString() => IsSuccess ? $"Success({Value})" : $"Failure({Error.Code}: {Error.Message})";
 }

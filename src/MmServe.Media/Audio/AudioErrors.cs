@@ -11,6 +11,14 @@ internal static class AudioErrors
         MediaErrorCodes.InvalidAudio,
         $"The audio could not be decoded: {reason}. Supported: {Supported}.");
 
+    public static MediaError InvalidMp3(string reason) => new(
+        MediaErrorCodes.InvalidAudio,
+        $"The audio could not be decoded as MP3: {reason}.");
+
+    public static MediaError TooLongWhileDecoding(double maxSeconds) => new(
+        MediaErrorCodes.AudioTooLarge,
+        string.Create(CultureInfo.InvariantCulture, $"The audio lasts longer than the limit of {maxSeconds} seconds."));
+
     public static MediaError Truncated() => Invalid("the file is truncated (a chunk extends past the end of the data)");
 
     public static MediaError UnsupportedContainer(string name) => new(
