@@ -108,19 +108,6 @@ public sealed class ErrorResponseTests(ServerFixture server) : IClassFixture<Ser
         Assert.Contains("remote media URLs are disabled", error.GetProperty("message").GetString(), StringComparison.OrdinalIgnoreCase);
     }
 
-    [Theory]
-    [InlineData("{\"type\": \"input_audio\", \"input_audio\": {\"data\": \"UklGRg==\", \"format\": \"wav\"}}", "Audio")]
-    [InlineData("{\"type\": \"video_url\", \"video_url\": {\"url\": \"data:video/mp4;base64,AAAA\"}}", "Video")]
-    public async Task AudioAndVideoParts_Are400NotSupportedYet(string part, string kind)
-    {
-        var body = Chat.Request("x");
-        body["messages"]![0]!["content"] = new JsonArray(JsonNode.Parse(part), new JsonObject { ["type"] = "text", ["text"] = "What is it?" });
-        using var response = await Chat.PostAsync(server.Client, body);
-        var error = await ErrorAssert.IsOpenAiErrorAsync(response, HttpStatusCode.BadRequest, "messages[0].content[0]", "unsupported_content_type");
-        Assert.Contains(kind, error.GetProperty("message").GetString(), StringComparison.Ordinal);
-        Assert.Contains("not supported", error.GetProperty("message").GetString(), StringComparison.Ordinal);
-    }
-
     [Fact]
     public async Task ToolRole_Is400()
     {

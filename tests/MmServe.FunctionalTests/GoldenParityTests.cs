@@ -6,18 +6,25 @@ namespace MmServe.FunctionalTests;
 
 /// <summary>
 /// Over HTTP, greedy decoding reproduces the bundle's golden cases token for token (compared through the
-/// return_token_ids extension): the prompt the server builds (chat template, image placeholders) and the tokens it
-/// generates, alone and with every case in flight at once.
+/// return_token_ids extension): the prompt the server builds (chat template, media placeholders) and the tokens it
+/// generates, alone and with every case in flight at once — text, images, audio (WAV) and video (MP4, via ffmpeg).
 /// </summary>
 public sealed class GoldenParityTests(ServerFixture server) : IClassFixture<ServerFixture>
 {
-    public static TheoryData<string> CaseIds => [.. GoldenCases.TextAndImage.Select(c => c.Id)];
+    public static TheoryData<string> CaseIds => [.. GoldenCases.WithoutVideo.Select(c => c.Id)];
+
+    public static TheoryData<string> VideoCaseIds => [.. GoldenCases.Video.Select(c => c.Id)];
 
     [Fact]
-    public void GoldenCases_IncludeTextAndImageCases()
+    public void GoldenCases_CoverEveryInputModality()
     {
-        Assert.Contains(GoldenCases.TextAndImage, c => c.Messages.ToJsonString().Contains("image_url", StringComparison.Ordinal));
-        Assert.Contains(GoldenCases.TextAndImage, c => !c.Messages.ToJsonString().Contains("image_url", StringComparison.Ordinal));
+        string[] types = ["image_url", "input_audio", "video_url"];
+        foreach (var type in types)
+        {
+            Assert.Contains(GoldenCases.All, c => c.Messages.ToJsonString().Contains($"\"{type}\"", StringComparison.Ordinal));
+        }
+
+        Assert.Contains(GoldenCases.All, c => !types.Any(t => c.Messages.ToJsonString().Contains($"\"{t}\"", StringComparison.Ordinal)));
     }
 
     [Theory]
@@ -29,11 +36,30 @@ public sealed class GoldenParityTests(ServerFixture server) : IClassFixture<Serv
         await AssertMatchesAsync(golden, response);
     }
 
+    [FfmpegTheory]
+    [MemberData(nameof(VideoCaseIds))]
+    public async Task VideoGoldenCase_Alone_MatchesReferenceTokens(string id)
+    {
+        var golden = GoldenCases.Get(id);
+        using var response = await Chat.PostAsync(server.Client, golden.ToRequest());
+        await AssertMatchesAsync(golden, response);
+    }
+
     [Fact]
     public async Task GoldenCases_AllInFlightAtOnce_MatchReferenceTokens()
     {
-        var cases = GoldenCases.TextAndImage;
-        Assert.True(cases.Count >= 16, $"only {cases.Count} text/image golden cases");
+        await AllAtOnceAsync(GoldenCases.WithoutVideo);
+    }
+
+    [FfmpegFact]
+    public async Task GoldenCases_IncludingVideo_AllInFlightAtOnce_MatchReferenceTokens()
+    {
+        await AllAtOnceAsync(GoldenCases.All);
+    }
+
+    private async Task AllAtOnceAsync(IReadOnlyList<GoldenCase> cases)
+    {
+        Assert.True(cases.Count >= 16, $"only {cases.Count} golden cases");
         var responses = await Task.WhenAll(cases.Select(c => Chat.PostAsync(server.Client, c.ToRequest())));
         try
         {

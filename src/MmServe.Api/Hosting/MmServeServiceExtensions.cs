@@ -4,6 +4,7 @@ using MmServe.Abstractions;
 using MmServe.Api.Health;
 using MmServe.Api.OpenAi.ChatCompletions;
 using MmServe.Api.Serving;
+using MmServe.Api.Serving.Media;
 using MmServe.Api.Swagger;
 using MmServe.Engine;
 
@@ -54,6 +55,11 @@ internal static class MmServeServiceExtensions
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<LimitsOptions>, LimitsOptionsValidator>();
 
+        services.AddOptions<MediaOptions>()
+            .BindConfiguration(MediaOptions.SectionName, b => b.ErrorOnUnknownConfiguration = true)
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<MediaOptions>, MediaOptionsValidator>();
+
         services.AddOptions<KestrelServerOptions>()
             .Configure<IOptions<LimitsOptions>>((kestrel, limits) => kestrel.Limits.MaxRequestBodySize = limits.Value.MaxRequestBodyBytes);
     }
@@ -70,7 +76,16 @@ internal static class MmServeServiceExtensions
             sp.GetRequiredService<IOptions<EngineOptions>>().Value,
             sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<IGenerationEngine>(sp => sp.GetRequiredService<GenerationEngine>());
-        services.AddSingleton<ImageEmbedder>();
+        services.AddSingleton<FfmpegSupport>(sp => FfmpegSupport.Detect(
+            sp.GetRequiredService<IOptions<MediaOptions>>().Value, sp.GetRequiredService<IOptions<LimitsOptions>>().Value,
+            sp.GetRequiredService<ILogger<FfmpegSupport>>()));
+        services.AddSingleton(sp => MediaEmbedderFactory.Create(
+            sp.GetRequiredService<ServedModel>(),
+            sp.GetRequiredService<IOptions<LimitsOptions>>().Value,
+            sp.GetRequiredService<IOptions<MediaOptions>>().Value,
+            sp.GetRequiredService<IOptions<WorkerPoolOptions>>().Value.Workers[0],
+            sp.GetRequiredService<FfmpegSupport>(),
+            sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<LogprobsMapper>();
         services.AddSingleton<ChatCompletionService>();
         services.AddHostedService<ModelStartupService>();

@@ -1,4 +1,5 @@
 using MmServe.Abstractions;
+using MmServe.Api.Serving.Media;
 using MmServe.Engine;
 using MmServe.Runtime.Onnx.Chat;
 
@@ -20,11 +21,11 @@ internal sealed partial class ModelStartupService(
     {
         ServedModel model;
         GenerationEngine engine;
-        ImageEmbedder images;
+        MediaEmbedder media;
         try
         {
             model = services.GetRequiredService<ServedModel>();
-            images = services.GetRequiredService<ImageEmbedder>();
+            media = services.GetRequiredService<MediaEmbedder>();
             engine = services.GetRequiredService<GenerationEngine>();
         }
         catch (Exception e)
@@ -34,22 +35,23 @@ internal sealed partial class ModelStartupService(
         }
 
         Log.Loaded(logger, model.Id, model.Bundle.Directory, engine.ModelInfo.MaxContext, engine.Stats.Workers.Count);
-        _warmUp = Task.Run(() => WarmUpAsync(model, engine, images, lifetime.ApplicationStopping), CancellationToken.None);
+        _warmUp = Task.Run(() => WarmUpAsync(model, engine, media, lifetime.ApplicationStopping), CancellationToken.None);
         return Task.CompletedTask;
     }
 
     /// <summary>The warm-up stops with ApplicationStopping, which fires before this is called.</summary>
     public Task StopAsync(CancellationToken cancellationToken) => _warmUp.WaitAsync(cancellationToken);
 
-    private async Task WarmUpAsync(ServedModel model, GenerationEngine engine, ImageEmbedder images, CancellationToken ct)
+    private async Task WarmUpAsync(ServedModel model, GenerationEngine engine, MediaEmbedder media, CancellationToken ct)
     {
         try
         {
             var started = TimeProvider.System.GetTimestamp();
-            if (images.IsAvailable)
+            if (media.Policy.Accepts(ServedModel.ImageModality))
             {
                 // Runs the encoder chain once so the first image request does not pay for its session warm-up.
-                _ = images.Embed([SampleImage.RedSquareDataUrl], ct);
+                _ = await media.EmbedAsync(
+                    [new MediaReference(ServedModel.ImageModality, MediaSourceKind.DataUrl, SampleImage.RedSquareDataUrl, null, "warm-up")], ct).ConfigureAwait(false);
             }
 
             var prompt = model.Prompts.Build([ChatTurn.FromText("user", "Hello!")]);

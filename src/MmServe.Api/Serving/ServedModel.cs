@@ -14,6 +14,8 @@ namespace MmServe.Api.Serving;
 internal sealed class ServedModel
 {
     public const string ImageModality = "image";
+    public const string AudioModality = "audio";
+    public const string VideoModality = "video";
 
     public ServedModel(IOptions<ModelOptions> options, IHostEnvironment environment)
     {
@@ -47,13 +49,6 @@ internal sealed class ServedModel
     public string SystemFingerprint { get; }
 
     public int MaxContext => Bundle.Manifest.MaxContext;
-
-    /// <summary>Media inputs this server can decode today; grows as audio and video land.</summary>
-    private static readonly string[] ServedMediaInputs = [ImageModality];
-
-    /// <summary>"text" plus the manifest's input modalities that this server actually serves.</summary>
-    public IReadOnlyList<string> InputModalities =>
-        ["text", .. Bundle.Manifest.InputModalities.Keys.Where(ServedMediaInputs.Contains).Order(StringComparer.Ordinal)];
 
     /// <summary>Generated media (the manifest's output modalities) are not served yet: text only.</summary>
     public IReadOnlyList<string> OutputModalities => ["text"];

@@ -105,6 +105,16 @@ internal sealed class LimitsOptionsValidator : IValidateOptions<LimitsOptions>
             failures.Add("Limits:MaxImagesPerRequest must be 0 (no images) or more.");
         }
 
+        if (options.MaxAudioPerRequest < 0)
+        {
+            failures.Add("Limits:MaxAudioPerRequest must be 0 (no audio) or more.");
+        }
+
+        if (options.MaxVideosPerRequest < 0)
+        {
+            failures.Add("Limits:MaxVideosPerRequest must be 0 (no videos) or more.");
+        }
+
         if (options.MaxRequestBodyBytes <= 0)
         {
             failures.Add("Limits:MaxRequestBodyBytes must be at least 1.");
@@ -117,6 +127,24 @@ internal sealed class LimitsOptionsValidator : IValidateOptions<LimitsOptions>
         catch (ArgumentOutOfRangeException e)
         {
             failures.Add($"Limits:Image:{e.ParamName} is out of range (got {e.ActualValue}).");
+        }
+
+        try
+        {
+            options.Audio.Validate();
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            failures.Add($"Limits:Audio:{e.ParamName} is out of range (got {e.ActualValue}).");
+        }
+
+        try
+        {
+            options.Video.Validate();
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            failures.Add($"Limits:Video:{e.ParamName} is out of range (got {e.ActualValue}).");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

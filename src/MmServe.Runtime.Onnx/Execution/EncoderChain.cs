@@ -5,7 +5,9 @@ namespace MmServe.Runtime.Onnx.Execution;
 
 /// <summary>
 /// A modality encoder followed by its input projector (e.g. image_encoder → image_projector): preprocessed
-/// media in, LLM-space embeddings out. ORT sessions allow concurrent Run calls, so one chain serves every request.
+/// media in, LLM-space embeddings out. For video the encoder is the frame encoder: it runs on every frame
+/// (items x frames rows) and the projector receives [items, frames, ...encoder output]. ORT sessions allow
+/// concurrent Run calls, so one chain serves every request.
 /// </summary>
 public sealed class EncoderChain : IDisposable
 {
@@ -16,9 +18,14 @@ public sealed class EncoderChain : IDisposable
     private readonly string _projectorInput;
     private readonly string _projectorOutput;
     private readonly long[] _itemShape;
+    private readonly long[] _encoderOutputShape;
+    private readonly int _framesPerItem;
 
-    public EncoderChain(ModelBundle bundle, string encoder, string projector, SessionFactory sessions)
+    /// <param name="framesPerItem">Encoder rows per item: 1, or the frame count of a video.</param>
+    public EncoderChain(ModelBundle bundle, string encoder, string projector, SessionFactory sessions, int framesPerItem = 1)
     {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(framesPerItem);
+        _framesPerItem = framesPerItem;
         var components = bundle.Manifest.Components;
         var enc = components[encoder];
         var proj = components[projector];
@@ -28,15 +35,16 @@ public sealed class EncoderChain : IDisposable
         _projectorOutput = proj.Outputs[0].Name;
         // Every dimension after the batch one is fixed in the manifest (e.g. [batch, 3, 64, 64]).
         _itemShape = [.. enc.Inputs[0].Shape.Skip(1).Select(d => d.Size ?? throw new BundleValidationException($"{bundle.ManifestPath}: components.{encoder}.inputs[0].shape: only the batch dimension may be symbolic"))];
+        _encoderOutputShape = [.. enc.Outputs[0].Shape.Skip(1).Select(d => d.Size ?? throw new BundleValidationException($"{bundle.ManifestPath}: components.{encoder}.outputs[0].shape: only the batch dimension may be symbolic"))];
         var outShape = proj.Outputs[0].Shape;
         TokensPerItem = (int)(outShape[1].Size ?? 0);
         HiddenSize = (int)(outShape[2].Size ?? 0);
-        InputLength = (int)_itemShape.Aggregate(1L, (a, b) => a * b);
+        InputLength = (int)_itemShape.Aggregate(1L, (a, b) => a * b) * framesPerItem;
         _encoder = sessions.Create(bundle.ComponentPath(encoder));
         _projector = sessions.Create(bundle.ComponentPath(projector));
     }
 
-    /// <summary>Floats of one preprocessed item (e.g. 3*64*64).</summary>
+    /// <summary>Floats of one preprocessed item (e.g. 3*64*64, or frames*3*64*64 for a video).</summary>
     public int InputLength { get; }
 
     public int TokensPerItem { get; }
@@ -47,14 +55,24 @@ public sealed class EncoderChain : IDisposable
     public float[] Encode(ReadOnlyMemory<float> inputs, int count, CancellationToken ct)
     {
         ct.ThrowIfCancellationRequested();
-        long[] shape = [count, .. _itemShape];
+        long[] shape = [count * _framesPerItem, .. _itemShape];
         var pinned = System.Runtime.InteropServices.MemoryMarshal.AsMemory(inputs[..(count * InputLength)]);
         using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, pinned, shape);
         using var runOptions = new RunOptions();
         using var registration = ct.Register(static s => ((RunOptions)s!).Terminate = true, runOptions);
         using var features = _encoder.Run(runOptions, [_encoderInput], [input], [_encoderOutput]);
-        using var embeds = _projector.Run(runOptions, [_projectorInput], [features[0]], [_projectorOutput]);
-        return embeds[0].GetTensorDataAsSpan<float>().ToArray();
+        if (_framesPerItem == 1)
+        {
+            using var embeds = _projector.Run(runOptions, [_projectorInput], [features[0]], [_projectorOutput]);
+            return embeds[0].GetTensorDataAsSpan<float>().ToArray();
+        }
+
+        // Same floats, regrouped per item: [items * frames, ...] -> [items, frames, ...].
+        var frameFeatures = features[0].GetTensorDataAsSpan<float>().ToArray();
+        long[] grouped = [count, _framesPerItem, .. _encoderOutputShape];
+        using var projectorInput = OrtValue.CreateTensorValueFromMemory(frameFeatures, grouped);
+        using var videoEmbeds = _projector.Run(runOptions, [_projectorInput], [projectorInput], [_projectorOutput]);
+        return videoEmbeds[0].GetTensorDataAsSpan<float>().ToArray();
     }
 
     public void Dispose()

@@ -29,15 +29,25 @@ public sealed record GoldenCase(
 
 public static class GoldenCases
 {
-    private static readonly string[] ServedPartTypes = ["text", "image_url"];
+    /// <summary>Every golden case, media inlined (images and videos as data: URLs, audio as input_audio base64).</summary>
+    public static IReadOnlyList<GoldenCase> All { get; } = Load();
 
-    /// <summary>Every case whose parts are only text and image_url (what this server serves so far).</summary>
-    public static IReadOnlyList<GoldenCase> TextAndImage { get; } = Load();
+    /// <summary>Cases with text, images and audio only: served with or without ffmpeg.</summary>
+    public static IReadOnlyList<GoldenCase> WithoutVideo { get; } = [.. All.Where(c => !c.HasPart("video_url"))];
 
-    public static GoldenCase Get(string id) => TextAndImage.Single(c => c.Id == id);
+    /// <summary>Cases with a video (need ffmpeg).</summary>
+    public static IReadOnlyList<GoldenCase> Video { get; } = [.. All.Where(c => c.HasPart("video_url"))];
+
+    /// <summary>Cases with only text and images.</summary>
+    public static IReadOnlyList<GoldenCase> TextAndImage { get; } = [.. WithoutVideo.Where(c => !c.HasPart("input_audio"))];
+
+    public static GoldenCase Get(string id) => All.Single(c => c.Id == id);
 
     /// <summary>The first image captioning case: one image and a question (case ids change when the model is retrained).</summary>
-    public static GoldenCase ImageCaption { get; } = TextAndImage.First(c => c.Id.StartsWith("image_caption_", StringComparison.Ordinal));
+    public static GoldenCase ImageCaption { get; } = All.First(c => c.Id.StartsWith("image_caption_", StringComparison.Ordinal));
+
+    private static bool HasPart(this GoldenCase golden, string type) =>
+        golden.Messages.ToJsonString().Contains($"\"type\":\"{type}\"", StringComparison.Ordinal);
 
     private static List<GoldenCase> Load()
     {
@@ -46,17 +56,9 @@ public static class GoldenCases
         foreach (var item in root["cases"]!.AsArray())
         {
             var messages = item!["messages"]!.AsArray();
-            var parts = messages.SelectMany(m => m!["content"] is JsonArray a ? a : []).ToList();
-            if (parts.Any(p => !ServedPartTypes.Contains(p!["type"]!.GetValue<string>())))
+            foreach (var part in messages.SelectMany(m => m!["content"] is JsonArray a ? a : []))
             {
-                continue;
-            }
-
-            foreach (var part in parts.Where(p => p!["type"]!.GetValue<string>() == "image_url"))
-            {
-                var image = part!["image_url"]!;
-                var path = Path.Combine(TestPaths.Golden, image["url"]!.GetValue<string>());
-                image["url"] = TestImages.DataUrl(File.ReadAllBytes(path));
+                InlineMedia(part!.AsObject());
             }
 
             cases.Add(new GoldenCase(
@@ -70,5 +72,26 @@ public static class GoldenCases
         }
 
         return cases;
+    }
+
+    /// <summary>cases.json names media files relative to golden/; requests carry the bytes.</summary>
+    private static void InlineMedia(JsonObject part)
+    {
+        byte[] Read(string relative) => File.ReadAllBytes(Path.Combine(TestPaths.Golden, relative));
+        switch (part["type"]!.GetValue<string>())
+        {
+            case "image_url":
+                var image = part["image_url"]!;
+                image["url"] = TestImages.DataUrl(Read(image["url"]!.GetValue<string>()));
+                break;
+            case "input_audio":
+                var audio = part["input_audio"]!;
+                audio["data"] = Convert.ToBase64String(Read(audio["data"]!.GetValue<string>()));
+                break;
+            case "video_url":
+                var video = part["video_url"]!;
+                video["url"] = "data:video/mp4;base64," + Convert.ToBase64String(Read(video["url"]!.GetValue<string>()));
+                break;
+        }
     }
 }

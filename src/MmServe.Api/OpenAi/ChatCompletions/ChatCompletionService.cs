@@ -2,20 +2,21 @@ using Microsoft.Extensions.Options;
 using MmServe.Abstractions;
 using MmServe.Api.Errors;
 using MmServe.Api.Serving;
+using MmServe.Api.Serving.Media;
 using MmServe.Engine;
 using MmServe.Runtime.Onnx.Chat;
 
 namespace MmServe.Api.OpenAi.ChatCompletions;
 
 /// <summary>
-/// Runs one chat completion request: read and validate the body, build the prompt, embed the images, submit to
+/// Runs one chat completion request: read and validate the body, build the prompt, embed the media, submit to
 /// the engine, then answer as one JSON object or as a stream. Cancelling the request (client disconnect) cancels
 /// the engine request, which frees its model slot within one step.
 /// </summary>
 internal sealed partial class ChatCompletionService(
     ServedModel model,
     IGenerationEngine engine,
-    ImageEmbedder images,
+    MediaEmbedder mediaEmbedder,
     LogprobsMapper logprobs,
     IOptions<LimitsOptions> limits,
     TimeProvider time,
@@ -31,7 +32,7 @@ internal sealed partial class ChatCompletionService(
             return Refuse(context, readError);
         }
 
-        var (request, parseError) = ChatRequestParser.Parse(body!, model.Id, limits.Value.MaxImagesPerRequest, images.IsAvailable);
+        var (request, parseError) = ChatRequestParser.Parse(body!, model.Id, mediaEmbedder.Policy);
         if (parseError is not null)
         {
             return Refuse(context, parseError);
@@ -43,7 +44,7 @@ internal sealed partial class ChatCompletionService(
             return Refuse(context, tooLong);
         }
 
-        var (media, mediaError) = EmbedImages(request, prompt, ct);
+        var (media, mediaError) = await EmbedMediaAsync(request, prompt, ct).ConfigureAwait(false);
         if (mediaError is not null)
         {
             return Refuse(context, mediaError);
@@ -128,7 +129,7 @@ internal sealed partial class ChatCompletionService(
     /// <summary>OpenAI's finish_reason for an engine reason.</summary>
     public static string ToWire(FinishReason reason) => reason == FinishReason.Length ? "length" : "stop";
 
-    /// <summary>Checked before any image is decoded; the engine checks again at submission.</summary>
+    /// <summary>Checked before any media is fetched or decoded; the engine checks again at submission.</summary>
     private ApiError? CheckContextLength(int promptTokens, ParsedChatRequest request)
     {
         int maxContext = model.MaxContext;
@@ -144,29 +145,25 @@ internal sealed partial class ChatCompletionService(
         return ApiError.InvalidRequest(message, "messages", "context_length_exceeded");
     }
 
-    private (IReadOnlyList<MediaEmbedding> Media, ApiError? Error) EmbedImages(
+    private async Task<(IReadOnlyList<MediaEmbedding> Media, ApiError? Error)> EmbedMediaAsync(
         ParsedChatRequest request, TokenizedPrompt prompt, CancellationToken ct)
     {
-        if (request.Images.Count == 0)
+        if (request.Media.Count == 0)
         {
             return ([], null);
         }
 
-        var result = images.Embed([.. request.Images.Select(i => i.DataUrl)], ct);
+        var result = await mediaEmbedder.EmbedAsync(request.Media, ct).ConfigureAwait(false);
         if (result.Error is { } error)
         {
-            return ([], ApiError.FromMedia(error, request.Images[result.FailedIndex].Param));
+            return ([], ApiError.FromMedia(error, request.Media[result.FailedIndex].Param));
         }
 
-        int length = images.EmbeddingLength;
         var embeddings = result.Embeddings!;
-        var media = new List<MediaEmbedding>(request.Images.Count);
+        var media = new List<MediaEmbedding>(request.Media.Count);
         foreach (var span in prompt.MediaSpans)
         {
-            if (span.Modality == ServedModel.ImageModality)
-            {
-                media.Add(new MediaEmbedding(span.Start, span.Length, embeddings.AsMemory(span.ItemIndex * length, length)));
-            }
+            media.Add(new MediaEmbedding(span.Start, span.Length, embeddings[span.ItemIndex]));
         }
 
         return (media, null);

@@ -1,21 +1,22 @@
 using System.Text.Json;
 using MmServe.Abstractions;
 using MmServe.Api.Errors;
+using MmServe.Api.Serving.Media;
 
 namespace MmServe.Api.OpenAi.ChatCompletions;
 
 /// <summary>
 /// Validates a deserialized chat request against the served model and the limits, cheapest checks first and
-/// before any media is decoded: model id, messages and their parts, image count, sampling parameters.
+/// before any media is fetched or decoded: model id, messages and their parts, media counts and formats,
+/// sampling parameters.
 /// </summary>
 internal static class ChatRequestParser
 {
     /// <param name="request">The deserialized body.</param>
     /// <param name="servedModelId">The only accepted "model".</param>
-    /// <param name="maxImages">Most images per request (Limits:MaxImagesPerRequest).</param>
-    /// <param name="acceptsImages">Whether the served model has an image input.</param>
+    /// <param name="media">Which media the server takes, how many per request, and whether remote URLs are fetched.</param>
     public static (ParsedChatRequest? Request, ApiError? Error) Parse(
-        ChatCompletionRequest request, string servedModelId, int maxImages, bool acceptsImages)
+        ChatCompletionRequest request, string servedModelId, MediaPolicy media)
     {
         if (string.IsNullOrEmpty(request.Model))
         {
@@ -44,7 +45,7 @@ internal static class ChatRequestParser
                 : ApiError.InvalidRequest("Only n = 1 is supported; send several requests for several choices.", "n", "unsupported_value"));
         }
 
-        var messages = new MessageParser(maxImages, acceptsImages);
+        var messages = new MessageParser(media);
         if (messages.Parse(request.Messages) is { } messageError)
         {
             return Fail(messageError);
@@ -58,7 +59,7 @@ internal static class ChatRequestParser
 
         return (new ParsedChatRequest(
             messages.Conversation,
-            messages.Images,
+            messages.Media,
             sampling!,
             request.Stream ?? false,
             request.StreamOptions?.IncludeUsage ?? false,

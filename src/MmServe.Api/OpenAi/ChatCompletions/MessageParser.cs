@@ -1,23 +1,27 @@
 using System.Text.Json;
 using MmServe.Api.Errors;
 using MmServe.Api.Serving;
+using MmServe.Api.Serving.Media;
 using MmServe.Runtime.Onnx.Chat;
 
 namespace MmServe.Api.OpenAi.ChatCompletions;
 
 /// <summary>
-/// Turns OpenAI messages into <see cref="ChatTurn"/>s. Content is a string or an array of parts; text and
-/// image_url parts are served, audio and video parts are refused for now. Images are only collected here (as
-/// data: URLs) and counted against the limit as they are met, so an oversized request costs no decoding.
+/// Turns OpenAI messages into <see cref="ChatTurn"/>s. Content is a string or an array of parts: text,
+/// image_url, input_audio (OpenAI's base64 audio), audio_url and video_url (vLLM's shapes). Media are only
+/// collected here and counted against the per-modality limits as they are met, so an oversized request costs
+/// no fetching or decoding.
 /// </summary>
-internal sealed class MessageParser(int maxImages, bool acceptsImages)
+internal sealed class MessageParser(MediaPolicy policy)
 {
     private readonly List<ChatTurn> _conversation = [];
-    private readonly List<ImageReference> _images = [];
+    private readonly List<MediaReference> _media = [];
+    private readonly Dictionary<string, int> _counts = new(StringComparer.Ordinal);
 
     public IReadOnlyList<ChatTurn> Conversation => _conversation;
 
-    public IReadOnlyList<ImageReference> Images => _images;
+    /// <summary>Every media item in order of appearance; <see cref="ChatPart.Media.Index"/> indexes this list.</summary>
+    public IReadOnlyList<MediaReference> Media => _media;
 
     public ApiError? Parse(IReadOnlyList<ChatMessage?> messages)
     {
@@ -130,57 +134,54 @@ internal sealed class MessageParser(int maxImages, bool acceptsImages)
                 return null;
 
             case "image_url":
-                return ParseImage(part, role, param, parts);
+                return ParseUrlPart(part, role, param, "image_url", ServedModel.ImageModality, parts);
 
             case "input_audio":
-                return NotYet("Audio input ('input_audio' parts) is not supported by this server yet.", param);
-
-            case "video_url":
-                return NotYet("Video input ('video_url' parts) is not supported by this server yet.", param);
+                return ParseInputAudio(part, role, param, parts);
 
             case "audio_url":
+                return ParseUrlPart(part, role, param, "audio_url", ServedModel.AudioModality, parts);
+
+            case "video_url":
+                return ParseUrlPart(part, role, param, "video_url", ServedModel.VideoModality, parts);
+
             case "file":
             case "input_file":
             case "refusal":
-                return NotYet($"Content parts of type '{typeElement.GetString()}' are not supported by this server.", param);
+                return Unsupported($"Content parts of type '{typeElement.GetString()}' are not supported by this server.", param);
 
             default:
                 return ApiError.InvalidRequest(
-                    $"Invalid value for '{param}.type': '{typeElement.GetString()}'. Supported types are 'text' and 'image_url'.",
+                    $"Invalid value for '{param}.type': '{typeElement.GetString()}'. Supported types are 'text', 'image_url', 'input_audio', 'audio_url' and 'video_url'.",
                     $"{param}.type",
                     "invalid_value");
         }
     }
 
-    private ApiError? ParseImage(JsonElement part, string role, string param, List<ChatPart> parts)
+    /// <summary>image_url / audio_url / video_url: {"url": ...} (or a bare string URL, as some clients send).</summary>
+    private ApiError? ParseUrlPart(JsonElement part, string role, string param, string field, string modality, List<ChatPart> parts)
     {
-        if (role != "user")
+        if (CheckMediaAllowed(role, modality, param) is { } notAllowed)
         {
-            return ApiError.InvalidRequest($"Image content is only allowed in user messages, not in '{role}' messages.", param, "invalid_value");
+            return notAllowed;
         }
 
-        if (!acceptsImages)
+        if (!part.TryGetProperty(field, out var holder))
         {
-            return NotYet("The served model does not take image input.", param);
+            return ApiError.Missing($"{param}.{field}");
         }
 
-        if (!part.TryGetProperty("image_url", out var imageUrl))
+        string urlParam = $"{param}.{field}";
+        JsonElement url = holder;
+        if (holder.ValueKind == JsonValueKind.Object)
         {
-            return ApiError.Missing($"{param}.image_url");
-        }
-
-        // OpenAI sends {"url", "detail"}; some clients send the URL as a bare string.
-        string urlParam = $"{param}.image_url";
-        JsonElement url = imageUrl;
-        if (imageUrl.ValueKind == JsonValueKind.Object)
-        {
-            if (!imageUrl.TryGetProperty("url", out url))
+            if (!holder.TryGetProperty("url", out url))
             {
                 return ApiError.Missing($"{urlParam}.url");
             }
 
             urlParam += ".url";
-            if (imageUrl.TryGetProperty("detail", out var detail) && detail.ValueKind != JsonValueKind.Null
+            if (field == "image_url" && holder.TryGetProperty("detail", out var detail) && detail.ValueKind != JsonValueKind.Null
                 && (detail.ValueKind != JsonValueKind.String || detail.GetString() is not ("auto" or "low" or "high")))
             {
                 return ApiError.InvalidRequest(
@@ -196,30 +197,117 @@ internal sealed class MessageParser(int maxImages, bool acceptsImages)
         }
 
         var value = url.GetString()!;
+        MediaSourceKind kind;
         if (value.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || value.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
         {
-            return ApiError.InvalidRequest(
-                "Remote media URLs are disabled on this server; send the image inline as a base64 data: URL.",
-                urlParam,
-                "remote_media_disabled");
-        }
+            if (!policy.RemoteEnabled)
+            {
+                return ApiError.InvalidRequest(
+                    $"Remote media URLs are disabled on this server; send the {modality} inline as a base64 data: URL.",
+                    urlParam,
+                    "remote_media_disabled");
+            }
 
-        if (!value.StartsWith("data:", StringComparison.OrdinalIgnoreCase))
+            kind = MediaSourceKind.Remote;
+        }
+        else if (value.StartsWith("data:", StringComparison.OrdinalIgnoreCase))
         {
-            return ApiError.InvalidRequest("The image URL must be a base64 data: URL (data:image/png;base64,...).", urlParam, "invalid_image_url");
+            kind = MediaSourceKind.DataUrl;
         }
-
-        if (_images.Count >= maxImages)
+        else
         {
             return ApiError.InvalidRequest(
-                $"Too many images: at most {maxImages} images are allowed per request.", "messages", "too_many_images");
+                $"The {modality} URL must be a base64 data: URL{(policy.RemoteEnabled ? " or an http(s) URL" : "")}.", urlParam, $"invalid_{modality}_url");
         }
 
-        parts.Add(new ChatPart.Media(ServedModel.ImageModality, _images.Count));
-        _images.Add(new ImageReference(value, urlParam));
+        return Add(new MediaReference(modality, kind, value, null, urlParam), parts);
+    }
+
+    /// <summary>OpenAI's {"type":"input_audio","input_audio":{"data": base64, "format": "wav"}}.</summary>
+    private ApiError? ParseInputAudio(JsonElement part, string role, string param, List<ChatPart> parts)
+    {
+        if (CheckMediaAllowed(role, ServedModel.AudioModality, param) is { } notAllowed)
+        {
+            return notAllowed;
+        }
+
+        var audioParam = $"{param}.input_audio";
+        if (!part.TryGetProperty("input_audio", out var audio))
+        {
+            return ApiError.Missing(audioParam);
+        }
+
+        if (audio.ValueKind != JsonValueKind.Object)
+        {
+            return ApiError.WrongType(audioParam);
+        }
+
+        if (!audio.TryGetProperty("data", out var data))
+        {
+            return ApiError.Missing($"{audioParam}.data");
+        }
+
+        if (data.ValueKind != JsonValueKind.String)
+        {
+            return ApiError.WrongType($"{audioParam}.data");
+        }
+
+        if (!audio.TryGetProperty("format", out var format))
+        {
+            return ApiError.Missing($"{audioParam}.format");
+        }
+
+        if (format.ValueKind != JsonValueKind.String)
+        {
+            return ApiError.WrongType($"{audioParam}.format");
+        }
+
+        var name = format.GetString()!;
+        if (!policy.AudioFormats.Contains(name))
+        {
+            return ApiError.InvalidRequest(
+                $"Invalid value for '{audioParam}.format': '{name}'. Supported formats are {string.Join(", ", policy.AudioFormats.Order(StringComparer.Ordinal).Select(f => $"'{f}'"))}.",
+                $"{audioParam}.format",
+                "unsupported_audio_format");
+        }
+
+        return Add(new MediaReference(ServedModel.AudioModality, MediaSourceKind.Base64, data.GetString()!, name, $"{audioParam}.data"), parts);
+    }
+
+    private ApiError? CheckMediaAllowed(string role, string modality, string param)
+    {
+        if (role != "user")
+        {
+            return ApiError.InvalidRequest(
+                $"{char.ToUpperInvariant(modality[0])}{modality[1..]} content is only allowed in user messages, not in '{role}' messages.", param, "invalid_value");
+        }
+
+        return policy.Accepts(modality) ? null : Unsupported(policy.WhyNot(modality), param);
+    }
+
+    /// <summary>Counts the item against its modality's limit, then records it.</summary>
+    private ApiError? Add(MediaReference reference, List<ChatPart> parts)
+    {
+        int count = _counts.GetValueOrDefault(reference.Modality) + 1;
+        int max = policy.MaxItems(reference.Modality);
+        if (count > max)
+        {
+            var plural = reference.Modality switch
+            {
+                ServedModel.AudioModality => "audio clips",
+                ServedModel.VideoModality => "videos",
+                _ => "images",
+            };
+            return ApiError.InvalidRequest(
+                $"Too many {plural}: at most {max} {plural} are allowed per request.", "messages", $"too_many_{plural.Replace(' ', '_')}");
+        }
+
+        _counts[reference.Modality] = count;
+        parts.Add(new ChatPart.Media(reference.Modality, _media.Count));
+        _media.Add(reference);
         return null;
     }
 
-    private static ApiError NotYet(string message, string param) =>
+    private static ApiError Unsupported(string message, string param) =>
         ApiError.InvalidRequest(message, param, "unsupported_content_type");
 }

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace MmServe.Api.OpenAi.Models;
 
 /// <summary>GET /v1/models: <c>{"object":"list","data":[...]}</c>.</summary>
@@ -6,5 +8,13 @@ internal sealed record ModelList(string Object, IReadOnlyList<ModelCard> Data);
 /// <summary>One model ("object": "model"), with a "capabilities" extension.</summary>
 internal sealed record ModelCard(string Id, string Object, long Created, string OwnedBy, ModelCapabilities Capabilities);
 
-/// <summary>Extension: the modalities the model's bundle declares, "text" first.</summary>
-internal sealed record ModelCapabilities(IReadOnlyList<string> InputModalities, IReadOnlyList<string> OutputModalities, int MaxContext);
+/// <summary>
+/// Extension: the modalities this server serves for the model, "text" first, and the model's context size.
+/// <see cref="UnavailableInputs"/> names input modalities the bundle declares but this server cannot serve, with
+/// the reason (e.g. video without ffmpeg); it is omitted when there are none.
+/// </summary>
+internal sealed record ModelCapabilities(
+    IReadOnlyList<string> InputModalities,
+    IReadOnlyList<string> OutputModalities,
+    int MaxContext,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, string>? UnavailableInputs);

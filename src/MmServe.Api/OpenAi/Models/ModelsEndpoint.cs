@@ -1,5 +1,6 @@
 using MmServe.Api.Errors;
 using MmServe.Api.Serving;
+using MmServe.Api.Serving.Media;
 
 namespace MmServe.Api.OpenAi.Models;
 
@@ -9,13 +10,13 @@ internal static class ModelsEndpoint
     public static IEndpointRouteBuilder MapModels(this IEndpointRouteBuilder endpoints)
     {
         var group = endpoints.MapGroup("/v1/models").WithTags("Models");
-        group.MapGet("/", (ServedModel model) =>
-                TypedResults.Json(new ModelList("list", [Card(model)]), OpenAiJsonContext.Wire.ModelList))
+        group.MapGet("/", (ServedModel model, MediaEmbedder media) =>
+                TypedResults.Json(new ModelList("list", [Card(model, media)]), OpenAiJsonContext.Wire.ModelList))
             .WithName("ListModels")
             .WithSummary("Lists the served model.")
             .Produces<ModelList>();
-        group.MapGet("/{**id}", (string id, ServedModel model) => id == model.Id
-                ? (IResult)TypedResults.Json(Card(model), OpenAiJsonContext.Wire.ModelCard)
+        group.MapGet("/{**id}", (string id, ServedModel model, MediaEmbedder media) => id == model.Id
+                ? (IResult)TypedResults.Json(Card(model, media), OpenAiJsonContext.Wire.ModelCard)
                 : ApiError.ModelNotFound(id).ToResult())
             .WithName("RetrieveModel")
             .WithSummary("Describes the served model; any other id is 404 model_not_found.")
@@ -24,10 +25,14 @@ internal static class ModelsEndpoint
         return endpoints;
     }
 
-    private static ModelCard Card(ServedModel model) => new(
+    private static ModelCard Card(ServedModel model, MediaEmbedder media) => new(
         model.Id,
         "model",
         model.Created,
         "mmserve",
-        new ModelCapabilities(model.InputModalities, model.OutputModalities, model.MaxContext));
+        new ModelCapabilities(
+            ["text", .. media.ServedModalities],
+            model.OutputModalities,
+            model.MaxContext,
+            media.Policy.Unavailable.Count == 0 ? null : media.Policy.Unavailable));
 }

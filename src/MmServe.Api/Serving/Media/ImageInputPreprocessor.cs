@@ -1,0 +1,50 @@
+using MmServe.Media;
+using MmServe.Media.Images;
+using MmServe.Runtime.Onnx.Bundle;
+
+namespace MmServe.Api.Serving.Media;
+
+/// <summary>Image bytes → hardened ImageSharp decode → the manifest's resize and normalisation → pixel floats.</summary>
+internal sealed class ImageInputPreprocessor : IMediaPreprocessor
+{
+    private readonly SafeImageDecoder _decoder;
+
+    public ImageInputPreprocessor(ImagePreprocessor preprocessor, ImageLimits limits)
+    {
+        Preprocessor = preprocessor;
+        _decoder = new SafeImageDecoder(limits);
+        ConfigurationKey = $"image|{preprocessor.Spec}";
+    }
+
+    public ImagePreprocessor Preprocessor { get; }
+
+    public string Modality => ServedModel.ImageModality;
+
+    public long MaxEncodedBytes => _decoder.Limits.MaxBytes;
+
+    public int OutputLength => Preprocessor.OutputLength;
+
+    public string ConfigurationKey { get; }
+
+    public Task<MediaResult<float[]>> PreprocessAsync(ReadOnlyMemory<byte> encoded, string? declaredFormat, CancellationToken ct)
+    {
+        var decoded = _decoder.Decode(encoded);
+        return Task.FromResult(decoded.IsSuccess
+            ? MediaResult<float[]>.Success(Preprocessor.Preprocess(decoded.Value))
+            : MediaResult<float[]>.Failure(decoded.Error));
+    }
+
+    /// <summary>The manifest's image preprocessing as the media library's spec; a bad field names itself.</summary>
+    public static ImagePreprocessor CreatePreprocessor(PreprocessingSpec p, string where)
+    {
+        var spec = new ImagePreprocessingSpec(p.Width ?? 0, p.Height ?? 0, p.Resize ?? "", p.RescaleFactor ?? 0, p.Mean ?? [], p.Std ?? []);
+        try
+        {
+            return new ImagePreprocessor(spec);
+        }
+        catch (ArgumentException e)
+        {
+            throw new BundleValidationException($"{where}: {e.Message}", e);
+        }
+    }
+}
