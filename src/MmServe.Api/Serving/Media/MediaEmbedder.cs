@@ -2,6 +2,7 @@ using System.Buffers.Text;
 using System.Security.Cryptography;
 using MmServe.Media;
 using MmServe.Media.Images;
+using MmServe.Runtime.Onnx.Execution;
 
 namespace MmServe.Api.Serving.Media;
 

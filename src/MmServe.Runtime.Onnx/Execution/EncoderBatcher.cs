@@ -1,19 +1,22 @@
 using System.Threading.Channels;
-using MmServe.Runtime.Onnx.Execution;
+using Microsoft.Extensions.Logging;
 
-namespace MmServe.Api.Serving.Media;
+namespace MmServe.Runtime.Onnx.Execution;
 
 /// <summary>
 /// Coalesces encoder work from concurrent requests into one ORT run per modality: items queue here, and a
-/// single loop takes the first waiting item, gathers more until <see cref="EncoderBatchingOptions.MaxBatch"/>
-/// items or <see cref="EncoderBatchingOptions.MaxWaitMs"/> have passed, runs encoder + projector once, and hands
+/// loop waits for a free run slot (at most <c>maxConcurrentRuns</c> runs at once, so several cores stay busy
+/// while items keep queueing), takes the waiting items, gathers more until <c>maxBatch</c> items are queued or
+/// <c>maxWait</c> has passed, runs encoder + projector once, and hands
 /// each caller its slice. Items whose request was cancelled while queued are dropped before the run.
 /// </summary>
-internal sealed partial class EncoderBatcher : IAsyncDisposable
+public sealed partial class EncoderBatcher : IAsyncDisposable
 {
     private readonly EncoderChain _chain;
     private readonly int _maxBatch;
     private readonly TimeSpan _maxWait;
+    private readonly int _maxConcurrentRuns;
+    private readonly SemaphoreSlim _runSlots;
     private readonly Channel<Item> _queue = Channel.CreateUnbounded<Item>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _loop;
@@ -21,11 +24,20 @@ internal sealed partial class EncoderBatcher : IAsyncDisposable
     private long _runs;
     private long _items;
 
-    public EncoderBatcher(EncoderChain chain, EncoderBatchingOptions options, ILogger logger)
+    /// <param name="chain">The encoder + projector to run.</param>
+    /// <param name="maxBatch">Most items per run; 1 runs the items one at a time.</param>
+    /// <param name="maxWait">How long the first waiting item may wait for company.</param>
+    /// <param name="logger">Logs failed runs.</param>
+    /// <param name="maxConcurrentRuns">Runs in flight at once (default: one per core).</param>
+    public EncoderBatcher(EncoderChain chain, int maxBatch, TimeSpan maxWait, ILogger logger, int maxConcurrentRuns = 0)
     {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxBatch);
+        ArgumentOutOfRangeException.ThrowIfNegative(maxConcurrentRuns);
         _chain = chain;
-        _maxBatch = options.MaxBatch;
-        _maxWait = TimeSpan.FromMilliseconds(options.MaxWaitMs);
+        _maxBatch = maxBatch;
+        _maxWait = maxWait;
+        _maxConcurrentRuns = maxConcurrentRuns == 0 ? Environment.ProcessorCount : maxConcurrentRuns;
+        _runSlots = new SemaphoreSlim(_maxConcurrentRuns, _maxConcurrentRuns);
         _logger = logger;
         _loop = Task.Run(RunAsync);
     }
@@ -59,14 +71,31 @@ internal sealed partial class EncoderBatcher : IAsyncDisposable
     private async Task RunAsync()
     {
         var reader = _queue.Reader;
-        var batch = new List<Item>(_maxBatch);
         try
         {
             while (await reader.WaitToReadAsync(_stopping.Token).ConfigureAwait(false))
             {
-                batch.Clear();
+                // A free slot first: while every slot is busy, newcomers queue up and then leave as one batch.
+                await _runSlots.WaitAsync(_stopping.Token).ConfigureAwait(false);
+                var batch = new List<Item>(_maxBatch);
                 await GatherAsync(reader, batch).ConfigureAwait(false);
-                Run(batch);
+                if (batch.Count == 0)
+                {
+                    _runSlots.Release();
+                    continue;
+                }
+
+                _ = Task.Run(() =>
+                {
+                    try
+                    {
+                        Run(batch);
+                    }
+                    finally
+                    {
+                        _runSlots.Release();
+                    }
+                });
             }
         }
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
@@ -158,6 +187,14 @@ internal sealed partial class EncoderBatcher : IAsyncDisposable
         _queue.Writer.TryComplete();
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _loop.ConfigureAwait(false);
+
+        // Runs in flight finish (cancelled through the stopping token) before the chain can be disposed.
+        for (int i = 0; i < _maxConcurrentRuns; i++)
+        {
+            await _runSlots.WaitAsync().ConfigureAwait(false);
+        }
+
+        _runSlots.Dispose();
         _stopping.Dispose();
     }
 
