@@ -134,6 +134,42 @@ public sealed class MediaInputErrorTests(ServerFixture server) : IClassFixture<S
     }
 
     [FfmpegFact]
+    public async Task Video16000x16000_Is400BeforeAnyDecoding()
+    {
+        // A 40-byte GIF whose screen and frame claim 16000x16000: ffprobe reads the header, the cap refuses it.
+        var gif = new List<byte>("GIF89a"u8.ToArray());
+        gif.AddRange(UInt16(16000));
+        gif.AddRange(UInt16(16000));
+        gif.AddRange([0x80, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0x2C, 0, 0, 0, 0]);
+        gif.AddRange(UInt16(16000));
+        gif.AddRange(UInt16(16000));
+        gif.AddRange([0, 0x02, 0x02, 0x44, 0x01, 0x00, 0x3B]);
+        using var response = await Chat.PostAsync(server.Client, WithVideo("data:image/gif;base64," + Convert.ToBase64String([.. gif])));
+        var error = await ErrorAssert.IsOpenAiErrorAsync(response, HttpStatusCode.BadRequest, "messages[0].content[0].video_url.url", "video_too_large");
+        Assert.Contains("16000x16000", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [FfmpegFact]
+    public async Task OneHourVideo_Is400NamingTheLimit()
+    {
+        var video = await FfmpegOutputAsync("hour.mp4", "-f", "lavfi", "-i", "color=c=gray:s=16x16:r=1:d=3600", "-c:v", "libx264", "-preset", "ultrafast", "-g", "3600", "-threads", "1");
+        using var response = await Chat.PostAsync(server.Client, WithVideo("data:video/mp4;base64," + Convert.ToBase64String(video)));
+        var error = await ErrorAssert.IsOpenAiErrorAsync(response, HttpStatusCode.BadRequest, "messages[0].content[0].video_url.url", "video_too_large");
+        Assert.Contains("3600", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [FfmpegFact]
+    public async Task SmallCompressedAudioThatDecodesPastTheLimit_Is400()
+    {
+        // 45 s of 8 kbps MP3 is ~45 KB; decoding stops at the 30 s limit instead of expanding the whole clip.
+        var mp3 = await FfmpegOutputAsync("long.mp3", "-f", "lavfi", "-i", "sine=frequency=300:sample_rate=8000:duration=45", "-c:a", "libmp3lame", "-b:a", "8k");
+        Assert.True(mp3.Length < 100_000, $"{mp3.Length} bytes");
+        using var response = await Chat.PostAsync(server.Client, WithAudio(Convert.ToBase64String(mp3), "mp3"));
+        var error = await ErrorAssert.IsOpenAiErrorAsync(response, HttpStatusCode.BadRequest, AudioParam, "audio_too_large");
+        Assert.Contains("30 seconds", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [FfmpegFact]
     public async Task VideoThatIsNotAVideo_Is400()
     {
         using var response = await Chat.PostAsync(server.Client, WithVideo("data:video/mp4;base64," + Convert.ToBase64String(Encoding.UTF8.GetBytes("hello, not a video"))));
@@ -149,6 +185,33 @@ public sealed class MediaInputErrorTests(ServerFixture server) : IClassFixture<S
 
         using var response = await Chat.PostAsync(server.Client, Chat.Request("Hello!"));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    private static byte[] UInt16(int value) => [(byte)(value & 0xFF), (byte)(value >> 8)];
+
+    /// <summary>Runs Debian's ffmpeg to make a test clip (the arguments are the test's own, never user input).</summary>
+    private static async Task<byte[]> FfmpegOutputAsync(string name, params string[] arguments)
+    {
+        var dir = Directory.CreateTempSubdirectory("mmserve-test-");
+        try
+        {
+            var output = Path.Combine(dir.FullName, name);
+            var start = new System.Diagnostics.ProcessStartInfo("ffmpeg") { RedirectStandardError = true };
+            foreach (var a in (string[])["-nostdin", "-loglevel", "error", "-y", .. arguments, output])
+            {
+                start.ArgumentList.Add(a);
+            }
+
+            using var process = System.Diagnostics.Process.Start(start)!;
+            var stderr = await process.StandardError.ReadToEndAsync();
+            await process.WaitForExitAsync();
+            Assert.True(process.ExitCode == 0, stderr);
+            return await File.ReadAllBytesAsync(output);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
     }
 
     private static JsonObject AudioPart(string base64, string format) => new()
