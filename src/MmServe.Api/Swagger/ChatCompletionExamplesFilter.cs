@@ -43,6 +43,23 @@ internal sealed class ChatCompletionExamplesFilter(ServedModel model) : IOperati
             ["temperature"] = 0,
             ["max_tokens"] = 32,
         });
+        json.Examples["audio"] = Example("An inline WAV clip (OpenAI's input_audio part, base64) and a question about it", new JsonObject
+        {
+            ["model"] = model.Id,
+            ["messages"] = new JsonArray(new JsonObject
+            {
+                ["role"] = "user",
+                ["content"] = new JsonArray(
+                    new JsonObject
+                    {
+                        ["type"] = "input_audio",
+                        ["input_audio"] = new JsonObject { ["data"] = SampleAudio.TwoBeepsWavBase64, ["format"] = "wav" },
+                    },
+                    new JsonObject { ["type"] = "text", ["text"] = "How many beeps do you hear?" }),
+            }),
+            ["temperature"] = 0,
+            ["max_tokens"] = 16,
+        });
         json.Examples["stream"] = Example("Streaming (server-sent events) with a final usage chunk", new JsonObject
         {
             ["model"] = model.Id,
