@@ -70,28 +70,27 @@ def describe_objects(objs) -> str:
 
 def image_task(rng, idx: int, objs, kind: str | None = None) -> Sample:
     n = len(objs)
-    kinds = ["caption", "colour", "shape", "count", "position"] + (["size"] if n == 1 else [])
+    # Attribute questions (colour / shape / position / size) are asked about single-object images; scenes of 2-3
+    # objects are described and counted. Binding a question to one of several objects ("What colour is the
+    # circle?") needs content-addressed attention that this 4-layer, 128-wide model did not learn within the
+    # recipe's budget: answered directly, or after describing the scene ("<scene>. Answer: X" or "<scene>. The
+    # circle is X."), with text-only lookup drills added to training, it stayed near chance (45-56 %) while the
+    # scene descriptions themselves were 99 % right. See tools/reference-model/README.md.
+    kinds = ["caption", "colour", "shape", "count", "position", "size"] if n == 1 else ["caption", "count"]
     kind = kind or pick(rng, kinds)
     o = objs[int(rng.integers(n))]
     if kind == "caption":
         q, a = pick(rng, ["Describe the image.", "What is in this picture?", "Describe this image briefly."]), describe_objects(objs)
     elif kind == "colour":
-        q = pick(rng, ["What colour is the shape?", "What colour is it?"]) if n == 1 else f"What colour is the {o.shape}?"
-        a = o.colour
+        q, a = pick(rng, ["What colour is the shape?", "What colour is it?"]), o.colour
     elif kind == "shape":
-        q = pick(rng, ["What shape is it?", "What shape is shown?"]) if n == 1 else f"What shape is the {o.colour} object?"
-        a = o.shape
+        q, a = pick(rng, ["What shape is it?", "What shape is shown?"]), o.shape
     elif kind == "count":
         q, a = pick(rng, ["How many shapes are there?", "How many objects are in the image?"]), number(n)
     elif kind == "position":
-        q = "Where is the shape?" if n == 1 else f"Where is the {o.colour} {o.shape}?"
-        a = W.QUADRANTS[o.quadrant]
+        q, a = "Where is the shape?", W.QUADRANTS[o.quadrant]
     else:
         q, a = "Is the shape small or large?", o.size
-    if n > 1 and kind in ("colour", "shape", "position"):
-        # Questions about one of several objects are answered after describing the scene: the model then
-        # binds attributes in its own text (which it does reliably) instead of across image tokens.
-        a = f"{describe_objects(objs)} Answer: {a}"
     return Sample(f"image_{kind}", with_system(rng, user(*media_first(rng, [("image", idx)], q))), a)
 
 
