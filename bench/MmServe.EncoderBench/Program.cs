@@ -9,7 +9,7 @@ using MmServe.Runtime.Onnx.Execution;
 // EncoderBatcher (concurrent items share runs). Prints images/s for both, measured in one process, and the ratio.
 //
 //   dotnet run -c Release --project bench/MmServe.EncoderBench -- [--bundle models/mmserve-tiny] [--concurrency 16]
-//       [--images 4000] [--max-wait-ms 2] [--intra-op-threads 0] [--rounds 3] [--modality image|audio]
+//       [--images 4000] [--max-wait-ms 0] [--intra-op-threads 0] [--rounds 3] [--modality image|audio]
 var options = Options.Parse(args);
 var bundle = BundleLoader.Load(options.Bundle);
 var modality = bundle.Manifest.InputModalities[options.Modality];
@@ -76,7 +76,7 @@ internal sealed record Options(string Bundle, int Concurrency, int Images, doubl
 {
     public static Options Parse(string[] args)
     {
-        var o = new Options("models/mmserve-tiny", 16, 4000, 2, 0, 3);
+        var o = new Options("models/mmserve-tiny", 16, 4000, 0, 0, 3);
         for (int i = 0; i < args.Length; i++)
         {
             string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");

@@ -17,10 +17,11 @@ public sealed partial class EncoderBatcher : IAsyncDisposable
     private readonly TimeSpan _maxWait;
     private readonly int _maxConcurrentRuns;
     private readonly SemaphoreSlim _runSlots;
-    private readonly Channel<Item> _queue = Channel.CreateUnbounded<Item>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<Item> _queue = Channel.CreateUnbounded<Item>(); // multi-reader flavour: it can Count
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _loop;
     private readonly ILogger _logger;
+    private volatile Exception? _fault;
     private long _runs;
     private long _items;
 
@@ -59,6 +60,11 @@ public sealed partial class EncoderBatcher : IAsyncDisposable
             throw new ArgumentException($"Expected {InputLength} floats, got {input.Length}.", nameof(input));
         }
 
+        if (_fault is { } fault)
+        {
+            throw new InvalidOperationException("The encoder batcher has failed; see the log.", fault);
+        }
+
         var item = new Item(input, ct);
         if (!_queue.Writer.TryWrite(item))
         {
@@ -77,8 +83,12 @@ public sealed partial class EncoderBatcher : IAsyncDisposable
             {
                 // A free slot first: while every slot is busy, newcomers queue up and then leave as one batch.
                 await _runSlots.WaitAsync(_stopping.Token).ConfigureAwait(false);
+
+                // Share what is queued among the free slots, so a burst keeps every core busy instead of
+                // leaving as one big run while the other slots idle.
+                int share = (int)Math.Ceiling(reader.Count / (double)(_runSlots.CurrentCount + 1));
                 var batch = new List<Item>(_maxBatch);
-                await GatherAsync(reader, batch).ConfigureAwait(false);
+                await GatherAsync(reader, batch, Math.Clamp(share, 1, _maxBatch)).ConfigureAwait(false);
                 if (batch.Count == 0)
                 {
                     _runSlots.Release();
@@ -101,18 +111,31 @@ public sealed partial class EncoderBatcher : IAsyncDisposable
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
         {
         }
+        catch (Exception e)
+        {
+            // A bug in the loop itself: fail loudly and fail callers instead of leaving them waiting forever.
+            _fault = e;
+            Log.LoopFailed(_logger, e);
+        }
 
         while (reader.TryRead(out var left))
         {
-            left.Completion.TrySetCanceled();
+            if (_fault is null)
+            {
+                left.Completion.TrySetCanceled();
+            }
+            else
+            {
+                left.Completion.TrySetException(_fault);
+            }
         }
     }
 
-    /// <summary>Takes what is waiting, then waits up to the max wait for more (never past a full batch).</summary>
-    private async Task GatherAsync(ChannelReader<Item> reader, List<Item> batch)
+    /// <summary>Takes what is waiting, then waits up to the max wait for more (never past <paramref name="target"/> items).</summary>
+    private async Task GatherAsync(ChannelReader<Item> reader, List<Item> batch, int target)
     {
-        Drain(reader, batch);
-        if (batch.Count >= _maxBatch || _maxWait <= TimeSpan.Zero)
+        Drain(reader, batch, target);
+        if (batch.Count >= target || _maxWait <= TimeSpan.Zero)
         {
             return;
         }
@@ -121,9 +144,9 @@ public sealed partial class EncoderBatcher : IAsyncDisposable
         wait.CancelAfter(_maxWait);
         try
         {
-            while (batch.Count < _maxBatch && await reader.WaitToReadAsync(wait.Token).ConfigureAwait(false))
+            while (batch.Count < target && await reader.WaitToReadAsync(wait.Token).ConfigureAwait(false))
             {
-                Drain(reader, batch);
+                Drain(reader, batch, target);
             }
         }
         catch (OperationCanceledException) when (!_stopping.IsCancellationRequested)
@@ -132,9 +155,9 @@ public sealed partial class EncoderBatcher : IAsyncDisposable
         }
     }
 
-    private void Drain(ChannelReader<Item> reader, List<Item> batch)
+    private static void Drain(ChannelReader<Item> reader, List<Item> batch, int target)
     {
-        while (batch.Count < _maxBatch && reader.TryRead(out var item))
+        while (batch.Count < target && reader.TryRead(out var item))
         {
             if (item.Cancellation.IsCancellationRequested)
             {
@@ -207,5 +230,8 @@ public sealed partial class EncoderBatcher : IAsyncDisposable
     {
         [LoggerMessage(30, LogLevel.Error, "An encoder run over {Count} items failed.")]
         public static partial void RunFailed(ILogger logger, int count, Exception exception);
+
+        [LoggerMessage(31, LogLevel.Critical, "The encoder batching loop failed; this modality's media requests now fail.")]
+        public static partial void LoopFailed(ILogger logger, Exception exception);
     }
 }

@@ -61,3 +61,20 @@ public sealed class EncoderBatcherTests(ReferenceBundle reference) : IClassFixtu
         await Assert.ThrowsAsync<ArgumentException>(() => batcher.EncodeAsync(new float[3], CancellationToken.None));
     }
 }
+
+public sealed class EncoderBatcherSequentialTests(ReferenceBundle reference) : IClassFixture<ReferenceBundle>
+{
+    [Fact]
+    public async Task ManySequentialItems_AllComplete()
+    {
+        var image = reference.Bundle.Manifest.InputModalities["image"];
+        using var chain = new EncoderChain(reference.Bundle, image.Encoder!, image.Projector, reference.Sessions);
+        await using var batcher = new EncoderBatcher(chain, maxBatch: 16, TimeSpan.Zero, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        for (int i = 0; i < 50; i++)
+        {
+            var task = batcher.EncodeAsync(new float[chain.InputLength], CancellationToken.None);
+            var done = await Task.WhenAny(task, Task.Delay(5000));
+            Assert.True(done == task, $"item {i} did not complete");
+        }
+    }
+}

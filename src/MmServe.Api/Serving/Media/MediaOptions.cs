@@ -26,8 +26,12 @@ internal sealed class EncoderBatchingOptions
     /// <summary>Most items (images, clips, videos) per encoder run.</summary>
     public int MaxBatch { get; set; } = 16;
 
-    /// <summary>How long the first waiting item may wait for company; 0 runs whatever is queued at once.</summary>
-    public double MaxWaitMs { get; set; } = 2;
+    /// <summary>
+    /// How long the first waiting item may wait for company; 0 (the default) runs whatever is queued at once, so
+    /// a lone request pays no latency and items still coalesce whenever every run slot is busy. Worth raising
+    /// on GPUs, where a run's fixed cost dominates small encoders.
+    /// </summary>
+    public double MaxWaitMs { get; set; }
 }
 
 /// <summary>"Media:EncoderCache": encoder outputs kept by media hash.</summary>
