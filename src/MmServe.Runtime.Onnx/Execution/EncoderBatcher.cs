@@ -178,10 +178,15 @@ public sealed partial class EncoderBatcher : IAsyncDisposable
 
         int inLength = InputLength;
         int outLength = OutputLength;
-        var inputs = new float[batch.Count * inLength];
-        for (int i = 0; i < batch.Count; i++)
+
+        // A lone item runs on its own buffer; only a real batch is gathered into one.
+        var inputs = batch.Count == 1 ? batch[0].Input : new float[batch.Count * inLength];
+        if (batch.Count > 1)
         {
-            batch[i].Input.CopyTo(inputs, i * inLength);
+            for (int i = 0; i < batch.Count; i++)
+            {
+                batch[i].Input.CopyTo(inputs, i * inLength);
+            }
         }
 
         try
@@ -189,6 +194,12 @@ public sealed partial class EncoderBatcher : IAsyncDisposable
             var outputs = _chain.Encode(inputs, batch.Count, _stopping.Token);
             Interlocked.Increment(ref _runs);
             Interlocked.Add(ref _items, batch.Count);
+            if (batch.Count == 1)
+            {
+                batch[0].Completion.TrySetResult(outputs);
+                return;
+            }
+
             for (int i = 0; i < batch.Count; i++)
             {
                 batch[i].Completion.TrySetResult(outputs.AsSpan(i * outLength, outLength).ToArray());

@@ -13,7 +13,7 @@ internal sealed class ImageInputPreprocessor : IMediaPreprocessor
     {
         Preprocessor = preprocessor;
         _decoder = new SafeImageDecoder(limits);
-        ConfigurationKey = $"image|{preprocessor.Spec}";
+        ConfigurationKey = "image|" + KeyOf(preprocessor.Spec);
     }
 
     public ImagePreprocessor Preprocessor { get; }
@@ -33,6 +33,14 @@ internal sealed class ImageInputPreprocessor : IMediaPreprocessor
             ? MediaResult<float[]>.Success(Preprocessor.Preprocess(decoded.Value))
             : MediaResult<float[]>.Failure(decoded.Error));
     }
+
+    /// <summary>
+    /// Every field of the spec, spelled out: the record's own ToString prints list fields as their type name, so
+    /// two specs differing only in mean/std would share cache entries.
+    /// </summary>
+    public static string KeyOf(ImagePreprocessingSpec spec) => string.Create(
+        System.Globalization.CultureInfo.InvariantCulture,
+        $"{spec.Width}x{spec.Height}|{spec.Resize}|{spec.RescaleFactor:R}|{string.Join(',', spec.Mean.Select(m => m.ToString("R", System.Globalization.CultureInfo.InvariantCulture)))}|{string.Join(',', spec.Std.Select(m => m.ToString("R", System.Globalization.CultureInfo.InvariantCulture)))}");
 
     /// <summary>The manifest's image preprocessing as the media library's spec; a bad field names itself.</summary>
     public static ImagePreprocessor CreatePreprocessor(PreprocessingSpec p, string where)

@@ -18,7 +18,7 @@ internal sealed class VideoInputPreprocessor(VideoFrameSampler sampler, ImagePre
 
     public int OutputLength => frames.OutputLength * numFrames;
 
-    public string ConfigurationKey { get; } = $"video|{numFrames}|{frames.Spec}";
+    public string ConfigurationKey { get; } = $"video|{numFrames}|{ImageInputPreprocessor.KeyOf(frames.Spec)}";
 
     public async Task<MediaResult<float[]>> PreprocessAsync(ReadOnlyMemory<byte> encoded, string? declaredFormat, CancellationToken ct)
     {
