@@ -6,7 +6,7 @@ using MmServe.Runtime.Onnx.Execution;
 
 // Encoder coalescing benchmark: N concurrent clients each encode images one at a time, either by calling the
 // image encoder chain directly (every request its own ORT run, as without coalescing) or through the
-// EncoderBatcher (concurrent items share runs). Prints images/s for both, measured in one process, and the ratio.
+// ComponentBatcher (concurrent items share runs). Prints images/s for both, measured in one process, and the ratio.
 //
 //   dotnet run -c Release --project bench/MmServe.EncoderBench -- [--bundle models/mmserve-tiny] [--concurrency 16]
 //       [--images 4000] [--max-wait-ms 0] [--intra-op-threads 0] [--rounds 3] [--modality image|audio]
@@ -15,7 +15,7 @@ var bundle = BundleLoader.Load(options.Bundle);
 var modality = bundle.Manifest.InputModalities[options.Modality];
 var sessions = new SessionFactory(new DeviceOptions("cpu", options.IntraOpThreads), NullLogger.Instance);
 using var chain = new EncoderChain(bundle, modality.Encoder!, modality.Projector, sessions);
-await using var batcher = new EncoderBatcher(chain, options.Concurrency, TimeSpan.FromMilliseconds(options.MaxWaitMs), NullLogger.Instance);
+await using var batcher = new ComponentBatcher(chain, options.Concurrency, TimeSpan.FromMilliseconds(options.MaxWaitMs), NullLogger.Instance);
 
 // Distinct random "images" (already preprocessed floats): the encoder cost does not depend on their content.
 var random = new Random(7);
@@ -31,7 +31,7 @@ var coalesced = new List<double>();
 for (int round = 0; round < options.Rounds; round++)
 {
     direct.Add(await RunAsync("direct (no coalescing)", Direct, options.Images));
-    coalesced.Add(await RunAsync("coalesced (EncoderBatcher)", Coalesced, options.Images));
+    coalesced.Add(await RunAsync("coalesced (ComponentBatcher)", Coalesced, options.Images));
 }
 
 var (runs, items) = batcher.Stats;
@@ -42,7 +42,7 @@ return 0;
 
 Task<float[]> Direct(float[] input) => Task.Run(() => chain.Encode(input, 1, CancellationToken.None));
 
-Task<float[]> Coalesced(float[] input) => batcher.EncodeAsync(input, CancellationToken.None);
+Task<float[]> Coalesced(float[] input) => batcher.RunAsync(input, CancellationToken.None);
 
 async Task<double> RunAsync(string name, Func<float[], Task<float[]>> encode, int total)
 {

@@ -30,11 +30,24 @@ public sealed record FinishedEvent(FinishReason Reason, int PromptTokens, int Co
 /// <summary>The request failed; always the last event.</summary>
 public sealed record ErrorEvent(EngineError Error) : GenerationEvent;
 
-/// <summary>Final hidden states of consecutive sequence positions.</summary>
-/// <param name="StartPosition">Sequence position of the first row.</param>
-/// <param name="TokenCount">Number of rows.</param>
-/// <param name="Values">Row-major TokenCount x HiddenSize floats.</param>
-public sealed record HiddenStatesChunk(int StartPosition, int TokenCount, ReadOnlyMemory<float> Values);
+/// <summary>Final hidden states of some sequence positions (consecutive for full streams, sparse when filtered).</summary>
+/// <param name="Positions">Sequence position of each row, ascending.</param>
+/// <param name="Values">Row-major Positions.Count x HiddenSize floats.</param>
+public sealed record HiddenStatesChunk(IReadOnlyList<int> Positions, ReadOnlyMemory<float> Values)
+{
+    /// <summary>Sequence position of the first row.</summary>
+    public int StartPosition => Positions[0];
+
+    /// <summary>Number of rows.</summary>
+    public int TokenCount => Positions.Count;
+
+    /// <summary>The hidden state of row <paramref name="row"/> (HiddenSize floats).</summary>
+    public ReadOnlyMemory<float> Row(int row)
+    {
+        int hidden = Values.Length / Positions.Count;
+        return Values.Slice(row * hidden, hidden);
+    }
+}
 
 /// <summary>
 /// Log probability of a generated token. Logprobs are taken from the model's distribution after presence and

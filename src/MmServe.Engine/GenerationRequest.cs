@@ -17,4 +17,12 @@ public sealed record GenerationRequest(string RequestId, ReadOnlyMemory<int> Pro
     /// hidden state is not produced.
     /// </summary>
     public bool ReturnHiddenStates { get; init; }
+
+    /// <summary>
+    /// Stream the final hidden states of generated tokens with these ids only, as each is fed back (e.g. the
+    /// signal tokens of an output modality, whose hidden states condition a generator). Only those rows are
+    /// copied out of the model, so this costs nothing on other steps. Ignored when
+    /// <see cref="ReturnHiddenStates"/> is set (which already covers every position).
+    /// </summary>
+    public IReadOnlySet<int>? HiddenStateTokenIds { get; init; }
 }

@@ -281,4 +281,25 @@ public sealed class EngineSchedulingTests
         Assert.Equal(Enumerable.Range(0, 7).SelectMany(p => new[] { p * 10f, p * 10f + 1 }), values);
         Assert.All(harness.Executor.Steps.SelectMany(s => s), r => Assert.True(r.WantHiddenStates));
     }
+
+    [Fact]
+    public async Task HiddenStateTokenIds_ReturnOnlyTheFedBackTokensInTheSet()
+    {
+        using var harness = new EngineHarness(new FakeModelOptions { HiddenSize = 2 });
+        var plain = await (await harness.Engine.SubmitAsync(new GenerationRequest("p", TestUtil.Prompt(5), EngineHarness.Greedy(maxTokens: 6)))).CollectAsync();
+        var wanted = new HashSet<int> { plain.Tokens[1], plain.Tokens[3] };
+
+        var handle = await harness.Engine.SubmitAsync(new GenerationRequest("h", TestUtil.Prompt(5), EngineHarness.Greedy(maxTokens: 6)) { HiddenStateTokenIds = wanted });
+        var result = await handle.CollectAsync();
+
+        // Generated token i sits at position 5 + i and is fed back (all but the last), so its hidden state exists.
+        var expected = Enumerable.Range(0, plain.Tokens.Count - 1).Where(i => wanted.Contains(plain.Tokens[i])).Select(i => 5 + i).ToArray();
+        Assert.NotEmpty(expected);
+        var positions = result.Hidden.SelectMany(c => c.Positions).ToArray();
+        Assert.Equal(expected, positions);
+        var values = result.Hidden.SelectMany(c => c.Values.ToArray()).ToArray();
+        Assert.Equal(expected.SelectMany(p => new[] { p * 10f, p * 10f + 1 }), values);
+        var rows = harness.Executor.Steps.SelectMany(s => s).Where(r => r.SequenceId == handle.SequenceId).ToList();
+        Assert.Equal(expected.Length, rows.Count(r => r.WantHiddenStates));
+    }
 }

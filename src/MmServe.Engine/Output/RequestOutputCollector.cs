@@ -20,8 +20,7 @@ internal sealed class RequestOutputCollector : ChannelReader<GenerationEvent>
     private readonly StringBuilder _text = new();
     private readonly List<TokenLogprob> _logprobs = [];
     private float[] _hidden = [];
-    private int _hiddenTokens;
-    private int _hiddenStart;
+    private readonly List<int> _hiddenPositions = [];
 
     private GenerationEvent? _terminal;
     private bool _terminalTaken;
@@ -146,7 +145,7 @@ internal sealed class RequestOutputCollector : ChannelReader<GenerationEvent>
         return new ValueTask<bool>(cancellationToken.CanBeCanceled ? wait.WaitAsync(cancellationToken) : wait);
     }
 
-    private bool HasDelta => _tokens.Count > 0 || _text.Length > 0 || _hiddenTokens > 0;
+    private bool HasDelta => _tokens.Count > 0 || _text.Length > 0 || _hiddenPositions.Count > 0;
 
     private TaskCompletionSource<bool>? TakeWaiter()
     {
@@ -158,9 +157,9 @@ internal sealed class RequestOutputCollector : ChannelReader<GenerationEvent>
     private TokenDeltaEvent TakeDelta()
     {
         HiddenStatesChunk? hidden = null;
-        if (_hiddenTokens > 0)
+        if (_hiddenPositions.Count > 0)
         {
-            hidden = new HiddenStatesChunk(_hiddenStart, _hiddenTokens, _hidden.AsSpan(0, _hiddenTokens * _hiddenSize).ToArray());
+            hidden = new HiddenStatesChunk(_hiddenPositions.ToArray(), _hidden.AsSpan(0, _hiddenPositions.Count * _hiddenSize).ToArray());
         }
 
         var delta = new TokenDeltaEvent(
@@ -172,7 +171,7 @@ internal sealed class RequestOutputCollector : ChannelReader<GenerationEvent>
         _tokens.Clear();
         _text.Clear();
         _logprobs.Clear();
-        _hiddenTokens = 0;
+        _hiddenPositions.Clear();
         return delta;
     }
 
@@ -183,18 +182,17 @@ internal sealed class RequestOutputCollector : ChannelReader<GenerationEvent>
             return;
         }
 
-        if (_hiddenTokens == 0)
-        {
-            _hiddenStart = startPosition;
-        }
-
-        int used = _hiddenTokens * _hiddenSize;
+        int used = _hiddenPositions.Count * _hiddenSize;
         if (_hidden.Length < used + hiddenStates.Length)
         {
             Array.Resize(ref _hidden, Math.Max(used + hiddenStates.Length, _hidden.Length * 2));
         }
 
         hiddenStates.CopyTo(_hidden.AsSpan(used));
-        _hiddenTokens += hiddenStates.Length / _hiddenSize;
+        int rows = hiddenStates.Length / _hiddenSize;
+        for (int i = 0; i < rows; i++)
+        {
+            _hiddenPositions.Add(startPosition + i);
+        }
     }
 }

@@ -9,7 +9,7 @@ namespace MmServe.Runtime.Onnx.Execution;
 /// (items x frames rows) and the projector receives [items, frames, ...encoder output]. ORT sessions allow
 /// concurrent Run calls, so one chain serves every request.
 /// </summary>
-public sealed class EncoderChain : IDisposable
+public sealed class EncoderChain : IBatchedChain, IDisposable
 {
     private readonly InferenceSession _encoder;
     private readonly InferenceSession _projector;
@@ -50,6 +50,11 @@ public sealed class EncoderChain : IDisposable
     public int TokensPerItem { get; }
 
     public int HiddenSize { get; }
+
+    /// <summary>Floats of one item's embeddings (tokens x hidden).</summary>
+    public int OutputLength => TokensPerItem * HiddenSize;
+
+    float[] IBatchedChain.Run(ReadOnlyMemory<float> inputs, int count, CancellationToken ct) => Encode(inputs, count, ct);
 
     /// <summary>Encodes <paramref name="count"/> items laid out back to back; returns count x tokens x hidden floats.</summary>
     public float[] Encode(ReadOnlyMemory<float> inputs, int count, CancellationToken ct)

@@ -10,7 +10,7 @@ namespace MmServe.Api.Serving.Media;
 /// Client media to LLM-space embeddings, for every input modality the server serves: read the bytes (inline
 /// data or, when enabled, a hardened remote fetch) under the modality's byte limit, look the encoder output up
 /// by a SHA-256 of the bytes, otherwise decode and preprocess per the manifest and queue the item on the
-/// modality's <see cref="EncoderBatcher"/>, which shares ORT runs with concurrent requests. All items of a
+/// modality's <see cref="ComponentBatcher"/>, which shares ORT runs with concurrent requests. All items of a
 /// request are processed concurrently. Thread-safe; one instance serves all requests.
 /// </summary>
 internal sealed class MediaEmbedder(
@@ -74,7 +74,7 @@ internal sealed class MediaEmbedder(
         var (key, embeddings, input) = result.Value;
         if (embeddings is null)
         {
-            embeddings = await modality.Batcher.EncodeAsync(input!, ct).ConfigureAwait(false);
+            embeddings = await modality.Batcher.RunAsync(input!, ct).ConfigureAwait(false);
             cache.Add(key, embeddings);
         }
 
@@ -157,11 +157,11 @@ internal sealed class MediaEmbedder(
 internal sealed record MediaEmbeddingResult(IReadOnlyList<float[]>? Embeddings, int FailedIndex, MediaError? Error);
 
 /// <summary>One served input modality: its front end and its batched encoder chain.</summary>
-internal sealed class MediaModality(IMediaPreprocessor preprocessor, EncoderBatcher batcher, IDisposable chain) : IAsyncDisposable
+internal sealed class MediaModality(IMediaPreprocessor preprocessor, ComponentBatcher batcher, IDisposable chain) : IAsyncDisposable
 {
     public IMediaPreprocessor Preprocessor => preprocessor;
 
-    public EncoderBatcher Batcher => batcher;
+    public ComponentBatcher Batcher => batcher;
 
     public async ValueTask DisposeAsync()
     {

@@ -67,8 +67,8 @@ internal static partial class MediaEmbedderFactory
                 }
 
                 CheckShapes(chain, pre, spec, manifest.Decoder.HiddenSize, at);
-                var batcher = new EncoderBatcher(
-                    chain, media.EncoderBatching.MaxBatch, TimeSpan.FromMilliseconds(media.EncoderBatching.MaxWaitMs), loggerFactory.CreateLogger<EncoderBatcher>());
+                var batcher = new ComponentBatcher(
+                    chain, media.EncoderBatching.MaxBatch, TimeSpan.FromMilliseconds(media.EncoderBatching.MaxWaitMs), loggerFactory.CreateLogger<ComponentBatcher>());
                 modalities[name] = new MediaModality(pre, batcher, chain);
                 maxItems[name] = name switch
                 {

@@ -4,15 +4,16 @@ using Microsoft.Extensions.Logging;
 namespace MmServe.Runtime.Onnx.Execution;
 
 /// <summary>
-/// Coalesces encoder work from concurrent requests into one ORT run per modality: items queue here, and a
-/// loop waits for a free run slot (at most <c>maxConcurrentRuns</c> runs at once, so several cores stay busy
-/// while items keep queueing), takes the waiting items, gathers more until <c>maxBatch</c> items are queued or
-/// <c>maxWait</c> has passed, runs encoder + projector once, and hands
-/// each caller its slice. Items whose request was cancelled while queued are dropped before the run.
+/// Coalesces work on one component chain (an encoder + projector, or an output projector + generator) from
+/// concurrent requests into shared ORT runs: items queue here, and a loop waits for a free run slot (at most
+/// <c>maxConcurrentRuns</c> runs at once, so several cores stay busy while items keep queueing), takes the
+/// waiting items, gathers more until <c>maxBatch</c> items are queued or <c>maxWait</c> has passed, runs the
+/// chain once, and hands each caller its slice. Items whose request was cancelled while queued are dropped before
+/// the run; a run whose every item was cancelled is terminated.
 /// </summary>
-public sealed partial class EncoderBatcher : IAsyncDisposable
+public sealed partial class ComponentBatcher : IAsyncDisposable
 {
-    private readonly EncoderChain _chain;
+    private readonly IBatchedChain _chain;
     private readonly int _maxBatch;
     private readonly TimeSpan _maxWait;
     private readonly int _maxConcurrentRuns;
@@ -24,13 +25,14 @@ public sealed partial class EncoderBatcher : IAsyncDisposable
     private volatile Exception? _fault;
     private long _runs;
     private long _items;
+    private long _abandonedRuns;
 
-    /// <param name="chain">The encoder + projector to run.</param>
+    /// <param name="chain">The components to run.</param>
     /// <param name="maxBatch">Most items per run; 1 runs the items one at a time.</param>
     /// <param name="maxWait">How long the first waiting item may wait for company.</param>
     /// <param name="logger">Logs failed runs.</param>
     /// <param name="maxConcurrentRuns">Runs in flight at once (default: one per core).</param>
-    public EncoderBatcher(EncoderChain chain, int maxBatch, TimeSpan maxWait, ILogger logger, int maxConcurrentRuns = 0)
+    public ComponentBatcher(IBatchedChain chain, int maxBatch, TimeSpan maxWait, ILogger logger, int maxConcurrentRuns = 0)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxBatch);
         ArgumentOutOfRangeException.ThrowIfNegative(maxConcurrentRuns);
@@ -40,20 +42,23 @@ public sealed partial class EncoderBatcher : IAsyncDisposable
         _maxConcurrentRuns = maxConcurrentRuns == 0 ? Environment.ProcessorCount : maxConcurrentRuns;
         _runSlots = new SemaphoreSlim(_maxConcurrentRuns, _maxConcurrentRuns);
         _logger = logger;
-        _loop = Task.Run(RunAsync);
+        _loop = Task.Run(LoopAsync);
     }
 
     /// <summary>Floats one item takes (the chain's preprocessed input size).</summary>
     public int InputLength => _chain.InputLength;
 
-    /// <summary>Floats one item yields (tokens x hidden).</summary>
-    public int OutputLength => _chain.TokensPerItem * _chain.HiddenSize;
+    /// <summary>Floats one item yields.</summary>
+    public int OutputLength => _chain.OutputLength;
 
-    /// <summary>Encoder runs so far and items they carried (items / runs is the achieved batch size).</summary>
+    /// <summary>Runs so far and items they carried (items / runs is the achieved batch size).</summary>
     public (long Runs, long Items) Stats => (Interlocked.Read(ref _runs), Interlocked.Read(ref _items));
 
-    /// <summary>Queues one preprocessed item; completes with its embeddings (tokens x hidden floats).</summary>
-    public Task<float[]> EncodeAsync(float[] input, CancellationToken ct)
+    /// <summary>Runs terminated because every item in them had been cancelled.</summary>
+    public long AbandonedRuns => Interlocked.Read(ref _abandonedRuns);
+
+    /// <summary>Queues one item (<see cref="InputLength"/> floats); completes with its output (<see cref="OutputLength"/> floats).</summary>
+    public Task<float[]> RunAsync(float[] input, CancellationToken ct)
     {
         if (input.Length != InputLength)
         {
@@ -68,13 +73,13 @@ public sealed partial class EncoderBatcher : IAsyncDisposable
         var item = new Item(input, ct);
         if (!_queue.Writer.TryWrite(item))
         {
-            throw new ObjectDisposedException(nameof(EncoderBatcher));
+            throw new ObjectDisposedException(nameof(ComponentBatcher));
         }
 
         return item.Completion.Task;
     }
 
-    private async Task RunAsync()
+    private async Task LoopAsync()
     {
         var reader = _queue.Reader;
         try
@@ -189,9 +194,27 @@ public sealed partial class EncoderBatcher : IAsyncDisposable
             }
         }
 
+        // When every caller in this run has gone away (client disconnects), the run is terminated: nobody would
+        // read its result, and a generator run can be the most expensive step of a request.
+        using var abandon = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        int live = batch.Count;
+        var registrations = new CancellationTokenRegistration[batch.Count];
+        for (int i = 0; i < batch.Count; i++)
+        {
+            registrations[i] = batch[i].Cancellation.UnsafeRegister(
+                _ =>
+                {
+                    if (Interlocked.Decrement(ref live) == 0)
+                    {
+                        abandon.Cancel();
+                    }
+                },
+                null);
+        }
+
         try
         {
-            var outputs = _chain.Encode(inputs, batch.Count, _stopping.Token);
+            var outputs = _chain.Run(inputs, batch.Count, abandon.Token);
             Interlocked.Increment(ref _runs);
             Interlocked.Add(ref _items, batch.Count);
             if (batch.Count == 1)
@@ -205,6 +228,15 @@ public sealed partial class EncoderBatcher : IAsyncDisposable
                 batch[i].Completion.TrySetResult(outputs.AsSpan(i * outLength, outLength).ToArray());
             }
         }
+        catch (Exception) when (Volatile.Read(ref live) == 0 && !_stopping.IsCancellationRequested)
+        {
+            // ORT reports a terminated run as a failure; here it is the expected end of an abandoned run.
+            Interlocked.Increment(ref _abandonedRuns);
+            foreach (var item in batch)
+            {
+                item.Completion.TrySetCanceled(item.Cancellation);
+            }
+        }
         catch (Exception e)
         {
             // One failed run fails only the items in it; the loop keeps serving later requests.
@@ -212,6 +244,13 @@ public sealed partial class EncoderBatcher : IAsyncDisposable
             foreach (var item in batch)
             {
                 item.Completion.TrySetException(e);
+            }
+        }
+        finally
+        {
+            foreach (var registration in registrations)
+            {
+                registration.Dispose();
             }
         }
     }

@@ -7,18 +7,18 @@ namespace MmServe.Runtime.Onnx.Tests.Execution;
 /// Encoder work coalesced across callers gives each caller exactly what its own run would have, shares runs
 /// when items arrive together, and drops items whose caller gave up.
 /// </summary>
-public sealed class EncoderBatcherTests(ReferenceBundle reference) : IClassFixture<ReferenceBundle>
+public sealed class ComponentBatcherTests(ReferenceBundle reference) : IClassFixture<ReferenceBundle>
 {
     [Fact]
     public async Task ConcurrentItems_ShareRuns_AndEachGetsItsOwnEmbeddings()
     {
         var image = reference.Bundle.Manifest.InputModalities["image"];
         using var chain = new EncoderChain(reference.Bundle, image.Encoder!, image.Projector, reference.Sessions);
-        await using var batcher = new EncoderBatcher(chain, maxBatch: 8, TimeSpan.FromMilliseconds(50), NullLogger.Instance, maxConcurrentRuns: 1);
+        await using var batcher = new ComponentBatcher(chain, maxBatch: 8, TimeSpan.FromMilliseconds(50), NullLogger.Instance, maxConcurrentRuns: 1);
         var random = new Random(3);
         var inputs = Enumerable.Range(0, 12).Select(_ => Enumerable.Range(0, chain.InputLength).Select(_ => (float)random.NextDouble()).ToArray()).ToArray();
 
-        var outputs = await Task.WhenAll(inputs.Select(i => batcher.EncodeAsync(i, CancellationToken.None)));
+        var outputs = await Task.WhenAll(inputs.Select(i => batcher.RunAsync(i, CancellationToken.None)));
 
         var (runs, items) = batcher.Stats;
         Assert.Equal(12, items);
@@ -39,12 +39,12 @@ public sealed class EncoderBatcherTests(ReferenceBundle reference) : IClassFixtu
     {
         var audio = reference.Bundle.Manifest.InputModalities["audio"];
         using var chain = new EncoderChain(reference.Bundle, audio.Encoder!, audio.Projector, reference.Sessions);
-        await using var batcher = new EncoderBatcher(chain, maxBatch: 4, TimeSpan.Zero, NullLogger.Instance);
+        await using var batcher = new ComponentBatcher(chain, maxBatch: 4, TimeSpan.Zero, NullLogger.Instance);
         using var cancelled = new CancellationTokenSource();
         await cancelled.CancelAsync();
 
-        var dropped = batcher.EncodeAsync(new float[chain.InputLength], cancelled.Token);
-        var kept = await batcher.EncodeAsync(new float[chain.InputLength], CancellationToken.None);
+        var dropped = batcher.RunAsync(new float[chain.InputLength], cancelled.Token);
+        var kept = await batcher.RunAsync(new float[chain.InputLength], CancellationToken.None);
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => dropped);
         Assert.Equal(chain.TokensPerItem * chain.HiddenSize, kept.Length);
@@ -56,23 +56,23 @@ public sealed class EncoderBatcherTests(ReferenceBundle reference) : IClassFixtu
     {
         var image = reference.Bundle.Manifest.InputModalities["image"];
         using var chain = new EncoderChain(reference.Bundle, image.Encoder!, image.Projector, reference.Sessions);
-        await using var batcher = new EncoderBatcher(chain, maxBatch: 4, TimeSpan.Zero, NullLogger.Instance);
+        await using var batcher = new ComponentBatcher(chain, maxBatch: 4, TimeSpan.Zero, NullLogger.Instance);
 
-        await Assert.ThrowsAsync<ArgumentException>(() => batcher.EncodeAsync(new float[3], CancellationToken.None));
+        await Assert.ThrowsAsync<ArgumentException>(() => batcher.RunAsync(new float[3], CancellationToken.None));
     }
 }
 
-public sealed class EncoderBatcherSequentialTests(ReferenceBundle reference) : IClassFixture<ReferenceBundle>
+public sealed class ComponentBatcherSequentialTests(ReferenceBundle reference) : IClassFixture<ReferenceBundle>
 {
     [Fact]
     public async Task ManySequentialItems_AllComplete()
     {
         var image = reference.Bundle.Manifest.InputModalities["image"];
         using var chain = new EncoderChain(reference.Bundle, image.Encoder!, image.Projector, reference.Sessions);
-        await using var batcher = new EncoderBatcher(chain, maxBatch: 16, TimeSpan.Zero, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        await using var batcher = new ComponentBatcher(chain, maxBatch: 16, TimeSpan.Zero, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
         for (int i = 0; i < 50; i++)
         {
-            var task = batcher.EncodeAsync(new float[chain.InputLength], CancellationToken.None);
+            var task = batcher.RunAsync(new float[chain.InputLength], CancellationToken.None);
             var done = await Task.WhenAny(task, Task.Delay(5000));
             Assert.True(done == task, $"item {i} did not complete");
         }
