@@ -342,6 +342,16 @@ internal sealed class BundleValidator(string manifestDisplayPath, string bundleD
         {
             Fail($"{field}.value_range", "must be [min, max] with min < max");
         }
+
+        if (om.PromptTemplate is { } template && !template.Contains(OutputModalitySpec.TextPlaceholder, StringComparison.Ordinal))
+        {
+            Fail($"{field}.prompt_template", $"must contain {OutputModalitySpec.TextPlaceholder}");
+        }
+
+        if (om.Voices is { } voices && (voices.Count == 0 || voices.Any(string.IsNullOrWhiteSpace)))
+        {
+            Fail($"{field}.voices", "must list at least one non-empty voice name");
+        }
     }
 
     private ComponentSpec? RequireComponent(string field, string name, BundleManifest m)

@@ -18,6 +18,12 @@ public sealed record InputModalitySpec
 
     public required string Projector { get; init; }
     public required PreprocessingSpec Preprocessing { get; init; }
+
+    /// <summary>
+    /// The instruction that asks this model to transcribe one item (audio), e.g. "Transcribe the audio."; used by
+    /// /v1/audio/transcriptions. Absent: the model offers no transcription.
+    /// </summary>
+    public string? TranscriptionPrompt { get; init; }
 }
 
 /// <summary>
@@ -84,4 +90,17 @@ public sealed record OutputModalitySpec
 
     /// <summary>[min, max] of the generator's output samples.</summary>
     public IReadOnlyList<double>? ValueRange { get; init; }
+
+    /// <summary>
+    /// The user message that asks this model for one item from a bare description, with <c>{text}</c> standing for
+    /// the client's text (e.g. "Generate an image of {text}."); used by /v1/images/generations and
+    /// /v1/audio/speech. Absent: those endpoints are not offered for this modality.
+    /// </summary>
+    public string? PromptTemplate { get; init; }
+
+    /// <summary>Voices an audio output accepts (OpenAI's "voice"); the model has one sound, so they name presets.</summary>
+    public IReadOnlyList<string>? Voices { get; init; }
+
+    /// <summary>The placeholder in <see cref="PromptTemplate"/>.</summary>
+    public const string TextPlaceholder = "{text}";
 }

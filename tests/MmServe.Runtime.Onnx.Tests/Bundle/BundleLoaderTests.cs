@@ -131,6 +131,25 @@ public sealed class BundleLoaderTests : IDisposable
     }
 
     [Fact]
+    public void Output_prompt_templates_and_voices_are_checked()
+    {
+        _bundle.Section("output_modalities")["image"]!["prompt_template"] = "Draw something.";
+        _bundle.Section("output_modalities")["audio"]!["voices"] = new JsonArray();
+        var e = LoadFails();
+        Assert.Contains("output_modalities.image.prompt_template must contain {text}", e.Message);
+        Assert.Contains("output_modalities.audio.voices must list at least one non-empty voice name", e.Message);
+    }
+
+    [Fact]
+    public void Reference_bundle_declares_its_generation_prompts()
+    {
+        var m = BundleLoader.Load(MmServe.Tests.Shared.TestPaths.Bundle).Manifest;
+        Assert.Equal("Generate an image of {text}.", m.OutputModalities["image"].PromptTemplate);
+        Assert.Equal(["default"], m.OutputModalities["audio"].Voices!);
+        Assert.Equal("Transcribe the audio.", m.InputModalities["audio"].TranscriptionPrompt);
+    }
+
+    [Fact]
     public void Preprocessing_is_checked()
     {
         var image = _bundle.Section("input_modalities")["image"]!.AsObject();

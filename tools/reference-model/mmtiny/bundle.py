@@ -266,7 +266,7 @@ def manifest(comps: dict, vocab: int) -> dict:
             "image": {"placeholder_token": T.PLACEHOLDER["image"], "tokens_per_item": M.IMAGE_TOKENS, "encoder": "image_encoder",
                       "projector": "image_projector", "preprocessing": img_pre},
             "audio": {"placeholder_token": T.PLACEHOLDER["audio"], "tokens_per_item": M.AUDIO_TOKENS, "encoder": "audio_encoder",
-                      "projector": "audio_projector",
+                      "projector": "audio_projector", "transcription_prompt": "Transcribe the audio.",
                       "preprocessing": {"kind": "log_mel", "sample_rate": FT.SAMPLE_RATE, "clip_seconds": FT.CLIP_SECONDS,
                                         "n_fft": FT.N_FFT, "win_length": FT.N_FFT, "hop_length": FT.HOP, "window": "hann_periodic",
                                         "center": False, "n_mels": FT.N_MELS, "f_min": FT.F_MIN, "f_max": FT.F_MAX,
@@ -279,9 +279,11 @@ def manifest(comps: dict, vocab: int) -> dict:
         },
         "output_modalities": {
             "image": {"signal_tokens": T.IMG_SIGNALS, "output_projector": "image_output_projector", "generator": "image_generator",
-                      "width": 64, "height": 64, "layout": "nchw", "value_range": [0, 1]},
+                      "width": 64, "height": 64, "layout": "nchw", "value_range": [0, 1],
+                      "prompt_template": "Generate an image of {text}."},
             "audio": {"signal_tokens": T.AUD_SIGNALS, "output_projector": "audio_output_projector", "generator": "audio_generator",
-                      "sample_rate": W.SR, "value_range": [-1, 1]},
+                      "sample_rate": W.SR, "value_range": [-1, 1],
+                      "prompt_template": "Please play {text}.", "voices": ["default"]},
         },
     }
 
