@@ -4,6 +4,7 @@ using MmServe.Abstractions;
 using MmServe.Api.Health;
 using MmServe.Api.OpenAi.ChatCompletions;
 using MmServe.Api.Serving;
+using MmServe.Api.Serving.Generation;
 using MmServe.Api.Serving.Media;
 using MmServe.Api.Swagger;
 using MmServe.Engine;
@@ -60,6 +61,11 @@ internal static class MmServeServiceExtensions
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<MediaOptions>, MediaOptionsValidator>();
 
+        services.AddOptions<GenerationOptions>()
+            .BindConfiguration(GenerationOptions.SectionName, b => b.ErrorOnUnknownConfiguration = true)
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<GenerationOptions>, GenerationOptionsValidator>();
+
         services.AddOptions<KestrelServerOptions>()
             .Configure<IOptions<LimitsOptions>>((kestrel, limits) => kestrel.Limits.MaxRequestBodySize = limits.Value.MaxRequestBodyBytes);
     }
@@ -86,6 +92,12 @@ internal static class MmServeServiceExtensions
             sp.GetRequiredService<IOptions<WorkerPoolOptions>>().Value.Workers[0],
             sp.GetRequiredService<FfmpegSupport>(),
             sp.GetRequiredService<ILoggerFactory>()));
+        services.AddSingleton<MediaGenerator>(sp => MediaGeneratorFactory.Create(
+            sp.GetRequiredService<ServedModel>(),
+            sp.GetRequiredService<IOptions<GenerationOptions>>().Value,
+            sp.GetRequiredService<IOptions<WorkerPoolOptions>>().Value.Workers[0],
+            sp.GetRequiredService<ILoggerFactory>()));
+        services.AddSingleton<IMediaGenerator>(sp => sp.GetRequiredService<MediaGenerator>());
         services.AddSingleton<LogprobsMapper>();
         services.AddSingleton<ChatCompletionService>();
         services.AddHostedService<ModelStartupService>();

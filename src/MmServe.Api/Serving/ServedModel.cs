@@ -49,7 +49,4 @@ internal sealed class ServedModel
     public string SystemFingerprint { get; }
 
     public int MaxContext => Bundle.Manifest.MaxContext;
-
-    /// <summary>Generated media (the manifest's output modalities) are not served yet: text only.</summary>
-    public IReadOnlyList<string> OutputModalities => ["text"];
 }

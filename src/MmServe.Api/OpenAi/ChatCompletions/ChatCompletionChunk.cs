@@ -22,4 +22,26 @@ internal sealed record ChunkChoice(int Index, ChunkDelta Delta, ChoiceLogprobs? 
 /// <summary>The delta: role on the first chunk only, content when there is new text, {} on the last chunk.</summary>
 internal sealed record ChunkDelta(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Role,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Content);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Content)
+{
+    /// <summary>Audio output: transcript deltas, then the audio data, as OpenAI streams them.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public ChunkAudioDelta? Audio { get; init; }
+
+    /// <summary>Extension: images finished since the previous chunk (same objects as message.images).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<ChatImageOutput>? Images { get; init; }
+}
+
+/// <summary>delta.audio: the id on every chunk; a transcript piece, or base64 audio data with its expiry.</summary>
+internal sealed record ChunkAudioDelta(string Id)
+{
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Transcript { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Data { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? ExpiresAt { get; init; }
+}

@@ -61,6 +61,15 @@ internal sealed class ChatCompletionRequest
     /// token ids (choices[].token_ids), including a final end-of-sequence token.
     /// </summary>
     public bool? ReturnTokenIds { get; set; }
+
+    /// <summary>
+    /// Output types: "text" (always produced), "audio" (with "audio" set, as OpenAI), and the MmServe extension
+    /// "image" (generated images in message.images, OpenRouter's shape). Only what the model can produce.
+    /// </summary>
+    public List<string>? Modalities { get; set; }
+
+    /// <summary>Voice and format of audio output; required when modalities contains "audio".</summary>
+    public ChatAudioParams? Audio { get; set; }
 }
 
 /// <summary>One message: role plus content (a string or an array of parts).</summary>
@@ -80,4 +89,14 @@ internal sealed class StreamOptions
 {
     /// <summary>Send one more chunk with the usage (and no choices) before [DONE].</summary>
     public bool? IncludeUsage { get; set; }
+}
+
+/// <summary>"audio": the voice and format of audio output (with "audio" in modalities).</summary>
+internal sealed class ChatAudioParams
+{
+    /// <summary>One of the model's voices (see GET /v1/models/{id}: capabilities.voices).</summary>
+    public string? Voice { get; set; }
+
+    /// <summary>wav or pcm16 (16-bit little-endian mono at the model's sample rate).</summary>
+    public string? Format { get; set; }
 }

@@ -24,7 +24,27 @@ internal sealed record ChatChoice(int Index, AssistantMessage Message, ChoiceLog
     public IReadOnlyList<int>? TokenIds { get; init; }
 }
 
-internal sealed record AssistantMessage(string Role, string? Content, string? Refusal);
+internal sealed record AssistantMessage(string Role, string? Content, string? Refusal)
+{
+    /// <summary>Generated audio (modalities with "audio"), as OpenAI; the text is then its transcript.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public ChatAudioOutput? Audio { get; init; }
+
+    /// <summary>Extension (modalities with "image"): generated images as PNG data URLs, in OpenRouter's shape.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<ChatImageOutput>? Images { get; init; }
+}
+
+/// <summary>message.audio: the audio file or PCM (base64) and its transcript.</summary>
+internal sealed record ChatAudioOutput(string Id, string Data, long ExpiresAt, string Transcript);
+
+/// <summary>One generated image: {"type":"image_url","image_url":{"url":"data:image/png;base64,..."}}.</summary>
+internal sealed record ChatImageOutput(string Type, ChatImageUrl ImageUrl)
+{
+    public static ChatImageOutput FromDataUrl(string url) => new("image_url", new ChatImageUrl(url));
+}
+
+internal sealed record ChatImageUrl(string Url);
 
 internal sealed record Usage(int PromptTokens, int CompletionTokens, int TotalTokens);
 

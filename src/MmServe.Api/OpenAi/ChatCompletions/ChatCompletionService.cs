@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using MmServe.Abstractions;
 using MmServe.Api.Errors;
 using MmServe.Api.Serving;
+using MmServe.Api.Serving.Generation;
 using MmServe.Api.Serving.Media;
 using MmServe.Engine;
 using MmServe.Runtime.Onnx.Chat;
@@ -17,8 +18,10 @@ internal sealed partial class ChatCompletionService(
     ServedModel model,
     IGenerationEngine engine,
     MediaEmbedder mediaEmbedder,
+    IMediaGenerator mediaGenerator,
     LogprobsMapper logprobs,
     IOptions<LimitsOptions> limits,
+    IOptions<GenerationOptions> generation,
     TimeProvider time,
     ILogger<ChatCompletionService> logger)
 {
@@ -32,7 +35,7 @@ internal sealed partial class ChatCompletionService(
             return Refuse(context, readError);
         }
 
-        var (request, parseError) = ChatRequestParser.Parse(body!, model.Id, mediaEmbedder.Policy);
+        var (request, parseError) = ChatRequestParser.Parse(body!, model.Id, mediaEmbedder.Policy, mediaGenerator.Modalities);
         if (parseError is not null)
         {
             return Refuse(context, parseError);
@@ -50,8 +53,15 @@ internal sealed partial class ChatCompletionService(
             return Refuse(context, mediaError);
         }
 
-        var generation = new GenerationRequest(context.TraceIdentifier, prompt.Ids, request.Sampling) { Media = media };
-        var handle = await engine.SubmitAsync(generation, ct).ConfigureAwait(false);
+        var outputs = request.Outputs.Any
+            ? new GeneratedOutputs(request.Outputs.Modalities, mediaGenerator, prompt.Ids.Length, engine.ModelInfo.HiddenSize, ct)
+            : null;
+        var generationRequest = new GenerationRequest(context.TraceIdentifier, prompt.Ids, request.Sampling)
+        {
+            Media = media,
+            HiddenStateTokenIds = outputs?.SignalTokenIds,
+        };
+        var handle = await engine.SubmitAsync(generationRequest, ct).ConfigureAwait(false);
         if (handle.Rejection is { } rejection)
         {
             return Refuse(context, ApiError.FromEngine(rejection, context.TraceIdentifier));
@@ -59,14 +69,26 @@ internal sealed partial class ChatCompletionService(
 
         var identity = new CompletionIdentity(
             CompletionIdentity.NewId(), time.GetUtcNow().ToUnixTimeSeconds(), model.Id, model.SystemFingerprint);
+        var audio = CreateAudioAssembler(request, identity);
         if (request.Stream)
         {
-            await new ChatCompletionStreamer(identity, request, logprobs, logger)
+            await new ChatCompletionStreamer(identity, request, logprobs, outputs, audio, logger)
                 .StreamAsync(context, handle, ct).ConfigureAwait(false);
             return TypedResults.Empty;
         }
 
-        return await CompleteAsync(context, identity, request, prompt, handle, ct).ConfigureAwait(false);
+        return await CompleteAsync(context, identity, request, prompt, handle, outputs, audio, ct).ConfigureAwait(false);
+    }
+
+    private ChatAudioAssembler? CreateAudioAssembler(ParsedChatRequest request, CompletionIdentity identity)
+    {
+        if (request.Outputs.Audio is not { } format)
+        {
+            return null;
+        }
+
+        var modality = mediaGenerator.Modalities[ServedModel.AudioModality];
+        return new ChatAudioAssembler(format, modality.SampleRate, identity.Created + generation.Value.AudioExpirySeconds);
     }
 
     private async Task<IResult> CompleteAsync(
@@ -75,6 +97,8 @@ internal sealed partial class ChatCompletionService(
         ParsedChatRequest request,
         TokenizedPrompt prompt,
         GenerationHandle handle,
+        GeneratedOutputs? outputs,
+        ChatAudioAssembler? audio,
         CancellationToken ct)
     {
         var text = new System.Text.StringBuilder();
@@ -86,6 +110,7 @@ internal sealed partial class ChatCompletionService(
             switch (item)
             {
                 case TokenDeltaEvent delta:
+                    outputs?.Observe(delta);
                     text.Append(delta.Text);
                     tokens.AddRange(delta.TokenIds);
                     entries?.AddRange(delta.Logprobs?.Select(logprobs.Map) ?? []);
@@ -104,9 +129,23 @@ internal sealed partial class ChatCompletionService(
             return TypedResults.Empty;
         }
 
+        IReadOnlyList<GeneratedMedia> generated = [];
+        if (outputs is not null)
+        {
+            try
+            {
+                generated = await outputs.TakeAllAsync().ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                Log.GenerationFailed(logger, context.TraceIdentifier, e);
+                return Refuse(context, ApiError.Internal(context.TraceIdentifier));
+            }
+        }
+
         var choice = new ChatChoice(
             0,
-            new AssistantMessage("assistant", text.ToString(), null),
+            BuildMessage(text.ToString(), request.Outputs, generated, audio),
             entries is null ? null : new ChoiceLogprobs(entries, null),
             ToWire(finished.Reason))
         {
@@ -124,6 +163,29 @@ internal sealed partial class ChatCompletionService(
             PromptTokenIds = request.ReturnTokenIds ? prompt.Ids : null,
         };
         return TypedResults.Json(completion, OpenAiJsonContext.Wire.ChatCompletion);
+    }
+
+    /// <summary>
+    /// The assistant message: with audio output the text is its transcript (content null, as OpenAI); with image
+    /// output the images are listed in message.images (an empty list when the model drew none).
+    /// </summary>
+    private static AssistantMessage BuildMessage(string text, RequestedOutputs outputs, IReadOnlyList<GeneratedMedia> generated, ChatAudioAssembler? audio)
+    {
+        ChatAudioOutput? audioOutput = null;
+        if (audio is not null)
+        {
+            foreach (var clip in generated.Where(m => !m.IsImage))
+            {
+                audio.Add(clip);
+            }
+
+            audioOutput = new ChatAudioOutput(audio.Id, audio.WholeRecording(), audio.ExpiresAt, text);
+        }
+
+        var images = outputs.WantsImages
+            ? generated.Where(m => m.IsImage).Select(m => ChatImageOutput.FromDataUrl(m.ToPngDataUrl())).ToList()
+            : null;
+        return new AssistantMessage("assistant", audio is null ? text : null, null) { Audio = audioOutput, Images = images };
     }
 
     /// <summary>OpenAI's finish_reason for an engine reason.</summary>
@@ -190,5 +252,8 @@ internal sealed partial class ChatCompletionService(
 
         [LoggerMessage(2, LogLevel.Warning, "Chat request {RequestId} failed: {Status} {Code}.")]
         public static partial void Failed(ILogger logger, string requestId, int status, string? code);
+
+        [LoggerMessage(3, LogLevel.Error, "Chat request {RequestId}: generating its media failed.")]
+        public static partial void GenerationFailed(ILogger logger, string requestId, Exception exception);
     }
 }

@@ -1,5 +1,6 @@
 using MmServe.Abstractions;
 using MmServe.Api.Errors;
+using MmServe.Api.Serving.Generation;
 using MmServe.Api.Sse;
 using MmServe.Engine;
 
@@ -9,12 +10,16 @@ namespace MmServe.Api.OpenAi.ChatCompletions;
 /// Streams one completion in OpenAI's chunk shape: a first chunk with the role, one chunk per engine delta that
 /// has something to say, a last chunk with the finish_reason, an optional usage chunk (choices: []), then
 /// [DONE]. An error after the stream has begun is sent as a data: event with the error object, then the stream
-/// closes.
+/// closes. Generated media go out as soon as each item is ready (images in delta.images, pcm16 audio in
+/// delta.audio.data) and at the latest before the finish chunk; with audio output the text streams as
+/// delta.audio.transcript instead of delta.content, as OpenAI does.
 /// </summary>
 internal sealed partial class ChatCompletionStreamer(
     CompletionIdentity identity,
     ParsedChatRequest request,
     LogprobsMapper logprobs,
+    GeneratedOutputs? outputs,
+    ChatAudioAssembler? audio,
     ILogger logger)
 {
     private const string ChunkObject = "chat.completion.chunk";
@@ -35,12 +40,17 @@ internal sealed partial class ChatCompletionStreamer(
                 {
                     switch (item)
                     {
-                        case TokenDeltaEvent delta when HasContent(delta):
-                            var choice = new ChunkChoice(0, new ChunkDelta(null, delta.Text), logprobs.Map(delta.Logprobs), null)
+                        case TokenDeltaEvent delta:
+                            outputs?.Observe(delta);
+                            if (HasContent(delta))
                             {
-                                TokenIds = request.ReturnTokenIds ? delta.TokenIds : null,
-                            };
-                            sse.BufferEvent(Chunk([choice], null), OpenAiJsonContext.Wire.ChatCompletionChunk);
+                                var choice = new ChunkChoice(0, TextDelta(delta.Text), logprobs.Map(delta.Logprobs), null)
+                                {
+                                    TokenIds = request.ReturnTokenIds ? delta.TokenIds : null,
+                                };
+                                sse.BufferEvent(Chunk([choice], null), OpenAiJsonContext.Wire.ChatCompletionChunk);
+                            }
+
                             break;
                         case FinishedEvent { Reason: FinishReason.Cancelled }:
                             return;
@@ -51,6 +61,11 @@ internal sealed partial class ChatCompletionStreamer(
                             await WriteErrorAsync(sse, ApiError.FromEngine(error.Error, context.TraceIdentifier), ct).ConfigureAwait(false);
                             return;
                     }
+                }
+
+                if (outputs is not null)
+                {
+                    BufferMedia(sse, outputs.TakeReady());
                 }
 
                 await sse.FlushAsync(ct).ConfigureAwait(false);
@@ -71,8 +86,54 @@ internal sealed partial class ChatCompletionStreamer(
     private bool HasContent(TokenDeltaEvent delta) =>
         delta.Text.Length > 0 || (delta.TokenIds.Count > 0 && (request.Sampling.Logprobs || request.ReturnTokenIds));
 
+    /// <summary>Text goes to delta.content, or to delta.audio.transcript when the reply is audio.</summary>
+    private ChunkDelta TextDelta(string text) => audio is null
+        ? new ChunkDelta(null, text)
+        : new ChunkDelta(null, null) { Audio = text.Length == 0 ? null : new ChunkAudioDelta(audio.Id) { Transcript = text } };
+
+    private void BufferMedia(SseWriter sse, IReadOnlyList<GeneratedMedia> ready)
+    {
+        if (ready.Count == 0)
+        {
+            return;
+        }
+
+        var images = ready.Where(m => m.IsImage).Select(m => ChatImageOutput.FromDataUrl(m.ToPngDataUrl())).ToList();
+        if (images.Count > 0)
+        {
+            BufferDelta(sse, new ChunkDelta(null, null) { Images = images });
+        }
+
+        if (audio is null)
+        {
+            return;
+        }
+
+        foreach (var clip in ready.Where(m => !m.IsImage))
+        {
+            if (audio.Add(clip) is { } data)
+            {
+                BufferDelta(sse, new ChunkDelta(null, null) { Audio = new ChunkAudioDelta(audio.Id) { Data = data, ExpiresAt = audio.ExpiresAt } });
+            }
+        }
+    }
+
+    private void BufferDelta(SseWriter sse, ChunkDelta delta) =>
+        sse.BufferEvent(Chunk([new ChunkChoice(0, delta, null, null)], null), OpenAiJsonContext.Wire.ChatCompletionChunk);
+
     private async Task FinishAsync(SseWriter sse, FinishedEvent finished, CancellationToken ct)
     {
+        if (outputs is not null)
+        {
+            BufferMedia(sse, await outputs.TakeAllAsync().ConfigureAwait(false));
+        }
+
+        if (audio is { StreamsClips: false })
+        {
+            // A WAV file needs every clip; it goes out whole, just before the finish chunk.
+            BufferDelta(sse, new ChunkDelta(null, null) { Audio = new ChunkAudioDelta(audio.Id) { Data = audio.WholeRecording(), ExpiresAt = audio.ExpiresAt } });
+        }
+
         var last = new ChunkChoice(0, new ChunkDelta(null, null), null, ChatCompletionService.ToWire(finished.Reason));
         await WriteChoiceAsync(sse, last, ct).ConfigureAwait(false);
         if (request.IncludeUsage)

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using MmServe.Abstractions;
 using MmServe.Api.Errors;
+using MmServe.Api.Serving.Generation;
 using MmServe.Api.Serving.Media;
 
 namespace MmServe.Api.OpenAi.ChatCompletions;
@@ -15,8 +16,9 @@ internal static class ChatRequestParser
     /// <param name="request">The deserialized body.</param>
     /// <param name="servedModelId">The only accepted "model".</param>
     /// <param name="media">Which media the server takes, how many per request, and whether remote URLs are fetched.</param>
+    /// <param name="outputs">The output modalities the server generates.</param>
     public static (ParsedChatRequest? Request, ApiError? Error) Parse(
-        ChatCompletionRequest request, string servedModelId, MediaPolicy media)
+        ChatCompletionRequest request, string servedModelId, MediaPolicy media, IReadOnlyDictionary<string, OutputModality> outputs)
     {
         if (string.IsNullOrEmpty(request.Model))
         {
@@ -57,6 +59,12 @@ internal static class ChatRequestParser
             return Fail(samplingError);
         }
 
+        var (requestedOutputs, outputError) = OutputModalitiesParser.Parse(request.Modalities, request.Audio, outputs);
+        if (outputError is not null)
+        {
+            return Fail(outputError);
+        }
+
         return (new ParsedChatRequest(
             messages.Conversation,
             messages.Media,
@@ -64,7 +72,10 @@ internal static class ChatRequestParser
             request.Stream ?? false,
             request.StreamOptions?.IncludeUsage ?? false,
             request.ReturnTokenIds ?? false,
-            maxTokensParam), null);
+            maxTokensParam)
+        {
+            Outputs = requestedOutputs!,
+        }, null);
     }
 
     private static (SamplingParams? Sampling, string MaxTokensParam, ApiError? Error) ParseSampling(ChatCompletionRequest request)

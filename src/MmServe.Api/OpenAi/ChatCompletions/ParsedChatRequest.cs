@@ -1,4 +1,5 @@
 using MmServe.Abstractions;
+using MmServe.Api.Serving.Generation;
 using MmServe.Api.Serving.Media;
 using MmServe.Runtime.Onnx.Chat;
 
@@ -19,4 +20,8 @@ internal sealed record ParsedChatRequest(
     bool Stream,
     bool IncludeUsage,
     bool ReturnTokenIds,
-    string MaxTokensParam);
+    string MaxTokensParam)
+{
+    /// <summary>Media to generate besides text ("modalities", "audio").</summary>
+    public RequestedOutputs Outputs { get; init; } = RequestedOutputs.TextOnly;
+}

@@ -9,7 +9,8 @@ internal sealed record ModelList(string Object, IReadOnlyList<ModelCard> Data);
 internal sealed record ModelCard(string Id, string Object, long Created, string OwnedBy, ModelCapabilities Capabilities);
 
 /// <summary>
-/// Extension: the modalities this server serves for the model, "text" first, and the model's context size.
+/// Extension: the modalities this server serves for the model (input and output), "text" first, and the model's
+/// context size.
 /// <see cref="UnavailableInputs"/> names input modalities the bundle declares but this server cannot serve, with
 /// the reason (e.g. video without ffmpeg); it is omitted when there are none.
 /// </summary>
@@ -17,4 +18,13 @@ internal sealed record ModelCapabilities(
     IReadOnlyList<string> InputModalities,
     IReadOnlyList<string> OutputModalities,
     int MaxContext,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, string>? UnavailableInputs);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, string>? UnavailableInputs)
+{
+    /// <summary>Voices for audio output (chat "audio.voice", /v1/audio/speech "voice"); omitted without audio output.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? Voices { get; init; }
+
+    /// <summary>Sizes /v1/images/generations accepts; omitted without image output.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? ImageSizes { get; init; }
+}
