@@ -1,6 +1,8 @@
 using MmServe.Api.Errors;
 using MmServe.Api.Health;
+using MmServe.Api.OpenAi.Audio;
 using MmServe.Api.OpenAi.ChatCompletions;
+using MmServe.Api.OpenAi.Images;
 using MmServe.Api.OpenAi.Models;
 using MmServe.Api.Swagger;
 
@@ -18,6 +20,8 @@ internal static class MmServeEndpointExtensions
         app.MapMmServeHealth();
         app.MapModels();
         app.MapChatCompletions();
+        app.MapImages();
+        app.MapAudio();
         return app;
     }
 }

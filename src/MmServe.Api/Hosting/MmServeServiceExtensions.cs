@@ -2,7 +2,9 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using MmServe.Abstractions;
 using MmServe.Api.Health;
+using MmServe.Api.OpenAi.Audio;
 using MmServe.Api.OpenAi.ChatCompletions;
+using MmServe.Api.OpenAi.Images;
 using MmServe.Api.Serving;
 using MmServe.Api.Serving.Generation;
 using MmServe.Api.Serving.Media;
@@ -100,6 +102,10 @@ internal static class MmServeServiceExtensions
         services.AddSingleton<IMediaGenerator>(sp => sp.GetRequiredService<MediaGenerator>());
         services.AddSingleton<LogprobsMapper>();
         services.AddSingleton<ChatCompletionService>();
+        services.AddSingleton<SingleTurnRunner>();
+        services.AddSingleton<ImageGenerationService>();
+        services.AddSingleton<SpeechService>();
+        services.AddSingleton<TranscriptionService>();
         services.AddHostedService<ModelStartupService>();
     }
 }

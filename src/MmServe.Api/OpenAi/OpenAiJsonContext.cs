@@ -2,7 +2,9 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using MmServe.Api.Errors;
+using MmServe.Api.OpenAi.Audio;
 using MmServe.Api.OpenAi.ChatCompletions;
+using MmServe.Api.OpenAi.Images;
 using MmServe.Api.OpenAi.Models;
 
 namespace MmServe.Api.OpenAi;
@@ -17,6 +19,10 @@ namespace MmServe.Api.OpenAi;
 [JsonSerializable(typeof(ModelList))]
 [JsonSerializable(typeof(ModelCard))]
 [JsonSerializable(typeof(OpenAiErrorResponse))]
+[JsonSerializable(typeof(ImageGenerationRequest))]
+[JsonSerializable(typeof(ImageGenerationResponse))]
+[JsonSerializable(typeof(SpeechRequest))]
+[JsonSerializable(typeof(TranscriptionResponse))]
 internal sealed partial class OpenAiJsonContext : JsonSerializerContext
 {
     /// <summary>

@@ -1,0 +1,135 @@
+using System.Globalization;
+using MmServe.Abstractions;
+using MmServe.Api.Errors;
+using MmServe.Api.Serving;
+using MmServe.Api.Serving.Generation;
+using MmServe.Api.Serving.Media;
+using MmServe.Runtime.Onnx.Chat;
+
+namespace MmServe.Api.OpenAi.Audio;
+
+/// <summary>
+/// POST /v1/audio/transcriptions (multipart/form-data): the uploaded file goes through the same audio decoding,
+/// limits and encoder as chat input_audio, followed by the model's transcription prompt (or the client's
+/// "prompt", which replaces it: this is an instruction-following model, not a dedicated ASR model); the answer
+/// is the text the LLM generates. The container is recognised from the bytes, never from the file name.
+/// </summary>
+internal sealed partial class TranscriptionService(
+    ServedModel model,
+    MediaEmbedder embedder,
+    SingleTurnRunner runner,
+    ILogger<TranscriptionService> logger)
+{
+    private const int MaxAnswerTokens = 64;
+
+    public async Task<IResult> HandleAsync(HttpContext context)
+    {
+        var ct = context.RequestAborted;
+        if (!context.Request.HasFormContentType)
+        {
+            return ApiError.InvalidRequest(
+                "Send the audio as multipart/form-data with the fields 'file' and 'model'.", "file", "invalid_content_type").ToResult();
+        }
+
+        IFormCollection form;
+        try
+        {
+            form = await context.Request.ReadFormAsync(ct).ConfigureAwait(false);
+        }
+        catch (InvalidDataException e)
+        {
+            Log.BadForm(logger, context.TraceIdentifier, e.Message);
+            return ApiError.InvalidRequest("The multipart/form-data body could not be read.", "file", "invalid_form").ToResult();
+        }
+
+        var (instruction, responseFormat, temperature, formError) = Validate(form);
+        if (formError is not null)
+        {
+            return formError.ToResult();
+        }
+
+        var file = form.Files.GetFile("file")!;
+        var bytes = new byte[file.Length];
+        await using (var stream = file.OpenReadStream())
+        {
+            await stream.ReadExactlyAsync(bytes, ct).ConfigureAwait(false);
+        }
+
+        // Shared with chat's input_audio: the same byte cap, decoders, duration limit and encoder cache.
+        var media = new MediaReference(ServedModel.AudioModality, MediaSourceKind.Base64, Convert.ToBase64String(bytes), null, "file");
+        var sampling = new SamplingParams { Temperature = temperature, MaxTokens = MaxAnswerTokens };
+        var (result, error) = await runner.RunAsync(
+            [new ChatPart.Media(ServedModel.AudioModality, 0), new ChatPart.Text(instruction!)], [media], sampling, [], "prompt", context.TraceIdentifier, ct)
+            .ConfigureAwait(false);
+        if (error is not null)
+        {
+            return error.ToResult();
+        }
+
+        var text = result!.Text.Trim();
+        return responseFormat == "text"
+            ? TypedResults.Text(text, "text/plain; charset=utf-8")
+            : TypedResults.Json(new TranscriptionResponse(text), OpenAiJsonContext.Wire.TranscriptionResponse);
+    }
+
+    private (string? Instruction, string? Format, float Temperature, ApiError? Error) Validate(IFormCollection form)
+    {
+        var modelId = form["model"].ToString();
+        if (string.IsNullOrEmpty(modelId))
+        {
+            return Fail(ApiError.Missing("model"));
+        }
+
+        if (modelId != model.Id)
+        {
+            return Fail(ApiError.ModelNotFound(modelId));
+        }
+
+        var defaultInstruction = model.Bundle.Manifest.InputModalities.TryGetValue(ServedModel.AudioModality, out var audio) ? audio.TranscriptionPrompt : null;
+        if (defaultInstruction is null || !embedder.Policy.Accepts(ServedModel.AudioModality))
+        {
+            return Fail(ApiError.InvalidRequest($"The model '{model.Id}' does not transcribe audio.", "model", "unsupported_model"));
+        }
+
+        var file = form.Files.GetFile("file");
+        if (file is null)
+        {
+            return Fail(ApiError.Missing("file"));
+        }
+
+        if (file.Length == 0)
+        {
+            return Fail(ApiError.InvalidRequest("The uploaded file is empty.", "file", "invalid_audio"));
+        }
+
+        var format = form["response_format"].ToString() is { Length: > 0 } f ? f : "json";
+        if (format is not ("json" or "text"))
+        {
+            return Fail(ApiError.InvalidRequest(
+                $"Unsupported response_format '{format}'. This server answers 'json' or 'text' (no timestamps for verbose_json, srt or vtt).",
+                "response_format",
+                "unsupported_value"));
+        }
+
+        float temperature = 0;
+        if (form["temperature"].ToString() is { Length: > 0 } t
+            && (!float.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out temperature) || !(temperature >= 0 && temperature <= 1)))
+        {
+            return Fail(ApiError.InvalidRequest($"'temperature' must be a number between 0 and 1 (got '{t}').", "temperature", "invalid_value"));
+        }
+
+        var prompt = form["prompt"].ToString();
+        return (string.IsNullOrWhiteSpace(prompt) ? defaultInstruction : prompt, format, temperature, null);
+    }
+
+    private static (string?, string?, float, ApiError?) Fail(ApiError error) => (null, null, 0, error);
+
+    private static partial class Log
+    {
+        [LoggerMessage(22, LogLevel.Information, "Transcription request {RequestId}: unreadable form ({Reason}).")]
+        public static partial void BadForm(ILogger logger, string requestId, string reason);
+    }
+}
+
+/// <summary>The answer: <c>{"text"}</c>.</summary>
+internal sealed record TranscriptionResponse(string Text);
