@@ -14,6 +14,9 @@ public sealed record GoldenCase(
     string CompletionText,
     string FinishReason)
 {
+    /// <summary>The reference's generated media for generation cases, else null.</summary>
+    public GoldenMedia? Generated { get; init; }
+
     public override string ToString() => Id;
 
     /// <summary>The request that must reproduce the case: greedy, with the token-id extension.</summary>
@@ -25,6 +28,12 @@ public sealed record GoldenCase(
         ["temperature"] = 0,
         ["return_token_ids"] = true,
     };
+}
+
+/// <summary>A generation case's reference output: "image" ([3, H, W] in [0, 1]) or "audio" (samples in [-1, 1]).</summary>
+public sealed record GoldenMedia(string Modality, string NpyPath)
+{
+    public float[] Values() => Npy.Read(NpyPath).AsFloat32();
 }
 
 public static class GoldenCases
@@ -40,6 +49,9 @@ public static class GoldenCases
 
     /// <summary>Cases with only text and images.</summary>
     public static IReadOnlyList<GoldenCase> TextAndImage { get; } = [.. WithoutVideo.Where(c => !c.HasPart("input_audio"))];
+
+    /// <summary>Cases whose answer ends in signal tokens, with the reference's generated image or audio.</summary>
+    public static IReadOnlyList<GoldenCase> Generation { get; } = [.. All.Where(c => c.Generated is not null)];
 
     public static GoldenCase Get(string id) => All.Single(c => c.Id == id);
 
@@ -68,7 +80,12 @@ public static class GoldenCases
                 [.. item["prompt_token_ids"]!.AsArray().Select(x => x!.GetValue<int>())],
                 [.. item["completion_token_ids"]!.AsArray().Select(x => x!.GetValue<int>())],
                 item["completion_text"]!.GetValue<string>(),
-                item["finish_reason"]!.GetValue<string>()));
+                item["finish_reason"]!.GetValue<string>())
+            {
+                Generated = item["generated"] is { } generated
+                    ? new GoldenMedia(generated["modality"]!.GetValue<string>(), Path.Combine(TestPaths.Golden, generated["float32_npy"]!.GetValue<string>()))
+                    : null,
+            });
         }
 
         return cases;
