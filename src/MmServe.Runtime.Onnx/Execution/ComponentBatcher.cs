@@ -26,6 +26,7 @@ public sealed partial class ComponentBatcher : IAsyncDisposable
     private long _runs;
     private long _items;
     private long _abandonedRuns;
+    private int _disposed;
 
     /// <param name="chain">The components to run.</param>
     /// <param name="maxBatch">Most items per run; 1 runs the items one at a time.</param>
@@ -255,8 +256,14 @@ public sealed partial class ComponentBatcher : IAsyncDisposable
         }
     }
 
+    /// <summary>Stops the loop and waits for runs in flight; later calls do nothing.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         _queue.Writer.TryComplete();
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _loop.ConfigureAwait(false);
