@@ -75,13 +75,35 @@ public sealed class ServiceEndpointTests(ServerFixture server) : IClassFixture<S
         Assert.Contains("data:image/png;base64,iVBORw0KGgo", image.GetRawText(), StringComparison.Ordinal);
         Assert.True(examples.GetProperty("stream").GetProperty("value").GetProperty("stream").GetBoolean());
 
-        // Each example works as it is.
-        foreach (var example in examples.EnumerateObject())
+        // Each example of each JSON endpoint works as it is.
+        int tried = 0;
+        foreach (var path in paths.EnumerateObject())
         {
-            var body = example.Value.GetProperty("value").GetRawText();
-            using var reply = await Chat.PostRawAsync(server.Client, body);
-            Assert.True(reply.StatusCode == HttpStatusCode.OK, $"{example.Name}: {(int)reply.StatusCode} {await reply.Content.ReadAsStringAsync()}");
+            if (!path.Value.TryGetProperty("post", out var post)
+                || !post.TryGetProperty("requestBody", out var requestBody)
+                || !requestBody.GetProperty("content").TryGetProperty("application/json", out var json)
+                || !json.TryGetProperty("examples", out var pathExamples))
+            {
+                continue;
+            }
+
+            foreach (var example in pathExamples.EnumerateObject())
+            {
+                var body = example.Value.GetProperty("value").GetRawText();
+                using var reply = await server.Client.PostAsync(path.Name.TrimStart('/'), new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+                Assert.True(reply.StatusCode == HttpStatusCode.OK, $"{path.Name} {example.Name}: {(int)reply.StatusCode} {await reply.Content.ReadAsStringAsync()}");
+                tried++;
+            }
         }
+
+        Assert.True(tried >= 9, $"only {tried} examples");
+        Assert.True(paths.GetProperty("/v1/images/generations").GetProperty("post").GetProperty("requestBody").GetProperty("content")
+            .GetProperty("application/json").GetProperty("examples").EnumerateObject().Any());
+
+        // The transcription form offers a file upload.
+        var form = paths.GetProperty("/v1/audio/transcriptions").GetProperty("post").GetProperty("requestBody")
+            .GetProperty("content").GetProperty("multipart/form-data").GetProperty("schema");
+        Assert.Equal("binary", form.GetProperty("properties").GetProperty("file").GetProperty("format").GetString());
     }
 
     [Fact]

@@ -70,6 +70,23 @@ internal sealed class ChatCompletionExamplesFilter(ServedModel model) : IOperati
             ["stream_options"] = new JsonObject { ["include_usage"] = true },
             ["max_tokens"] = 32,
         });
+        json.Examples["generate_image"] = Example("Generated image output (MmServe extension): message.images holds a PNG data URL", new JsonObject
+        {
+            ["model"] = model.Id,
+            ["messages"] = new JsonArray(Message("user", "Draw a red circle.")),
+            ["modalities"] = new JsonArray("text", "image"),
+            ["temperature"] = 0,
+            ["max_tokens"] = 32,
+        });
+        json.Examples["generate_audio"] = Example("Generated audio output (as OpenAI): message.audio holds a WAV file and its transcript", new JsonObject
+        {
+            ["model"] = model.Id,
+            ["messages"] = new JsonArray(Message("user", "Please play two high beeps.")),
+            ["modalities"] = new JsonArray("text", "audio"),
+            ["audio"] = new JsonObject { ["voice"] = "default", ["format"] = "wav" },
+            ["temperature"] = 0,
+            ["max_tokens"] = 32,
+        });
         json.Examples["logprobs"] = Example("Log probabilities and the token-id extension", new JsonObject
         {
             ["model"] = model.Id,

@@ -19,6 +19,7 @@ internal static class SwaggerSetup
                 Description = "OpenAI-compatible serving of multimodal LLMs on ONNX Runtime.",
             });
             options.OperationFilter<ChatCompletionExamplesFilter>();
+            options.OperationFilter<GenerationExamplesFilter>();
             var xml = Path.Combine(AppContext.BaseDirectory, "MmServe.Api.xml");
             if (File.Exists(xml))
             {
