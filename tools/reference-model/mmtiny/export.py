@@ -23,15 +23,21 @@ class EmbedTokens(nn.Module):
 
 
 class Decoder(nn.Module):
-    """Flat-argument wrapper: inputs_embeds, attention_mask, position_ids, past k/v per layer."""
+    """Flat-argument wrapper: inputs_embeds, attention_mask, position_ids, past k/v per layer; grouped-KV attention."""
 
     def __init__(self, m: MMTiny):
         super().__init__()
         self.llm = m.llm
 
     def forward(self, inputs_embeds, attention_mask, position_ids, *past_flat):
+        for layer in self.llm.layers:
+            layer.self_attn.grouped_kv = True
         past = [(past_flat[2 * i], past_flat[2 * i + 1]) for i in range(M.N_LAYERS)]
-        logits, hidden, presents = self.llm(inputs_embeds, attention_mask, position_ids, past)
+        try:
+            logits, hidden, presents = self.llm(inputs_embeds, attention_mask, position_ids, past)
+        finally:
+            for layer in self.llm.layers:
+                layer.self_attn.grouped_kv = False
         flat = []
         for k, v in presents:
             flat += [k, v]
@@ -56,6 +62,19 @@ def _export(module, args, path, inputs, outputs, dynamic):
     model = onnx.load(path)
     onnx.checker.check_model(model)
     onnx.shape_inference.infer_shapes(model)
+
+
+@torch.no_grad()
+def check_grouped_attention(m: MMTiny, args) -> None:
+    """The exported (grouped-KV) decoder must compute what training's attention computes."""
+    m.eval()
+    grouped = Decoder(m)(*args)
+    past = [(args[3 + 2 * i], args[4 + 2 * i]) for i in range(M.N_LAYERS)]
+    logits, hidden, presents = m.llm(args[0], args[1], args[2], past)
+    plain = (logits, hidden, *[t for kv in presents for t in kv])
+    worst = max(float((a - b).abs().max()) for a, b in zip(grouped, plain))
+    if worst > 1e-5:
+        raise SystemExit(f"grouped-KV attention differs from the training attention by {worst}")
 
 
 def export_all(m: MMTiny, out_dir: str, vocab: int) -> dict:
@@ -93,6 +112,8 @@ def export_all(m: MMTiny, out_dir: str, vocab: int) -> dict:
          spec("position_ids", "int64", [B, "sequence"]), *[spec(n, "float32", kv_shape("past_sequence")) for n in past_names]],
         [spec("logits", "float32", [B, "sequence", vocab]), spec("last_hidden_state", "float32", [B, "sequence", M.D_MODEL]),
          *[spec(n, "float32", kv_shape("total_sequence")) for n in present_names]], dyn)
+
+    check_grouped_attention(m, args)
 
     add("image_encoder", m.image_encoder, (torch.randn(2, 3, 64, 64),),
         [spec("pixel_values", "float32", [B, 3, 64, 64])], [spec("image_features", "float32", [B, M.IMAGE_TOKENS, M.ENC_DIM])],

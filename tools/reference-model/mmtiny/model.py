@@ -57,6 +57,12 @@ class Attention(nn.Module):
         self.v_proj = nn.Linear(D_MODEL, N_KV_HEADS * HEAD_DIM, bias=False)
         self.o_proj = nn.Linear(N_HEADS * HEAD_DIM, D_MODEL, bias=False)
 
+    # Export only (export.Decoder sets it): attend per key/value head with the query heads of a group stacked,
+    # instead of materialising the keys and values repeated per query head. The same dot products and softmax,
+    # so the same numbers (checked in export.py); the ONNX graph loses an Expand copy of the whole KV cache per
+    # layer and step. Training never sets it, so the recipe's checkpoint does not depend on it.
+    grouped_kv = False
+
     def forward(self, x, cos, sin, bias, past_k, past_v):
         b, s, _ = x.shape
         q = self.q_proj(x).view(b, s, N_HEADS, HEAD_DIM).transpose(1, 2)
@@ -69,11 +75,17 @@ class Attention(nn.Module):
             v = torch.cat([past_v, v], dim=2)
         present_k, present_v = k, v
         rep = N_HEADS // N_KV_HEADS
-        t = k.shape[2]
-        k = k[:, :, None].expand(b, N_KV_HEADS, rep, t, HEAD_DIM).reshape(b, N_HEADS, t, HEAD_DIM)
-        v = v[:, :, None].expand(b, N_KV_HEADS, rep, t, HEAD_DIM).reshape(b, N_HEADS, t, HEAD_DIM)
-        scores = torch.matmul(q, k.transpose(2, 3)) * (1.0 / math.sqrt(HEAD_DIM)) + bias
-        out = torch.matmul(torch.softmax(scores, dim=-1), v)
+        if self.grouped_kv:
+            # query heads h = kv * rep + r: rows (r, i) of group kv attend to that group's keys
+            qg = q.reshape(b, N_KV_HEADS, rep * s, HEAD_DIM)
+            scores = torch.matmul(qg, k.transpose(2, 3)) * (1.0 / math.sqrt(HEAD_DIM)) + bias.repeat(1, 1, rep, 1)
+            out = torch.matmul(torch.softmax(scores, dim=-1), v).reshape(b, N_HEADS, s, HEAD_DIM)
+        else:
+            t = k.shape[2]
+            k = k[:, :, None].expand(b, N_KV_HEADS, rep, t, HEAD_DIM).reshape(b, N_HEADS, t, HEAD_DIM)
+            v = v[:, :, None].expand(b, N_KV_HEADS, rep, t, HEAD_DIM).reshape(b, N_HEADS, t, HEAD_DIM)
+            scores = torch.matmul(q, k.transpose(2, 3)) * (1.0 / math.sqrt(HEAD_DIM)) + bias
+            out = torch.matmul(torch.softmax(scores, dim=-1), v)
         out = out.transpose(1, 2).reshape(b, s, N_HEADS * HEAD_DIM)
         return self.o_proj(out), present_k, present_v
 
