@@ -1,4 +1,5 @@
 using MmServe.Api.Errors;
+using MmServe.Api.Grpc;
 using MmServe.Api.Health;
 using MmServe.Api.OpenAi.ChatCompletions;
 using MmServe.Api.OpenAi.Models;
@@ -6,7 +7,7 @@ using MmServe.Api.Swagger;
 
 namespace MmServe.Api.Hosting;
 
-/// <summary>The request pipeline: errors outermost, then Swagger, health and the OpenAI endpoints.</summary>
+/// <summary>The request pipeline: errors outermost, then Swagger, health, the OpenAI endpoints and the gRPC services.</summary>
 internal static class MmServeEndpointExtensions
 {
     public static WebApplication MapMmServe(this WebApplication app)
@@ -18,6 +19,7 @@ internal static class MmServeEndpointExtensions
         app.MapMmServeHealth();
         app.MapModels();
         app.MapChatCompletions();
+        app.MapMmServeGrpc();
         return app;
     }
 }
