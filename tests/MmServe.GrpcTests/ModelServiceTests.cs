@@ -72,5 +72,6 @@ public sealed class ModelServiceTests(GrpcServerFixture server) : IClassFixture<
         Assert.Contains("mmserve.v1.ChatService", services);
         Assert.Contains("mmserve.v1.ModelService", services);
         Assert.Contains("grpc.health.v1.Health", services);
+        Assert.True(services.Contains("grpc.reflection.v1alpha.ServerReflection"), string.Join(", ", services));
     }
 }
