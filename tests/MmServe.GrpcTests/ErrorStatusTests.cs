@@ -39,6 +39,14 @@ public sealed class ErrorStatusTests(GrpcServerFixture server) : IClassFixture<G
     }
 
     [Fact]
+    public async Task OverlongRequestId_IsInvalidArgument()
+    {
+        var request = Requests.Text("Hello!");
+        request.RequestId = new string('x', 129);
+        await RpcAssert.ChatFailsAsync(server.Chat, request, StatusCode.InvalidArgument, "invalid_value", "request_id");
+    }
+
+    [Fact]
     public async Task NoMessages_IsInvalidArgument()
     {
         var request = Requests.Text("Hello!");

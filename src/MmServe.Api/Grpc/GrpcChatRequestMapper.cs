@@ -16,6 +16,8 @@ namespace MmServe.Api.Grpc;
 /// </summary>
 internal sealed class GrpcChatRequestMapper(MediaPolicy policy, string servedModelId)
 {
+    public const int MaxRequestIdLength = 128;
+
     private readonly List<ChatTurn> _conversation = [];
     private readonly List<MediaReference> _media = [];
     private readonly Dictionary<string, int> _counts = new(StringComparer.Ordinal);
@@ -25,7 +27,8 @@ internal sealed class GrpcChatRequestMapper(MediaPolicy policy, string servedMod
 
     private (MappedChatRequest?, ApiError?) Map(ChatRequest request)
     {
-        var error = CheckModel(request.Model)
+        var error = CheckRequestId(request.RequestId)
+            ?? CheckModel(request.Model)
             ?? CheckOutputModalities(request.OutputModalities)
             ?? MapMessages(request.Messages);
         if (error is not null)
@@ -36,6 +39,11 @@ internal sealed class GrpcChatRequestMapper(MediaPolicy policy, string servedMod
         var (sampling, samplingError) = MapSampling(request);
         return samplingError is null ? (new MappedChatRequest(_conversation, _media, sampling!), null) : (null, samplingError);
     }
+
+    /// <summary>Client ids are echoed in every chunk and in the logs, so they are kept short.</summary>
+    private static ApiError? CheckRequestId(string requestId) => requestId.Length <= MaxRequestIdLength
+        ? null
+        : ApiError.InvalidRequest($"'request_id' is longer than {MaxRequestIdLength} characters.", "request_id", "invalid_value");
 
     private ApiError? CheckModel(string model)
     {
