@@ -1,26 +1,23 @@
-using MmServe.Abstractions;
 using MmServe.Api.Errors;
-using MmServe.Api.Serving;
 using MmServe.Api.Serving.Media;
 using MmServe.Grpc.V1;
 using MmServe.Runtime.Onnx.Chat;
-using SamplingParams = MmServe.Abstractions.SamplingParams;
 
 namespace MmServe.Api.Grpc;
 
 /// <summary>
 /// Validates a gRPC ChatRequest against the served model and the limits, cheapest checks first and before any
 /// media is read or decoded: model, output modalities, messages and their parts, media types and counts per
-/// modality, sampling. The rules are the REST API's (OpenAi/ChatCompletions: ChatRequestParser, MessageParser);
-/// errors name the proto field, e.g. "messages[0].content[1].media.mime_type".
+/// modality (<see cref="GrpcMediaCollector"/>), sampling (<see cref="GrpcSamplingMapper"/>). The rules are the REST
+/// API's (OpenAi/ChatCompletions: ChatRequestParser, MessageParser); errors name the proto field, e.g.
+/// "messages[0].content[1].media.mime_type".
 /// </summary>
 internal sealed class GrpcChatRequestMapper(MediaPolicy policy, string servedModelId)
 {
     public const int MaxRequestIdLength = 128;
 
     private readonly List<ChatTurn> _conversation = [];
-    private readonly List<MediaReference> _media = [];
-    private readonly Dictionary<string, int> _counts = new(StringComparer.Ordinal);
+    private readonly GrpcMediaCollector _media = new(policy);
 
     public static (MappedChatRequest? Request, ApiError? Error) Map(ChatRequest request, string servedModelId, MediaPolicy policy) =>
         new GrpcChatRequestMapper(policy, servedModelId).Map(request);
@@ -36,8 +33,8 @@ internal sealed class GrpcChatRequestMapper(MediaPolicy policy, string servedMod
             return (null, error);
         }
 
-        var (sampling, samplingError) = MapSampling(request);
-        return samplingError is null ? (new MappedChatRequest(_conversation, _media, sampling!), null) : (null, samplingError);
+        var (sampling, samplingError) = GrpcSamplingMapper.Map(request);
+        return samplingError is null ? (new MappedChatRequest(_conversation, _media.Items, sampling!), null) : (null, samplingError);
     }
 
     /// <summary>Client ids are echoed in every chunk and in the logs, so they are kept short.</summary>
@@ -132,7 +129,7 @@ internal sealed class GrpcChatRequestMapper(MediaPolicy policy, string servedMod
             var error = content[j].PartCase switch
             {
                 ContentPart.PartOneofCase.Text => AddText(content[j].Text, parts),
-                ContentPart.PartOneofCase.Media => MapMedia(content[j].Media, role, $"{partParam}.media", parts),
+                ContentPart.PartOneofCase.Media => _media.Add(content[j].Media, role, $"{partParam}.media", parts),
                 _ => ApiError.InvalidRequest($"'{partParam}' has neither text nor media.", partParam, "missing_required_parameter"),
             };
             if (error is not null)
@@ -148,131 +145,5 @@ internal sealed class GrpcChatRequestMapper(MediaPolicy policy, string servedMod
     {
         parts.Add(new ChatPart.Text(text));
         return null;
-    }
-
-    private ApiError? MapMedia(MediaInput media, string role, string param, List<ChatPart> parts)
-    {
-        if (string.IsNullOrWhiteSpace(media.MimeType))
-        {
-            return ApiError.Missing($"{param}.mime_type");
-        }
-
-        if (!MediaMimeTypes.TryResolve(media.MimeType, out var modality, out var audioFormat))
-        {
-            return ApiError.InvalidRequest(
-                $"Unsupported MIME type '{media.MimeType}'. Supported types are {string.Join(", ", MediaMimeTypes.All)}.",
-                $"{param}.mime_type",
-                "unsupported_media_type");
-        }
-
-        if (CheckMediaAllowed(role, modality, audioFormat, param) is { } notAllowed)
-        {
-            return notAllowed;
-        }
-
-        var (reference, sourceError) = media.SourceCase switch
-        {
-            MediaInput.SourceOneofCase.Data when media.Data.Length > 0 => (
-                new MediaReference(modality, MediaSourceKind.Bytes, media.MimeType, audioFormat, $"{param}.data") { Bytes = media.Data.Memory },
-                null),
-            MediaInput.SourceOneofCase.Url => MapUrl(media.Url, modality, audioFormat, $"{param}.url"),
-            _ => ((MediaReference?)null, ApiError.Missing($"{param}.data")),
-        };
-
-        return sourceError ?? Add(reference!, parts);
-    }
-
-    private (MediaReference?, ApiError?) MapUrl(string url, string modality, string? audioFormat, string param)
-    {
-        if (!url.StartsWith("http://", StringComparison.OrdinalIgnoreCase) && !url.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
-        {
-            return (null, ApiError.InvalidRequest($"The {modality} URL must be an http(s) URL; send the bytes in 'data' instead.", param, $"invalid_{modality}_url"));
-        }
-
-        if (!policy.RemoteEnabled)
-        {
-            return (null, ApiError.InvalidRequest(
-                $"Remote media URLs are disabled on this server; send the {modality} bytes in 'data'.", param, "remote_media_disabled"));
-        }
-
-        return (new MediaReference(modality, MediaSourceKind.Remote, url, audioFormat, param), null);
-    }
-
-    private ApiError? CheckMediaAllowed(string role, string modality, string? audioFormat, string param)
-    {
-        if (role != "user")
-        {
-            return ApiError.InvalidRequest(
-                $"{char.ToUpperInvariant(modality[0])}{modality[1..]} content is only allowed in user messages, not in '{role}' messages.", param, "invalid_value");
-        }
-
-        if (!policy.Accepts(modality))
-        {
-            // Declared by the model but not decodable here (a missing tool) is the server's state, not a bad request.
-            return policy.Unavailable.ContainsKey(modality)
-                ? ApiError.InvalidRequest(policy.WhyNot(modality), param, GrpcErrors.ModalityUnavailable)
-                : ApiError.InvalidRequest(policy.WhyNot(modality), param, "unsupported_content_type");
-        }
-
-        if (audioFormat is not null && !policy.AudioFormats.Contains(audioFormat))
-        {
-            return AudioInputPreprocessor.FfmpegFormats.Contains(audioFormat)
-                ? ApiError.InvalidRequest(
-                    $"{audioFormat} audio needs ffmpeg, which this server does not have; send WAV or MP3.", $"{param}.mime_type", GrpcErrors.AudioFormatUnavailable)
-                : ApiError.InvalidRequest($"{audioFormat} audio is not supported.", $"{param}.mime_type", "unsupported_audio_format");
-        }
-
-        return null;
-    }
-
-    /// <summary>Counts the item against its modality's limit, then records it (as the REST MessageParser does).</summary>
-    private ApiError? Add(MediaReference reference, List<ChatPart> parts)
-    {
-        int count = _counts.GetValueOrDefault(reference.Modality) + 1;
-        int max = policy.MaxItems(reference.Modality);
-        if (count > max)
-        {
-            var plural = reference.Modality switch
-            {
-                ServedModel.AudioModality => "audio clips",
-                ServedModel.VideoModality => "videos",
-                _ => "images",
-            };
-            return ApiError.InvalidRequest(
-                $"Too many {plural}: at most {max} {plural} are allowed per request.", "messages", $"too_many_{plural.Replace(' ', '_')}");
-        }
-
-        _counts[reference.Modality] = count;
-        parts.Add(new ChatPart.Media(reference.Modality, _media.Count));
-        _media.Add(reference);
-        return null;
-    }
-
-    private static (SamplingParams?, ApiError?) MapSampling(ChatRequest request)
-    {
-        var s = request.Sampling ?? new MmServe.Grpc.V1.SamplingParams();
-        var sampling = new SamplingParams
-        {
-            Temperature = s.HasTemperature ? s.Temperature : 1f,
-            TopP = s.HasTopP ? s.TopP : 1f,
-            TopK = s.HasTopK ? s.TopK : 0,
-            Seed = s.HasSeed ? s.Seed : null,
-            PresencePenalty = s.HasPresencePenalty ? s.PresencePenalty : 0f,
-            FrequencyPenalty = s.HasFrequencyPenalty ? s.FrequencyPenalty : 0f,
-            MaxTokens = s.HasMaxTokens ? s.MaxTokens : null,
-            Stop = [.. s.Stop],
-            IgnoreEos = s.IgnoreEos,
-            Logprobs = request.Logprobs,
-            TopLogprobs = request.TopLogprobs,
-        };
-
-        if (sampling.Validate() is not { } invalid)
-        {
-            return (sampling, null);
-        }
-
-        // logprobs / top_logprobs are request fields; the rest live in "sampling".
-        var param = invalid.Param is "top_logprobs" or "logprobs" ? invalid.Param : $"sampling.{invalid.Param}";
-        return (null, ApiError.InvalidRequest(invalid.Message, param, "invalid_value"));
     }
 }
