@@ -1,4 +1,5 @@
 using MmServe.Api.Errors;
+using MmServe.Api.Grpc;
 using MmServe.Api.Health;
 using MmServe.Api.OpenAi.Audio;
 using MmServe.Api.OpenAi.ChatCompletions;
@@ -8,7 +9,7 @@ using MmServe.Api.Swagger;
 
 namespace MmServe.Api.Hosting;
 
-/// <summary>The request pipeline: errors outermost, then Swagger, health and the OpenAI endpoints.</summary>
+/// <summary>The request pipeline: errors outermost, then Swagger, health, the OpenAI endpoints and the gRPC services.</summary>
 internal static class MmServeEndpointExtensions
 {
     public static WebApplication MapMmServe(this WebApplication app)
@@ -22,6 +23,7 @@ internal static class MmServeEndpointExtensions
         app.MapChatCompletions();
         app.MapImages();
         app.MapAudio();
+        app.MapMmServeGrpc();
         return app;
     }
 }

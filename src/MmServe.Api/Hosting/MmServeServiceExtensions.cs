@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using MmServe.Abstractions;
+using MmServe.Api.Grpc;
 using MmServe.Api.Health;
 using MmServe.Api.OpenAi.Audio;
 using MmServe.Api.OpenAi.ChatCompletions;
@@ -13,7 +14,7 @@ using MmServe.Engine;
 
 namespace MmServe.Api.Hosting;
 
-/// <summary>Everything Program.cs wires up: options, the model and engine, the OpenAI endpoints, health, Swagger.</summary>
+/// <summary>Everything Program.cs wires up: options, the model and engine, the OpenAI endpoints, gRPC, health, Swagger.</summary>
 internal static class MmServeServiceExtensions
 {
     public static WebApplicationBuilder AddMmServe(this WebApplicationBuilder builder)
@@ -22,6 +23,7 @@ internal static class MmServeServiceExtensions
         services.AddServingOptions();
         services.AddModelServing();
         services.AddMmServeHealthChecks();
+        services.AddMmServeGrpc();
         services.AddMmServeSwagger();
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower);
         return builder;

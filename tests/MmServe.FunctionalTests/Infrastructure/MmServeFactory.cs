@@ -31,6 +31,11 @@ public sealed class MmServeFactory : WebApplicationFactory<Program>
             ["Engine:MaxBatchSize"] = "32",
             ["Limits:MaxImagesPerRequest"] = MaxImages.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Limits:MaxRequestBodyBytes"] = MaxBodyBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
+
+            // REST and gRPC (h2c) each on a free loopback port; the server binds both (see GrpcEndpointBinder).
+            ["urls"] = "http://127.0.0.1:0",
+            ["Grpc:Host"] = "127.0.0.1",
+            ["Grpc:Port"] = "0",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
@@ -38,7 +43,7 @@ public sealed class MmServeFactory : WebApplicationFactory<Program>
         }
 
         _services = services;
-        UseKestrel(0);
+        UseKestrel();
     }
 
     public CapturingLoggerProvider Logs { get; } = new();
@@ -52,6 +57,10 @@ public sealed class MmServeFactory : WebApplicationFactory<Program>
             return new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal).Replace("localhost", "127.0.0.1", StringComparison.Ordinal).TrimEnd('/') + "/");
         }
     }
+
+    /// <summary>http://127.0.0.1:port/ of the gRPC (h2c) endpoint of the running server.</summary>
+    public Uri GrpcAddress => Services.GetRequiredService<MmServe.Api.Grpc.GrpcListenAddress>().Address
+        ?? throw new InvalidOperationException("The gRPC endpoint is not bound (Grpc:Enabled=false?).");
 
     public HttpClient CreateHttpClient() => new() { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
 

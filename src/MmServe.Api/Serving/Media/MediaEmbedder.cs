@@ -111,6 +111,10 @@ internal sealed class MediaEmbedder(
                 return url.IsSuccess ? url.Value.Data : url.Error;
             case MediaSourceKind.Base64:
                 return DecodeBase64(reference.Source, maxBytes);
+            case MediaSourceKind.Bytes:
+                return reference.Bytes.Length <= maxBytes
+                    ? reference.Bytes
+                    : new MediaError(MediaErrorCodes.PayloadTooLarge, $"The {reference.Modality} is {reference.Bytes.Length} bytes; the limit is {maxBytes} bytes.");
             default:
                 if (remote is null)
                 {

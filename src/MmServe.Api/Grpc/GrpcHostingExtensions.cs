@@ -1,0 +1,59 @@
+using Grpc.AspNetCore.Server;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
+using MmServe.Api.Health;
+using MmServe.Api.Serving;
+
+namespace MmServe.Api.Grpc;
+
+/// <summary>The gRPC API in the same host as REST: its h2c endpoint, services, grpc.health.v1 and reflection.</summary>
+internal static class GrpcHostingExtensions
+{
+    public static IServiceCollection AddMmServeGrpc(this IServiceCollection services)
+    {
+        services.AddOptions<GrpcOptions>()
+            .BindConfiguration(GrpcOptions.SectionName, b => b.ErrorOnUnknownConfiguration = true)
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<GrpcOptions>, GrpcOptionsValidator>();
+        services.AddSingleton<GrpcListenAddress>();
+        services.AddSingleton<IConfigureOptions<KestrelServerOptions>, GrpcEndpointBinder>();
+
+        services.AddGrpc(options =>
+        {
+            options.Interceptors.Add<GrpcExceptionInterceptor>();
+            options.EnableDetailedErrors = false;
+        });
+
+        // Raw media bytes make messages large: the bound is the REST body limit unless set on its own.
+        services.AddOptions<GrpcServiceOptions>()
+            .Configure<IOptions<GrpcOptions>, IOptions<LimitsOptions>>((service, grpc, limits) =>
+                service.MaxReceiveMessageSize = (int)Math.Min(int.MaxValue, grpc.Value.MaxReceiveMessageBytes ?? limits.Value.MaxRequestBodyBytes));
+
+        services.AddGrpcReflection();
+
+        // grpc.health.v1: the overall service ("") and mmserve.v1.ChatService are SERVING once the model is warmed up
+        // and NOT_SERVING before that and while draining, exactly like /health/ready.
+        services.AddGrpcHealthChecks(options =>
+        {
+            options.Services.Map("", result => result.Tags.Contains(ModelReadyHealthCheck.ReadyTag));
+            options.Services.Map("mmserve.v1.ChatService", result => result.Tags.Contains(ModelReadyHealthCheck.ReadyTag));
+        });
+
+        services.AddSingleton<PromptPreparer>();
+        services.AddSingleton<ChatChunkMapper>();
+        return services;
+    }
+
+    public static WebApplication MapMmServeGrpc(this WebApplication app)
+    {
+        app.MapGrpcService<ChatGrpcService>();
+        app.MapGrpcService<ModelGrpcService>();
+        app.MapGrpcHealthChecksService();
+        if (app.Services.GetRequiredService<IOptions<GrpcOptions>>().Value.EnableReflection)
+        {
+            app.MapGrpcReflectionService();
+        }
+
+        return app;
+    }
+}

@@ -1,0 +1,43 @@
+using Grpc.Net.Client;
+using MmServe.FunctionalTests.Infrastructure;
+using MmServe.Grpc.V1;
+
+namespace MmServe.GrpcTests.Infrastructure;
+
+/// <summary>One real server (REST and gRPC on free ports) shared by a test class, with a gRPC channel to it.</summary>
+public sealed class GrpcServerFixture : IAsyncLifetime
+{
+    public MmServeFactory Factory { get; } = new();
+
+    public GrpcChannel Channel { get; private set; } = null!;
+
+    public ChatService.ChatServiceClient Chat => new(Channel);
+
+    public ModelService.ModelServiceClient Models => new(Channel);
+
+    public async Task InitializeAsync()
+    {
+        await Factory.StartAndWaitReadyAsync();
+        Channel = GrpcChannels.For(Factory);
+    }
+
+    public async Task DisposeAsync()
+    {
+        Channel.Dispose();
+        await Factory.DisposeAsync();
+    }
+}
+
+public static class GrpcChannels
+{
+    /// <summary>
+    /// A channel to the server's h2c endpoint. Several HTTP/2 connections may be opened, so more calls than
+    /// Kestrel's 100 streams per connection can be in flight at once (the golden cases all together).
+    /// </summary>
+    public static GrpcChannel For(MmServeFactory factory) => GrpcChannel.ForAddress(factory.GrpcAddress, new GrpcChannelOptions
+    {
+        HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true },
+        MaxReceiveMessageSize = 64 * 1024 * 1024,
+        MaxSendMessageSize = null,
+    });
+}
