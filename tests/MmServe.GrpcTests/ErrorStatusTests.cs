@@ -168,13 +168,13 @@ public sealed class ErrorStatusTests(GrpcServerFixture server) : IClassFixture<G
     }
 
     [Fact]
-    public async Task GeneratedAudioOutput_IsFailedPreconditionForNow()
+    public async Task OutputModalityTheModelCannotProduce_IsInvalidArgument()
     {
-        var request = Requests.Text("Please play one low beep.");
+        var request = Requests.Text("Show me a video of a red circle.");
         request.OutputModalities.Add(Modality.Text);
-        request.OutputModalities.Add(Modality.Audio);
-        var e = await RpcAssert.ChatFailsAsync(server.Chat, request, StatusCode.FailedPrecondition, "output_modality_not_served", "output_modalities[1]");
-        Assert.Contains("not served over gRPC yet", e.Status.Detail, StringComparison.Ordinal);
+        request.OutputModalities.Add(Modality.Video);
+        var e = await RpcAssert.ChatFailsAsync(server.Chat, request, StatusCode.InvalidArgument, "unsupported_value", "output_modalities[1]");
+        Assert.Contains("MODALITY_IMAGE", e.Status.Detail, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -29,7 +29,7 @@ public sealed class ModelServiceTests(GrpcServerFixture server) : IClassFixture<
         Assert.Equal(
             capabilities.GetProperty("input_modalities").EnumerateArray().Select(m => m.GetString()),
             model.Capabilities.InputModalities.Select(m => m.ToString().ToLowerInvariant()));
-        Assert.Equal([Modality.Text], model.Capabilities.OutputModalities);
+        Assert.Equal([Modality.Text, Modality.Audio, Modality.Image], model.Capabilities.OutputModalities);
     }
 
     [Fact]

@@ -56,7 +56,6 @@ public sealed class StatusMappingTests
     [Theory]
     [InlineData(GrpcErrors.ModalityUnavailable)]
     [InlineData(GrpcErrors.AudioFormatUnavailable)]
-    [InlineData(GrpcErrors.OutputModalityNotServed)]
     public void WhatThisServerCannotDoInItsSetup_IsFailedPrecondition(string code)
     {
         Assert.Equal(StatusCode.FailedPrecondition, GrpcErrors.ToException(ApiError.InvalidRequest("no", "x", code)).StatusCode);

@@ -55,6 +55,17 @@ internal sealed class ChatChunkMapper(LogprobsMapper logprobs)
         TotalTokens = finished.PromptTokens + finished.CompletionTokens,
     };
 
+    /// <summary>A generated image (PNG) or clip (WAV at the model's rate) as raw bytes with its MIME type.</summary>
+    public static MmServe.Grpc.V1.GeneratedMedia ToProto(MmServe.Api.Serving.Generation.GeneratedMedia media, int index) => new()
+    {
+        Modality = ModalityNames.ToProto(media.Modality.Name),
+        MimeType = media.IsImage ? "image/png" : "audio/wav",
+        Data = Google.Protobuf.ByteString.CopyFrom(media.IsImage ? media.ToPng() : media.ToWav()),
+        Index = index,
+        TokenStart = media.TokenStart,
+        TokenEnd = media.TokenEnd,
+    };
+
     public static GrpcFinishReason ToProto(MmServe.Abstractions.FinishReason reason) =>
         reason == MmServe.Abstractions.FinishReason.Length ? GrpcFinishReason.Length : GrpcFinishReason.Stop;
 }

@@ -2,6 +2,7 @@ using System.Text;
 using Grpc.Core;
 using MmServe.Api.Errors;
 using MmServe.Api.Serving;
+using MmServe.Api.Serving.Generation;
 using MmServe.Api.Serving.Media;
 using MmServe.Engine;
 using MmServe.Grpc.V1;
@@ -19,6 +20,7 @@ internal sealed partial class ChatGrpcService(
     ServedModel model,
     IGenerationEngine engine,
     MediaEmbedder mediaEmbedder,
+    IMediaGenerator mediaGenerator,
     PromptPreparer preparer,
     ChatChunkMapper chunks,
     TimeProvider time,
@@ -34,11 +36,23 @@ internal sealed partial class ChatGrpcService(
             switch (item)
             {
                 case TokenDeltaEvent delta:
+                    call.Outputs?.Observe(delta);
                     await responseStream.WriteAsync(new ChatChunk { RequestId = call.RequestId, Delta = chunks.ToDelta(delta) }, ct).ConfigureAwait(false);
+                    if (call.Outputs is { } ready)
+                    {
+                        // Each image or clip goes out as soon as it exists, while the LLM keeps decoding.
+                        await WriteMediaAsync(responseStream, call, ready.TakeReady(), ct).ConfigureAwait(false);
+                    }
+
                     break;
                 case FinishedEvent { Reason: MmServe.Abstractions.FinishReason.Cancelled }:
                     throw Cancelled(context);
                 case FinishedEvent finished:
+                    if (call.Outputs is { } rest)
+                    {
+                        await WriteMediaAsync(responseStream, call, await rest.TakeAllAsync().ConfigureAwait(false), ct).ConfigureAwait(false);
+                    }
+
                     await responseStream.WriteAsync(
                         new ChatChunk { RequestId = call.RequestId, Finished = ChatChunkMapper.ToFinished(finished) }, ct).ConfigureAwait(false);
                     break;
@@ -66,6 +80,7 @@ internal sealed partial class ChatGrpcService(
             switch (item)
             {
                 case TokenDeltaEvent delta:
+                    call.Outputs?.Observe(delta);
                     text.Append(delta.Text);
                     response.TokenIds.AddRange(delta.TokenIds);
                     response.Logprobs.AddRange(delta.Logprobs?.Select(chunks.ToLogprob) ?? []);
@@ -73,6 +88,14 @@ internal sealed partial class ChatGrpcService(
                 case FinishedEvent { Reason: MmServe.Abstractions.FinishReason.Cancelled }:
                     throw Cancelled(context);
                 case FinishedEvent finished:
+                    if (call.Outputs is { } outputs)
+                    {
+                        foreach (var media in await outputs.TakeAllAsync().ConfigureAwait(false))
+                        {
+                            response.Media.Add(ChatChunkMapper.ToProto(media, call.MediaCount++));
+                        }
+                    }
+
                     response.FinishReason = ChatChunkMapper.ToProto(finished.Reason);
                     response.Usage = ChatChunkMapper.ToUsage(finished);
                     break;
@@ -90,7 +113,7 @@ internal sealed partial class ChatGrpcService(
     {
         var ct = context.CancellationToken;
         var requestId = string.IsNullOrEmpty(request.RequestId) ? context.GetHttpContext().TraceIdentifier : request.RequestId;
-        var (mapped, mapError) = GrpcChatRequestMapper.Map(request, model.Id, mediaEmbedder.Policy);
+        var (mapped, mapError) = GrpcChatRequestMapper.Map(request, model.Id, mediaEmbedder.Policy, mediaGenerator.Modalities);
         if (mapError is not null)
         {
             throw Refuse(requestId, mapError);
@@ -103,14 +126,25 @@ internal sealed partial class ChatGrpcService(
             throw Refuse(requestId, prepareError);
         }
 
-        var generation = new GenerationRequest(requestId, prompt!.Ids, mapped.Sampling) { Media = media };
+        var outputs = mapped.Outputs.Count == 0
+            ? null
+            : new GeneratedOutputs(mapped.Outputs, mediaGenerator, prompt!.Ids.Length, engine.ModelInfo.HiddenSize, ct);
+        var generation = new GenerationRequest(requestId, prompt!.Ids, mapped.Sampling) { Media = media, HiddenStateTokenIds = outputs?.SignalTokenIds };
         var handle = await engine.SubmitAsync(generation, ct).ConfigureAwait(false);
         if (handle.Rejection is { } rejection)
         {
             throw Refuse(requestId, ApiError.FromEngine(rejection, requestId));
         }
 
-        return new StartedCall(requestId, handle, Started(request, prompt));
+        return new StartedCall(requestId, handle, Started(request, prompt), outputs);
+    }
+
+    private static async Task WriteMediaAsync(IServerStreamWriter<ChatChunk> stream, StartedCall call, IReadOnlyList<Serving.Generation.GeneratedMedia> ready, CancellationToken ct)
+    {
+        foreach (var media in ready)
+        {
+            await stream.WriteAsync(new ChatChunk { RequestId = call.RequestId, Media = ChatChunkMapper.ToProto(media, call.MediaCount++) }, ct).ConfigureAwait(false);
+        }
     }
 
     private ChatStarted Started(ChatRequest request, TokenizedPrompt prompt)
@@ -149,7 +183,11 @@ internal sealed partial class ChatGrpcService(
         ? new RpcException(new Status(StatusCode.DeadlineExceeded, "The deadline expired before the generation finished."))
         : new RpcException(new Status(StatusCode.Cancelled, "The call was cancelled."));
 
-    private sealed record StartedCall(string RequestId, GenerationHandle Handle, ChatStarted Started);
+    private sealed record StartedCall(string RequestId, GenerationHandle Handle, ChatStarted Started, GeneratedOutputs? Outputs)
+    {
+        /// <summary>Generated items sent so far (their index).</summary>
+        public int MediaCount { get; set; }
+    }
 
     private static partial class Log
     {

@@ -1,4 +1,5 @@
 using MmServe.Api.Errors;
+using MmServe.Api.Serving.Generation;
 using MmServe.Api.Serving.Media;
 using MmServe.Grpc.V1;
 using MmServe.Runtime.Onnx.Chat;
@@ -12,15 +13,21 @@ namespace MmServe.Api.Grpc;
 /// API's (OpenAi/ChatCompletions: ChatRequestParser, MessageParser); errors name the proto field, e.g.
 /// "messages[0].content[1].media.mime_type".
 /// </summary>
-internal sealed class GrpcChatRequestMapper(MediaPolicy policy, string servedModelId)
+internal sealed class GrpcChatRequestMapper(MediaPolicy policy, string servedModelId, IReadOnlyDictionary<string, OutputModality> outputs)
 {
     public const int MaxRequestIdLength = 128;
 
     private readonly List<ChatTurn> _conversation = [];
     private readonly GrpcMediaCollector _media = new(policy);
+    private readonly List<OutputModality> _outputs = [];
 
-    public static (MappedChatRequest? Request, ApiError? Error) Map(ChatRequest request, string servedModelId, MediaPolicy policy) =>
-        new GrpcChatRequestMapper(policy, servedModelId).Map(request);
+    /// <param name="request">The call's request.</param>
+    /// <param name="servedModelId">The only accepted "model".</param>
+    /// <param name="policy">Which media the server takes and how many per request.</param>
+    /// <param name="outputs">The output modalities the server generates (image, audio).</param>
+    public static (MappedChatRequest? Request, ApiError? Error) Map(
+        ChatRequest request, string servedModelId, MediaPolicy policy, IReadOnlyDictionary<string, OutputModality> outputs) =>
+        new GrpcChatRequestMapper(policy, servedModelId, outputs).Map(request);
 
     private (MappedChatRequest?, ApiError?) Map(ChatRequest request)
     {
@@ -34,7 +41,9 @@ internal sealed class GrpcChatRequestMapper(MediaPolicy policy, string servedMod
         }
 
         var (sampling, samplingError) = GrpcSamplingMapper.Map(request);
-        return samplingError is null ? (new MappedChatRequest(_conversation, _media.Items, sampling!), null) : (null, samplingError);
+        return samplingError is null
+            ? (new MappedChatRequest(_conversation, _media.Items, sampling!) { Outputs = _outputs }, null)
+            : (null, samplingError);
     }
 
     /// <summary>Client ids are echoed in every chunk and in the logs, so they are kept short.</summary>
@@ -52,24 +61,28 @@ internal sealed class GrpcChatRequestMapper(MediaPolicy policy, string servedMod
         return string.Equals(model, servedModelId, StringComparison.Ordinal) ? null : ApiError.ModelNotFound(model);
     }
 
-    private static ApiError? CheckOutputModalities(IReadOnlyList<Modality> modalities)
+    /// <summary>Text is always produced; image and audio when the model generates them (as REST "modalities").</summary>
+    private ApiError? CheckOutputModalities(IReadOnlyList<Modality> modalities)
     {
         for (int i = 0; i < modalities.Count; i++)
         {
-            switch (modalities[i])
+            var modality = modalities[i];
+            if (modality == Modality.Text)
             {
-                case Modality.Text:
-                    continue;
-                case Modality.Image or Modality.Audio:
-                    return ApiError.InvalidRequest(
-                        $"Generated {ModalityNames.Of(modalities[i])} output is not served over gRPC yet; ask for MODALITY_TEXT only (or leave output_modalities empty).",
-                        $"output_modalities[{i}]",
-                        GrpcErrors.OutputModalityNotServed);
-                default:
-                    return ApiError.InvalidRequest(
-                        $"Invalid value for 'output_modalities[{i}]': {modalities[i]}. The model answers with text.",
-                        $"output_modalities[{i}]",
-                        "invalid_value");
+                continue;
+            }
+
+            var name = modality is Modality.Image or Modality.Audio ? ModalityNames.Of(modality) : null;
+            if (name is null || !outputs.TryGetValue(name, out var output))
+            {
+                var offered = string.Join(", ", new[] { "MODALITY_TEXT" }.Concat(outputs.Keys.Order(StringComparer.Ordinal).Select(k => $"MODALITY_{k.ToUpperInvariant()}")));
+                return ApiError.InvalidRequest(
+                    $"This model cannot produce {modality} output; it produces {offered}.", $"output_modalities[{i}]", "unsupported_value");
+            }
+
+            if (!_outputs.Contains(output))
+            {
+                _outputs.Add(output);
             }
         }
 

@@ -28,7 +28,7 @@ internal static class GrpcErrors
     public const string AudioFormatUnavailable = "audio_format_unavailable";
 
     /// <summary>Generated images/audio were asked for; not served over gRPC yet.</summary>
-    public const string OutputModalityNotServed = "output_modality_not_served";
+
 
     public static RpcException ToException(ApiError error)
     {
@@ -53,7 +53,7 @@ internal static class GrpcErrors
 
     public static StatusCode ToStatusCode(ApiError error) => error.StatusCode switch
     {
-        StatusCodes.Status400BadRequest => error.Code is ModalityUnavailable or AudioFormatUnavailable or OutputModalityNotServed
+        StatusCodes.Status400BadRequest => error.Code is ModalityUnavailable or AudioFormatUnavailable
             ? StatusCode.FailedPrecondition
             : StatusCode.InvalidArgument,
         StatusCodes.Status404NotFound => StatusCode.NotFound,

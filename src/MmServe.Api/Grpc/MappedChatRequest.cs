@@ -1,4 +1,5 @@
 using MmServe.Abstractions;
+using MmServe.Api.Serving.Generation;
 using MmServe.Api.Serving.Media;
 using MmServe.Runtime.Onnx.Chat;
 
@@ -11,4 +12,8 @@ namespace MmServe.Api.Grpc;
 internal sealed record MappedChatRequest(
     IReadOnlyList<ChatTurn> Conversation,
     IReadOnlyList<MediaReference> Media,
-    SamplingParams Sampling);
+    SamplingParams Sampling)
+{
+    /// <summary>Output modalities to generate besides text (images as PNG, audio as WAV).</summary>
+    public IReadOnlyList<OutputModality> Outputs { get; init; } = [];
+}

@@ -3,13 +3,14 @@ using Grpc.Core;
 using Microsoft.Extensions.Options;
 using MmServe.Api.Errors;
 using MmServe.Api.Serving;
+using MmServe.Api.Serving.Generation;
 using MmServe.Api.Serving.Media;
 using MmServe.Grpc.V1;
 
 namespace MmServe.Api.Grpc;
 
 /// <summary>mmserve.v1.ModelService: the served model and what it takes, as GET /v1/models reports it, plus the limits a gRPC client needs.</summary>
-internal sealed class ModelGrpcService(ServedModel model, MediaEmbedder media, IOptions<GrpcServiceOptions> service) : ModelService.ModelServiceBase
+internal sealed class ModelGrpcService(ServedModel model, MediaEmbedder media, IMediaGenerator generator, IOptions<GrpcServiceOptions> service) : ModelService.ModelServiceBase
 {
     public override Task<ListModelsResponse> ListModels(ListModelsRequest request, ServerCallContext context) =>
         Task.FromResult(new ListModelsResponse { Models = { Describe() } });
@@ -35,7 +36,8 @@ internal sealed class ModelGrpcService(ServedModel model, MediaEmbedder media, I
         };
         capabilities.InputModalities.Add(Modality.Text);
         capabilities.InputModalities.AddRange(media.ServedModalities.Select(ModalityNames.ToProto));
-        capabilities.OutputModalities.AddRange(model.OutputModalities.Select(ModalityNames.ToProto));
+        capabilities.OutputModalities.Add(Modality.Text);
+        capabilities.OutputModalities.AddRange(generator.Modalities.Keys.Order(StringComparer.Ordinal).Select(ModalityNames.ToProto));
         foreach (var (modality, reason) in media.Policy.Unavailable.OrderBy(u => u.Key, StringComparer.Ordinal))
         {
             capabilities.UnavailableInputs.Add(new UnavailableInput { Modality = ModalityNames.ToProto(modality), Reason = reason });

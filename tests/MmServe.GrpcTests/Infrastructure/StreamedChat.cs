@@ -14,6 +14,8 @@ public sealed record StreamedChat(IReadOnlyList<ChatChunk> Chunks)
 
     public int[] TokenIds => [.. Deltas.SelectMany(d => d.TokenIds)];
 
+    public IReadOnlyList<GeneratedMedia> Media => [.. Chunks.Where(c => c.EventCase == ChatChunk.EventOneofCase.Media).Select(c => c.Media)];
+
     public IEnumerable<Delta> Deltas => Chunks.Where(c => c.EventCase == ChatChunk.EventOneofCase.Delta).Select(c => c.Delta);
 
     public static async Task<StreamedChat> ReadAsync(ChatService.ChatServiceClient client, ChatRequest request, CallOptions options = default)

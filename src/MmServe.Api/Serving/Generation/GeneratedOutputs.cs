@@ -12,7 +12,7 @@ internal sealed class GeneratedOutputs
     private readonly SignalCollector _signals;
     private readonly IMediaGenerator _generator;
     private readonly CancellationToken _ct;
-    private readonly List<(OutputModality, float[])> _completed = [];
+    private readonly List<SignalItem> _completed = [];
     private readonly Queue<Task<GeneratedMedia>> _pending = new();
 
     public GeneratedOutputs(IReadOnlyList<OutputModality> requested, IMediaGenerator generator, int promptLength, int hiddenSize, CancellationToken ct)
@@ -28,12 +28,18 @@ internal sealed class GeneratedOutputs
     public void Observe(TokenDeltaEvent delta)
     {
         _signals.Observe(delta, _completed);
-        foreach (var (modality, hidden) in _completed)
+        foreach (var item in _completed)
         {
-            _pending.Enqueue(_generator.GenerateAsync(modality, hidden, _ct));
+            _pending.Enqueue(GenerateAsync(item));
         }
 
         _completed.Clear();
+    }
+
+    private async Task<GeneratedMedia> GenerateAsync(SignalItem item)
+    {
+        var media = await _generator.GenerateAsync(item.Modality, item.SignalHiddenStates, _ct).ConfigureAwait(false);
+        return media with { TokenStart = item.TokenStart, TokenEnd = item.TokenEnd };
     }
 
     /// <summary>Items already generated, in emission order (stops at the first still running).</summary>

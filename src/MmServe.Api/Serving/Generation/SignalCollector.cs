@@ -28,7 +28,7 @@ internal sealed class SignalCollector
     public IReadOnlySet<int> TokenIds { get; }
 
     /// <summary>Takes one delta; adds each item it completes to <paramref name="completed"/>.</summary>
-    public void Observe(TokenDeltaEvent delta, List<(OutputModality Modality, float[] SignalHiddenStates)> completed)
+    public void Observe(TokenDeltaEvent delta, List<SignalItem> completed)
     {
         // A merged delta lists a token before the step that feeds it back, so every hidden row's token is known here.
         _generated.AddRange(delta.TokenIds);
@@ -48,9 +48,9 @@ internal sealed class SignalCollector
             int token = _generated[index];
             foreach (var group in _groups)
             {
-                if (group.Add(token, hidden.Row(row).Span) is { } item)
+                if (group.Add(token, index, hidden.Row(row).Span) is { } item)
                 {
-                    completed.Add((group.Modality, item));
+                    completed.Add(item);
                 }
             }
         }
@@ -61,11 +61,13 @@ internal sealed class SignalCollector
         private readonly float[] _values = new float[modality.SignalTokenIds.Count * hiddenSize];
         private readonly bool[] _filled = new bool[modality.SignalTokenIds.Count];
         private int _count;
+        private int _first = int.MaxValue;
+        private int _last = -1;
 
         public OutputModality Modality => modality;
 
         /// <summary>Stores the row if the token is one of this modality's signals; returns the item once all are in.</summary>
-        public float[]? Add(int token, ReadOnlySpan<float> row)
+        public SignalItem? Add(int token, int completionIndex, ReadOnlySpan<float> row)
         {
             int k = IndexOf(modality.SignalTokenIds, token);
             if (k < 0)
@@ -74,6 +76,8 @@ internal sealed class SignalCollector
             }
 
             row.CopyTo(_values.AsSpan(k * hiddenSize, hiddenSize));
+            _first = Math.Min(_first, completionIndex);
+            _last = Math.Max(_last, completionIndex);
             if (!_filled[k])
             {
                 _filled[k] = true;
@@ -85,9 +89,11 @@ internal sealed class SignalCollector
                 return null;
             }
 
-            var item = (float[])_values.Clone();
+            var item = new SignalItem(modality, (float[])_values.Clone(), _first, _last + 1);
             Array.Clear(_filled);
             _count = 0;
+            _first = int.MaxValue;
+            _last = -1;
             return item;
         }
 
@@ -105,3 +111,10 @@ internal sealed class SignalCollector
         }
     }
 }
+
+/// <summary>One complete generator input and where its signal tokens sit in the completion.</summary>
+/// <param name="Modality">The output modality to generate.</param>
+/// <param name="SignalHiddenStates">Signal tokens x hidden size, in signal-token order.</param>
+/// <param name="TokenStart">Completion index of the first signal token.</param>
+/// <param name="TokenEnd">One past the completion index of the last signal token.</param>
+internal sealed record SignalItem(OutputModality Modality, float[] SignalHiddenStates, int TokenStart, int TokenEnd);
