@@ -26,7 +26,7 @@ foreach (int batch in options.Batches)
     var perStep = new List<double>();
     for (int round = 0; round < options.Rounds + 1; round++)
     {
-        using var executor = new OnnxModelExecutor(bundle, embed, decoder, Math.Max(batch, 1), ownsSessions: false);
+        using var executor = new OnnxModelExecutor(bundle, embed, decoder, 32, ownsSessions: false);
         var output = new ForwardOutput();
         var ids = Enumerable.Range(0, batch).Select(_ => nextId++).ToArray();
         var prompt = Enumerable.Range(0, options.Prompt).Select(i => 300 + (i % 50)).ToArray();

@@ -34,6 +34,6 @@ internal sealed class OnnxExecutorFactory(
     }
 
     public static SessionFactory CreateSessionFactory(WorkerOptions worker, ILoggerFactory loggerFactory) =>
-        new(new DeviceOptions(worker.Device.ToLowerInvariant(), worker.IntraOpThreads),
+        new(new DeviceOptions(worker.Device.ToLowerInvariant(), worker.IntraOpThreads, worker.AllowSpinning),
             loggerFactory.CreateLogger<SessionFactory>());
 }

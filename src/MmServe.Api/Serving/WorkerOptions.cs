@@ -8,6 +8,9 @@ internal sealed class WorkerOptions
 
     /// <summary>ONNX Runtime threads per operator; 0 lets ONNX Runtime use all cores.</summary>
     public int IntraOpThreads { get; set; }
+
+    /// <summary>Let ONNX Runtime's operator threads spin while waiting for work (ORT's default).</summary>
+    public bool AllowSpinning { get; set; } = true;
 }
 
 /// <summary>The "Workers" list; one engine worker per entry, a single CPU worker when the list is absent.</summary>

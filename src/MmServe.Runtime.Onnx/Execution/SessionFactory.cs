@@ -64,6 +64,11 @@ public sealed partial class SessionFactory
             options.IntraOpNumThreads = _device.IntraOpThreads;
         }
 
+        if (!_device.AllowSpinning)
+        {
+            options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+        }
+
         return options;
     }
 
