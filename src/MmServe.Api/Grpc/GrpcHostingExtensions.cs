@@ -39,7 +39,6 @@ internal static class GrpcHostingExtensions
             options.Services.Map("mmserve.v1.ChatService", result => result.Tags.Contains(ModelReadyHealthCheck.ReadyTag));
         });
 
-        services.AddSingleton<PromptPreparer>();
         services.AddSingleton<ChatChunkMapper>();
         return services;
     }

@@ -103,6 +103,7 @@ internal static class MmServeServiceExtensions
             sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<IMediaGenerator>(sp => sp.GetRequiredService<MediaGenerator>());
         services.AddSingleton<LogprobsMapper>();
+        services.AddSingleton<PromptPreparer>();
         services.AddSingleton<ChatCompletionService>();
         services.AddSingleton<SingleTurnRunner>();
         services.AddSingleton<ImageGenerationService>();

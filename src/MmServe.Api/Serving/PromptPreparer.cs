@@ -6,9 +6,9 @@ using MmServe.Runtime.Onnx.Chat;
 namespace MmServe.Api.Serving;
 
 /// <summary>
-/// The protocol-neutral middle of a chat request, shared by the gRPC API: conversation → prompt ids, the context
-/// length check before any media is touched, then the media embeddings spliced at the prompt's placeholder spans.
-/// The logic is the REST service's (ChatCompletionService.CheckContextLength / EmbedMediaAsync), kept equal to it.
+/// The protocol-neutral middle of a request, shared by REST chat, the REST task endpoints and gRPC: conversation →
+/// prompt ids, the context length check before any media is touched, then the media embeddings spliced at the
+/// prompt's placeholder spans.
 /// </summary>
 internal sealed class PromptPreparer(ServedModel model, MediaEmbedder mediaEmbedder)
 {
@@ -17,11 +17,17 @@ internal sealed class PromptPreparer(ServedModel model, MediaEmbedder mediaEmbed
     /// <param name="maxTokens">The requested completion length, if any.</param>
     /// <param name="maxTokensParam">How the client named max_tokens, for the error message.</param>
     /// <param name="ct">The request's cancellation (client gone, deadline).</param>
+    /// <param name="promptParam">The request field named when the prompt does not fit ("messages", "prompt", "input").</param>
     public async Task<(TokenizedPrompt? Prompt, IReadOnlyList<MediaEmbedding> Media, ApiError? Error)> PrepareAsync(
-        IReadOnlyList<ChatTurn> conversation, IReadOnlyList<MediaReference> media, int? maxTokens, string maxTokensParam, CancellationToken ct)
+        IReadOnlyList<ChatTurn> conversation,
+        IReadOnlyList<MediaReference> media,
+        int? maxTokens,
+        string maxTokensParam,
+        CancellationToken ct,
+        string promptParam = "messages")
     {
         var prompt = model.Prompts.Build(conversation);
-        if (CheckContextLength(prompt.Ids.Length, maxTokens, maxTokensParam) is { } tooLong)
+        if (CheckContextLength(prompt.Ids.Length, maxTokens, maxTokensParam, promptParam) is { } tooLong)
         {
             return (null, [], tooLong);
         }
@@ -31,7 +37,7 @@ internal sealed class PromptPreparer(ServedModel model, MediaEmbedder mediaEmbed
     }
 
     /// <summary>Checked before any media is fetched or decoded; the engine checks again at submission.</summary>
-    private ApiError? CheckContextLength(int promptTokens, int? maxTokens, string maxTokensParam)
+    private ApiError? CheckContextLength(int promptTokens, int? maxTokens, string maxTokensParam, string promptParam)
     {
         int maxContext = model.MaxContext;
         int completion = maxTokens ?? 1;
@@ -43,7 +49,7 @@ internal sealed class PromptPreparer(ServedModel model, MediaEmbedder mediaEmbed
         var message = maxTokens is null || promptTokens >= maxContext
             ? $"This model's maximum context length is {maxContext} tokens. However, your messages resulted in {promptTokens} tokens, leaving no room for a completion. Please reduce the length of the messages."
             : $"This model's maximum context length is {maxContext} tokens. However, you requested {(long)promptTokens + completion} tokens ({promptTokens} in the messages, {completion} in the completion). Please reduce the length of the messages or the completion ({maxTokensParam}).";
-        return ApiError.InvalidRequest(message, "messages", "context_length_exceeded");
+        return ApiError.InvalidRequest(message, promptParam, "context_length_exceeded");
     }
 
     private async Task<(IReadOnlyList<MediaEmbedding> Media, ApiError? Error)> EmbedMediaAsync(

@@ -18,6 +18,7 @@ internal sealed partial class ChatCompletionService(
     ServedModel model,
     IGenerationEngine engine,
     MediaEmbedder mediaEmbedder,
+    PromptPreparer preparer,
     IMediaGenerator mediaGenerator,
     LogprobsMapper logprobs,
     IOptions<LimitsOptions> limits,
@@ -41,22 +42,17 @@ internal sealed partial class ChatCompletionService(
             return Refuse(context, parseError);
         }
 
-        var prompt = model.Prompts.Build(request!.Conversation);
-        if (CheckContextLength(prompt.Ids.Length, request) is { } tooLong)
+        var (prompt, media, prepareError) = await preparer.PrepareAsync(
+            request!.Conversation, request.Media, request.Sampling.MaxTokens, request.MaxTokensParam, ct).ConfigureAwait(false);
+        if (prepareError is not null)
         {
-            return Refuse(context, tooLong);
-        }
-
-        var (media, mediaError) = await EmbedMediaAsync(request, prompt, ct).ConfigureAwait(false);
-        if (mediaError is not null)
-        {
-            return Refuse(context, mediaError);
+            return Refuse(context, prepareError);
         }
 
         var outputs = request.Outputs.Any
-            ? new GeneratedOutputs(request.Outputs.Modalities, mediaGenerator, prompt.Ids.Length, engine.ModelInfo.HiddenSize, ct)
+            ? new GeneratedOutputs(request.Outputs.Modalities, mediaGenerator, prompt!.Ids.Length, engine.ModelInfo.HiddenSize, ct)
             : null;
-        var generationRequest = new GenerationRequest(context.TraceIdentifier, prompt.Ids, request.Sampling)
+        var generationRequest = new GenerationRequest(context.TraceIdentifier, prompt!.Ids, request.Sampling)
         {
             Media = media,
             HiddenStateTokenIds = outputs?.SignalTokenIds,
@@ -190,46 +186,6 @@ internal sealed partial class ChatCompletionService(
 
     /// <summary>OpenAI's finish_reason for an engine reason.</summary>
     public static string ToWire(FinishReason reason) => reason == FinishReason.Length ? "length" : "stop";
-
-    /// <summary>Checked before any media is fetched or decoded; the engine checks again at submission.</summary>
-    private ApiError? CheckContextLength(int promptTokens, ParsedChatRequest request)
-    {
-        int maxContext = model.MaxContext;
-        int completion = request.Sampling.MaxTokens ?? 1;
-        if ((long)promptTokens + completion <= maxContext)
-        {
-            return null;
-        }
-
-        var message = request.Sampling.MaxTokens is null || promptTokens >= maxContext
-            ? $"This model's maximum context length is {maxContext} tokens. However, your messages resulted in {promptTokens} tokens, leaving no room for a completion. Please reduce the length of the messages."
-            : $"This model's maximum context length is {maxContext} tokens. However, you requested {(long)promptTokens + completion} tokens ({promptTokens} in the messages, {completion} in the completion). Please reduce the length of the messages or the completion ({request.MaxTokensParam}).";
-        return ApiError.InvalidRequest(message, "messages", "context_length_exceeded");
-    }
-
-    private async Task<(IReadOnlyList<MediaEmbedding> Media, ApiError? Error)> EmbedMediaAsync(
-        ParsedChatRequest request, TokenizedPrompt prompt, CancellationToken ct)
-    {
-        if (request.Media.Count == 0)
-        {
-            return ([], null);
-        }
-
-        var result = await mediaEmbedder.EmbedAsync(request.Media, ct).ConfigureAwait(false);
-        if (result.Error is { } error)
-        {
-            return ([], ApiError.FromMedia(error, request.Media[result.FailedIndex].Param));
-        }
-
-        var embeddings = result.Embeddings!;
-        var media = new List<MediaEmbedding>(request.Media.Count);
-        foreach (var span in prompt.MediaSpans)
-        {
-            media.Add(new MediaEmbedding(span.Start, span.Length, embeddings[span.ItemIndex]));
-        }
-
-        return (media, null);
-    }
 
     private IResult Refuse(HttpContext context, ApiError error)
     {

@@ -14,7 +14,7 @@ internal sealed record SingleTurnResult(string Text, IReadOnlyList<GeneratedMedi
 /// output generators. The task endpoints (/v1/images/generations, /v1/audio/speech, /v1/audio/transcriptions)
 /// are single turns built from the manifest's task prompts; they share the engine, limits and batching with chat.
 /// </summary>
-internal sealed class SingleTurnRunner(ServedModel model, IGenerationEngine engine, MediaEmbedder embedder, IMediaGenerator generator)
+internal sealed class SingleTurnRunner(PromptPreparer preparer, IGenerationEngine engine, IMediaGenerator generator)
 {
     /// <param name="parts">The user message: text and media parts (media numbered as in <paramref name="media"/>).</param>
     /// <param name="media">The media items the parts refer to.</param>
@@ -33,24 +33,15 @@ internal sealed class SingleTurnRunner(ServedModel model, IGenerationEngine engi
         string requestId,
         CancellationToken ct)
     {
-        var prompt = model.Prompts.Build([new ChatTurn("user", parts)]);
-        if (prompt.Ids.Length + (sampling.MaxTokens ?? 1) > model.MaxContext)
+        var (prompt, spans, prepareError) = await preparer.PrepareAsync(
+            [new ChatTurn("user", parts)], media, sampling.MaxTokens, "max_tokens", ct, textParam).ConfigureAwait(false);
+        if (prepareError is not null)
         {
-            return (null, ApiError.InvalidRequest(
-                $"The input is too long: it takes {prompt.Ids.Length} of this model's {model.MaxContext} context tokens, leaving no room for the output.",
-                textParam,
-                "context_length_exceeded"));
+            return (null, prepareError);
         }
 
-        var embedded = await embedder.EmbedAsync(media, ct).ConfigureAwait(false);
-        if (embedded.Error is { } mediaError)
-        {
-            return (null, ApiError.FromMedia(mediaError, media[embedded.FailedIndex].Param));
-        }
-
-        var spans = prompt.MediaSpans.Select(s => new MediaEmbedding(s.Start, s.Length, embedded.Embeddings![s.ItemIndex])).ToList();
-        var collected = outputs.Count == 0 ? null : new GeneratedOutputs(outputs, generator, prompt.Ids.Length, engine.ModelInfo.HiddenSize, ct);
-        var request = new GenerationRequest(requestId, prompt.Ids, sampling) { Media = spans, HiddenStateTokenIds = collected?.SignalTokenIds };
+        var collected = outputs.Count == 0 ? null : new GeneratedOutputs(outputs, generator, prompt!.Ids.Length, engine.ModelInfo.HiddenSize, ct);
+        var request = new GenerationRequest(requestId, prompt!.Ids, sampling) { Media = spans, HiddenStateTokenIds = collected?.SignalTokenIds };
         var handle = await engine.SubmitAsync(request, ct).ConfigureAwait(false);
         if (handle.Rejection is { } rejection)
         {
