@@ -13,11 +13,10 @@ namespace MmServe.Api.Grpc;
 /// </summary>
 internal sealed class GrpcMediaCollector(MediaPolicy policy)
 {
-    private readonly List<MediaReference> _media = [];
-    private readonly Dictionary<string, int> _counts = new(StringComparer.Ordinal);
+    private readonly MediaItemList _items = new(policy);
 
     /// <summary>Every media item in order of appearance; <see cref="ChatPart.Media.Index"/> indexes this list.</summary>
-    public IReadOnlyList<MediaReference> Items => _media;
+    public IReadOnlyList<MediaReference> Items => _items.Items;
 
     /// <summary>Validates one media part and records it, or says why not.</summary>
     public ApiError? Add(MediaInput media, string role, string param, List<ChatPart> parts)
@@ -96,25 +95,5 @@ internal sealed class GrpcMediaCollector(MediaPolicy policy)
     }
 
     /// <summary>Counts the item against its modality's limit, then records it (as the REST MessageParser does).</summary>
-    private ApiError? Count(MediaReference reference, List<ChatPart> parts)
-    {
-        int count = _counts.GetValueOrDefault(reference.Modality) + 1;
-        int max = policy.MaxItems(reference.Modality);
-        if (count > max)
-        {
-            var plural = reference.Modality switch
-            {
-                ServedModel.AudioModality => "audio clips",
-                ServedModel.VideoModality => "videos",
-                _ => "images",
-            };
-            return ApiError.InvalidRequest(
-                $"Too many {plural}: at most {max} {plural} are allowed per request.", "messages", $"too_many_{plural.Replace(' ', '_')}");
-        }
-
-        _counts[reference.Modality] = count;
-        parts.Add(new ChatPart.Media(reference.Modality, _media.Count));
-        _media.Add(reference);
-        return null;
-    }
+    private ApiError? Count(MediaReference reference, List<ChatPart> parts) => _items.Add(reference, parts);
 }

@@ -15,13 +15,12 @@ namespace MmServe.Api.OpenAi.ChatCompletions;
 internal sealed class MessageParser(MediaPolicy policy)
 {
     private readonly List<ChatTurn> _conversation = [];
-    private readonly List<MediaReference> _media = [];
-    private readonly Dictionary<string, int> _counts = new(StringComparer.Ordinal);
+    private readonly MediaItemList _items = new(policy);
 
     public IReadOnlyList<ChatTurn> Conversation => _conversation;
 
     /// <summary>Every media item in order of appearance; <see cref="ChatPart.Media.Index"/> indexes this list.</summary>
-    public IReadOnlyList<MediaReference> Media => _media;
+    public IReadOnlyList<MediaReference> Media => _items.Items;
 
     public ApiError? Parse(IReadOnlyList<ChatMessage?> messages)
     {
@@ -286,27 +285,7 @@ internal sealed class MessageParser(MediaPolicy policy)
     }
 
     /// <summary>Counts the item against its modality's limit, then records it.</summary>
-    private ApiError? Add(MediaReference reference, List<ChatPart> parts)
-    {
-        int count = _counts.GetValueOrDefault(reference.Modality) + 1;
-        int max = policy.MaxItems(reference.Modality);
-        if (count > max)
-        {
-            var plural = reference.Modality switch
-            {
-                ServedModel.AudioModality => "audio clips",
-                ServedModel.VideoModality => "videos",
-                _ => "images",
-            };
-            return ApiError.InvalidRequest(
-                $"Too many {plural}: at most {max} {plural} are allowed per request.", "messages", $"too_many_{plural.Replace(' ', '_')}");
-        }
-
-        _counts[reference.Modality] = count;
-        parts.Add(new ChatPart.Media(reference.Modality, _media.Count));
-        _media.Add(reference);
-        return null;
-    }
+    private ApiError? Add(MediaReference reference, List<ChatPart> parts) => _items.Add(reference, parts);
 
     private static ApiError Unsupported(string message, string param) =>
         ApiError.InvalidRequest(message, param, "unsupported_content_type");
