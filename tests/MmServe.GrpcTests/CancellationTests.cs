@@ -15,30 +15,14 @@ namespace MmServe.GrpcTests;
 /// engine releases the request's slot within a few steps. Each forward pass is slowed to 20 ms so the request
 /// would otherwise run for seconds.
 /// </summary>
-public sealed class CancellationTests : IAsyncLifetime
+public sealed class CancellationTests() : GrpcServer(new MmServeFactory(services: services =>
+        services.AddSingleton<IModelExecutorFactory>(sp =>
+            new SlowExecutorFactory(ActivatorUtilities.CreateInstance<OnnxExecutorFactory>(sp), StepDelay))))
 {
     private const int MaxTokens = 200;
     private static readonly TimeSpan StepDelay = TimeSpan.FromMilliseconds(20);
 
-    private readonly MmServeFactory _factory = new(services: services =>
-        services.AddSingleton<IModelExecutorFactory>(sp =>
-            new SlowExecutorFactory(ActivatorUtilities.CreateInstance<OnnxExecutorFactory>(sp), StepDelay)));
-
-    private GrpcChannel _channel = null!;
-
-    private IGenerationEngine Engine => _factory.Services.GetRequiredService<IGenerationEngine>();
-
-    public async Task InitializeAsync()
-    {
-        await _factory.StartAndWaitReadyAsync();
-        _channel = GrpcChannels.For(_factory);
-    }
-
-    public async Task DisposeAsync()
-    {
-        _channel.Dispose();
-        await _factory.DisposeAsync();
-    }
+    private IGenerationEngine Engine => Factory.Services.GetRequiredService<IGenerationEngine>();
 
     [Fact]
     public async Task CancelMidStream_StopsDecodingAndFreesTheSlot()
@@ -46,7 +30,7 @@ public sealed class CancellationTests : IAsyncLifetime
         var before = Engine.Stats;
         Assert.Equal(0, before.Running);
         using var cancel = new CancellationTokenSource();
-        using var call = new ChatService.ChatServiceClient(_channel).StreamChat(LongRequest(), cancellationToken: cancel.Token);
+        using var call = new ChatService.ChatServiceClient(Channel).StreamChat(LongRequest(), cancellationToken: cancel.Token);
 
         // Wait until tokens are flowing: the started chunk plus a few deltas.
         int chunks = 0;
@@ -69,7 +53,7 @@ public sealed class CancellationTests : IAsyncLifetime
     public async Task DeadlineExpiringMidGeneration_IsDeadlineExceededAndFreesTheSlot()
     {
         var before = Engine.Stats;
-        var client = new ChatService.ChatServiceClient(_channel);
+        var client = new ChatService.ChatServiceClient(Channel);
         var started = DateTime.UtcNow;
 
         // 200 slowed steps take 4 s or more; the deadline leaves time for the prefill and a few decode steps.
@@ -94,7 +78,7 @@ public sealed class CancellationTests : IAsyncLifetime
         Assert.True(stepsAtRelease - before.Steps < MaxTokens / 4, $"{stepsAtRelease - before.Steps} steps in all");
         await Task.Delay(StepDelay * 5);
         Assert.Equal(stepsAtRelease, Engine.Stats.Steps);
-        Assert.Empty(_factory.Logs.ErrorsWithExceptions());
+        Assert.Empty(Factory.Logs.ErrorsWithExceptions());
     }
 
     private static ChatRequest LongRequest()

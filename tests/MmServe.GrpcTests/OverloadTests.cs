@@ -14,32 +14,16 @@ namespace MmServe.GrpcTests;
 /// With one batch slot and one queue slot, a third concurrent call is refused at once with RESOURCE_EXHAUSTED and
 /// a retry pushback (slowed forward passes keep the first two busy); the admitted ones still complete.
 /// </summary>
-public sealed class OverloadTests : IAsyncLifetime
-{
-    private readonly MmServeFactory _factory = new(
+public sealed class OverloadTests() : GrpcServer(new MmServeFactory(
         new Dictionary<string, string?> { ["Engine:MaxBatchSize"] = "1", ["Engine:MaxQueuedRequests"] = "1" },
         services => services.AddSingleton<IModelExecutorFactory>(sp =>
-            new SlowExecutorFactory(ActivatorUtilities.CreateInstance<OnnxExecutorFactory>(sp), TimeSpan.FromMilliseconds(20))));
-
-    private GrpcChannel _channel = null!;
-
-    public async Task InitializeAsync()
-    {
-        await _factory.StartAndWaitReadyAsync();
-        _channel = GrpcChannels.For(_factory);
-    }
-
-    public async Task DisposeAsync()
-    {
-        _channel.Dispose();
-        await _factory.DisposeAsync();
-    }
-
+            new SlowExecutorFactory(ActivatorUtilities.CreateInstance<OnnxExecutorFactory>(sp), TimeSpan.FromMilliseconds(20)))))
+{
     [Fact]
     public async Task FullQueue_IsResourceExhaustedWithRetryPushback()
     {
-        var engine = _factory.Services.GetRequiredService<IGenerationEngine>();
-        var client = new ChatService.ChatServiceClient(_channel);
+        var engine = Factory.Services.GetRequiredService<IGenerationEngine>();
+        var client = new ChatService.ChatServiceClient(Channel);
         var busy = Requests.Text("Count from one to five.", 40);
         busy.Sampling.IgnoreEos = true;
 
@@ -54,6 +38,6 @@ public sealed class OverloadTests : IAsyncLifetime
 
         Assert.Equal(40, (await running).Usage.CompletionTokens);
         Assert.Equal(40, (await queued).Usage.CompletionTokens);
-        Assert.Empty(_factory.Logs.ErrorsWithExceptions());
+        Assert.Empty(Factory.Logs.ErrorsWithExceptions());
     }
 }

@@ -11,9 +11,7 @@ namespace MmServe.GrpcTests;
 /// internal network, an image fetched by URL gives the same answer as its bytes sent inline; loopback 127.0.0.1
 /// (allowed as a host but not as a network) is refused before any connection.
 /// </summary>
-public sealed class RemoteMediaTests : IAsyncLifetime
-{
-    private readonly MmServeFactory _factory = new(new Dictionary<string, string?>
+public sealed class RemoteMediaTests() : GrpcServer(new MmServeFactory(new Dictionary<string, string?>
     {
         ["Media:Remote:Enabled"] = "true",
         ["Media:Remote:AllowHttp"] = "true",
@@ -22,21 +20,13 @@ public sealed class RemoteMediaTests : IAsyncLifetime
         ["Media:Remote:AllowedDomains:0"] = "127.0.0.1",
         ["Media:Remote:AllowedDomains:1"] = "127.0.0.2",
         ["Media:Remote:AllowedNetworks:0"] = "127.0.0.2/32",
-    });
-
+    }))
+{
     private readonly OneFileHttpServer _images = new(ImageCaptionBytes());
-    private GrpcChannel _channel = null!;
 
-    public async Task InitializeAsync()
+    public override async Task DisposeAsync()
     {
-        await _factory.StartAndWaitReadyAsync();
-        _channel = GrpcChannels.For(_factory);
-    }
-
-    public async Task DisposeAsync()
-    {
-        _channel.Dispose();
-        await _factory.DisposeAsync();
+        await base.DisposeAsync();
         _images.Dispose();
     }
 
@@ -48,7 +38,7 @@ public sealed class RemoteMediaTests : IAsyncLifetime
         var media = request.Messages[0].Content.Single(p => p.PartCase == ContentPart.PartOneofCase.Media).Media;
         media.Url = $"http://127.0.0.2:{_images.Port}/image.png";
 
-        var response = await new ChatService.ChatServiceClient(_channel).ChatAsync(request);
+        var response = await new ChatService.ChatServiceClient(Channel).ChatAsync(request);
         Assert.Equal(1, _images.Connections);
         Assert.Equal(golden.CompletionTokenIds, response.TokenIds);
         Assert.Equal(golden.CompletionText, response.Text);
@@ -62,7 +52,7 @@ public sealed class RemoteMediaTests : IAsyncLifetime
             Media = new MediaInput { MimeType = "image/png", Url = $"http://127.0.0.1:{_images.Port}/image.png" },
         });
         await RpcAssert.ChatFailsAsync(
-            new ChatService.ChatServiceClient(_channel), request, StatusCode.InvalidArgument, "remote_media_forbidden", "messages[0].content[0].media.url");
+            new ChatService.ChatServiceClient(Channel), request, StatusCode.InvalidArgument, "remote_media_forbidden", "messages[0].content[0].media.url");
         Assert.Equal(0, _images.Connections);
     }
 

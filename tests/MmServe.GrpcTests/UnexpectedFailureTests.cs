@@ -9,36 +9,20 @@ using MmServe.GrpcTests.Infrastructure;
 namespace MmServe.GrpcTests;
 
 /// <summary>A bug (here: an engine that throws) answers INTERNAL with a request id and no exception text, not UNKNOWN.</summary>
-public sealed class UnexpectedFailureTests : IAsyncLifetime
+public sealed class UnexpectedFailureTests() : GrpcServer(new MmServeFactory(services: services =>
+        services.AddSingleton<IGenerationEngine>(sp => new ThrowingEngine(sp.GetRequiredService<GenerationEngine>()))))
 {
-    private readonly MmServeFactory _factory = new(services: services =>
-        services.AddSingleton<IGenerationEngine>(sp => new ThrowingEngine(sp.GetRequiredService<GenerationEngine>())));
-
-    private GrpcChannel _channel = null!;
-
-    public async Task InitializeAsync()
-    {
-        await _factory.StartAndWaitReadyAsync();
-        _channel = GrpcChannels.For(_factory);
-    }
-
-    public async Task DisposeAsync()
-    {
-        _channel.Dispose();
-        await _factory.DisposeAsync();
-    }
-
     [Fact]
     public async Task ThrowingEngine_IsInternalWithARequestId()
     {
-        var client = new ChatService.ChatServiceClient(_channel);
+        var client = new ChatService.ChatServiceClient(Channel);
         var e = await Assert.ThrowsAsync<RpcException>(() => StreamedChat.ReadAsync(client, Requests.Text("Hello!")));
         RpcAssert.AssertStatus(e, StatusCode.Internal);
         Assert.Contains("request id", e.Status.Detail, StringComparison.Ordinal);
         Assert.DoesNotContain("secret", e.Status.Detail, StringComparison.Ordinal);
 
         // The exception is in the server's log, for the operator.
-        Assert.Contains(_factory.Logs.ErrorsWithExceptions(), entry => entry.Exception!.Message.Contains("secret", StringComparison.Ordinal));
+        Assert.Contains(Factory.Logs.ErrorsWithExceptions(), entry => entry.Exception!.Message.Contains("secret", StringComparison.Ordinal));
     }
 
     private sealed class ThrowingEngine(GenerationEngine inner) : IGenerationEngine

@@ -10,34 +10,18 @@ namespace MmServe.GrpcTests;
 /// A server without ffmpeg (pointed at a path that does not exist) cannot decode video or flac/ogg/... audio. That
 /// is the server's setup, not a bad request: FAILED_PRECONDITION, and ModelService says what is missing and why.
 /// </summary>
-public sealed class WithoutFfmpegTests : IAsyncLifetime
-{
-    private readonly MmServeFactory _factory = new(new Dictionary<string, string?>
+public sealed class WithoutFfmpegTests() : GrpcServer(new MmServeFactory(new Dictionary<string, string?>
     {
         ["Media:FfmpegPath"] = "/nonexistent/ffmpeg",
         ["Media:FfprobePath"] = "/nonexistent/ffprobe",
-    });
-
-    private GrpcChannel _channel = null!;
-
-    public async Task InitializeAsync()
-    {
-        await _factory.StartAndWaitReadyAsync();
-        _channel = GrpcChannels.For(_factory);
-    }
-
-    public async Task DisposeAsync()
-    {
-        _channel.Dispose();
-        await _factory.DisposeAsync();
-    }
-
+    }))
+{
     [Fact]
     public async Task Video_IsFailedPrecondition()
     {
         var request = Requests.WithParts("What is happening in the video?", GrpcGolden.Media("video/mp4", [0, 0, 0, 24, 102, 116, 121, 112]));
         var e = await RpcAssert.ChatFailsAsync(
-            new ChatService.ChatServiceClient(_channel), request, StatusCode.FailedPrecondition, GrpcRequestCodes.ModalityUnavailable, "messages[0].content[0].media");
+            new ChatService.ChatServiceClient(Channel), request, StatusCode.FailedPrecondition, GrpcRequestCodes.ModalityUnavailable, "messages[0].content[0].media");
         Assert.Contains("ffmpeg", e.Status.Detail, StringComparison.Ordinal);
     }
 
@@ -46,13 +30,13 @@ public sealed class WithoutFfmpegTests : IAsyncLifetime
     {
         var request = Requests.WithParts("What do you hear?", GrpcGolden.Media("audio/flac", "fLaC"u8.ToArray()));
         await RpcAssert.ChatFailsAsync(
-            new ChatService.ChatServiceClient(_channel), request, StatusCode.FailedPrecondition, GrpcRequestCodes.AudioFormatUnavailable, "messages[0].content[0].media.mime_type");
+            new ChatService.ChatServiceClient(Channel), request, StatusCode.FailedPrecondition, GrpcRequestCodes.AudioFormatUnavailable, "messages[0].content[0].media.mime_type");
     }
 
     [Fact]
     public async Task GetModel_SaysWhyVideoIsUnavailable()
     {
-        var model = await new ModelService.ModelServiceClient(_channel).GetModelAsync(new GetModelRequest { Id = Chat.Model });
+        var model = await new ModelService.ModelServiceClient(Channel).GetModelAsync(new GetModelRequest { Id = MmServe.FunctionalTests.Infrastructure.Chat.Model });
         var video = Assert.Single(model.Capabilities.UnavailableInputs);
         Assert.Equal(Modality.Video, video.Modality);
         Assert.Contains("ffmpeg", video.Reason, StringComparison.Ordinal);

@@ -5,9 +5,15 @@ using MmServe.Grpc.V1;
 namespace MmServe.GrpcTests.Infrastructure;
 
 /// <summary>One real server (REST and gRPC on free ports) shared by a test class, with a gRPC channel to it.</summary>
-public sealed class GrpcServerFixture : IAsyncLifetime
+public sealed class GrpcServerFixture() : GrpcServer(new MmServeFactory());
+
+/// <summary>
+/// A real server with a gRPC channel to it, started and stopped with its owner (a fixture, or a test class that
+/// needs its own configuration: <c>class X() : GrpcServer(new MmServeFactory(settings, services))</c>).
+/// </summary>
+public abstract class GrpcServer(MmServeFactory factory) : IAsyncLifetime
 {
-    public MmServeFactory Factory { get; } = new();
+    public MmServeFactory Factory { get; } = factory;
 
     public GrpcChannel Channel { get; private set; } = null!;
 
@@ -15,13 +21,13 @@ public sealed class GrpcServerFixture : IAsyncLifetime
 
     public ModelService.ModelServiceClient Models => new(Channel);
 
-    public async Task InitializeAsync()
+    public virtual async Task InitializeAsync()
     {
         await Factory.StartAndWaitReadyAsync();
         Channel = GrpcChannels.For(Factory);
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         Channel.Dispose();
         await Factory.DisposeAsync();
