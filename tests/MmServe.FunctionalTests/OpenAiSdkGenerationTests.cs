@@ -53,7 +53,7 @@ public sealed class OpenAiSdkGenerationTests(ServerFixture server) : IClassFixtu
 
         Assert.Single(ids);
         Assert.Equal(AudioCase.CompletionText, transcript.ToString());
-        GeneratedMediaAssert.Pcm16Matches([.. pcm], AudioCase.Generated!.Values(), "SDK streamed chat audio");
+        GeneratedMediaAssert.Pcm16Matches([.. pcm], AudioCase.Generated!.Values(), 16000, "SDK streamed chat audio");
     }
 
     [Fact]

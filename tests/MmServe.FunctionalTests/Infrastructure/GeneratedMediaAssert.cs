@@ -44,8 +44,14 @@ public static class GeneratedMediaAssert
         SamplesMatch(decoded.Value.Samples.ToArray(), reference, because);
     }
 
-    /// <summary>Bare little-endian PCM16 vs the reference's samples.</summary>
-    public static void Pcm16Matches(byte[] pcm, float[] reference, string because)
+    /// <summary>
+    /// OpenAI's bare PCM16 (24 kHz) vs the reference's samples at <paramref name="referenceRate"/>, brought to 24 kHz
+    /// by the media library's resampler (tested on its own in MmServe.Media.Tests).
+    /// </summary>
+    public static void Pcm16Matches(byte[] pcm, float[] reference, int referenceRate, string because) =>
+        Pcm16Matches(pcm, Resampler.Resample(reference, referenceRate, 24_000), because);
+
+    private static void Pcm16Matches(byte[] pcm, float[] reference, string because)
     {
         var samples = new float[pcm.Length / 2];
         for (int i = 0; i < samples.Length; i++)

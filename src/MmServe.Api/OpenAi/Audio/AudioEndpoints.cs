@@ -17,7 +17,7 @@ internal static class AudioEndpoints
             .WithDescription(
                 "The input is placed into the model's audio prompt template (mmserve-tiny plays beeps: try \"two high beeps\"). "
                 + "voice: one of GET /v1/models capabilities.voices. response_format: wav (default) or pcm (16-bit little-endian "
-                + "mono at the model's sample rate, sent in the X-Sample-Rate header). speed: 1.0 only.")
+                + "mono at 24 kHz as OpenAI's pcm, also sent in the X-Sample-Rate header). speed: 1.0 only.")
             .Accepts<SpeechRequest>("application/json")
             .Produces(StatusCodes.Status200OK, contentType: "audio/wav", additionalContentTypes: ["audio/pcm"])
             .Produces<OpenAiErrorResponse>(StatusCodes.Status400BadRequest)

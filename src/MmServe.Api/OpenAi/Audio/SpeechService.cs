@@ -11,8 +11,8 @@ namespace MmServe.Api.OpenAi.Audio;
 
 /// <summary>
 /// POST /v1/audio/speech: the input goes into the model's audio prompt template as one user turn, decoded
-/// greedily; the generated clips are joined and sent as the response body (audio/wav, or audio/pcm: 16-bit
-/// little-endian mono at the model's sample rate, given in the X-Sample-Rate header).
+/// greedily; the generated clips are joined and sent as the response body (audio/wav at the model's sample rate,
+/// or audio/pcm: 16-bit little-endian mono at OpenAI's 24 kHz, also given in the X-Sample-Rate header).
 /// </summary>
 internal sealed partial class SpeechService(
     ServedModel model,
@@ -60,8 +60,8 @@ internal sealed partial class SpeechService(
         var samples = clips.SelectMany(c => c.Samples).ToArray();
         if (format == "pcm")
         {
-            context.Response.Headers["X-Sample-Rate"] = modality.SampleRate.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return TypedResults.Bytes(GeneratedAudioEncoder.EncodePcm16(samples), "audio/pcm");
+            context.Response.Headers["X-Sample-Rate"] = OpenAiPcm.SampleRate.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return TypedResults.Bytes(OpenAiPcm.Encode(samples, modality.SampleRate), "audio/pcm");
         }
 
         return TypedResults.Bytes(GeneratedAudioEncoder.EncodeWav(samples, modality.SampleRate), "audio/wav");

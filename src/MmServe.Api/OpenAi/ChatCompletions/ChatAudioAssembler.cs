@@ -9,6 +9,8 @@ namespace MmServe.Api.OpenAi.ChatCompletions;
 /// per message. pcm16 streams each clip as soon as it exists; a WAV file needs the whole recording, so a
 /// streamed wav arrives in one data chunk at the end. A reply in which the model generated no sound still
 /// carries message.audio (an empty recording) so that the shape does not depend on the model's answer.
+/// pcm16 is 24 kHz as OpenAI defines it (clients play it at that rate without a header to tell them otherwise);
+/// a WAV file keeps the model's own rate, which its header states.
 /// </summary>
 internal sealed class ChatAudioAssembler(AudioOutputFormat format, int sampleRate, long expiresAt)
 {
@@ -25,7 +27,7 @@ internal sealed class ChatAudioAssembler(AudioOutputFormat format, int sampleRat
     public string? Add(GeneratedMedia clip)
     {
         _samples.AddRange(clip.Samples);
-        return StreamsClips ? Convert.ToBase64String(GeneratedAudioEncoder.EncodePcm16(clip.Samples)) : null;
+        return StreamsClips ? Convert.ToBase64String(OpenAiPcm.Encode(clip.Samples, sampleRate)) : null;
     }
 
     /// <summary>The whole recording as base64 (a WAV file, or bare PCM for pcm16).</summary>
@@ -34,7 +36,7 @@ internal sealed class ChatAudioAssembler(AudioOutputFormat format, int sampleRat
         var samples = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_samples);
         var bytes = format.Format == AudioOutputFormat.Wav
             ? GeneratedAudioEncoder.EncodeWav(samples, sampleRate)
-            : GeneratedAudioEncoder.EncodePcm16(samples);
+            : OpenAiPcm.Encode(samples, sampleRate);
         return Convert.ToBase64String(bytes);
     }
 }

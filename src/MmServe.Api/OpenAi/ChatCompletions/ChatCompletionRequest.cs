@@ -97,6 +97,6 @@ internal sealed class ChatAudioParams
     /// <summary>One of the model's voices (see GET /v1/models/{id}: capabilities.voices).</summary>
     public string? Voice { get; set; }
 
-    /// <summary>wav or pcm16 (16-bit little-endian mono at the model's sample rate).</summary>
+    /// <summary>wav (at the model's sample rate) or pcm16 (16-bit little-endian mono at 24 kHz, as OpenAI's).</summary>
     public string? Format { get; set; }
 }
