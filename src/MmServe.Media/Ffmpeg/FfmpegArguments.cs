@@ -48,8 +48,9 @@ internal static class FfmpegArguments
     public static IReadOnlyList<string> DecodeVideo(TempMediaFile input, string demuxer, VideoStreamInfo stream, long maxPixels, int maxFrames)
     {
         var arguments = new List<string> { "-nostdin", "-hide_banner", "-loglevel", "error" };
+        arguments.AddRange(OneThread);
         arguments.AddRange(ForcedInput(demuxer));
-        arguments.AddRange(["-max_pixels", DecoderPixelAllowance(maxPixels), "-noautorotate", "-i", input.Url]);
+        arguments.AddRange(["-threads", "1", "-max_pixels", DecoderPixelAllowance(maxPixels), "-noautorotate", "-i", input.Url]);
         arguments.AddRange(["-map", Invariant($"0:{stream.StreamIndex}"), "-an", "-sn", "-dn"]);
         arguments.AddRange(["-fps_mode", "passthrough", "-frames:v", Invariant($"{maxFrames + 1}")]);
         arguments.AddRange(["-vf", Invariant($"scale={stream.Width}:{stream.Height},format=rgb24"), "-pix_fmt", "rgb24"]);
@@ -66,8 +67,9 @@ internal static class FfmpegArguments
     public static IReadOnlyList<string> DecodeAudio(TempMediaFile input, string demuxer, AudioStreamInfo stream)
     {
         var arguments = new List<string> { "-nostdin", "-hide_banner", "-loglevel", "error" };
+        arguments.AddRange(OneThread);
         arguments.AddRange(ForcedInput(demuxer));
-        arguments.AddRange(["-i", input.Url]);
+        arguments.AddRange(["-threads", "1", "-i", input.Url]);
         arguments.AddRange(["-map", Invariant($"0:{stream.StreamIndex}"), "-vn", "-sn", "-dn"]);
         arguments.AddRange(["-af", AverageToMono(stream.Channels), "-ac", "1", "-ar", Invariant($"{stream.SampleRate}")]);
         arguments.AddRange(["-c:a", "pcm_f32le", "-f", "f32le"]);
@@ -85,6 +87,13 @@ internal static class FfmpegArguments
 
     internal static string AverageToMono(int channels) =>
         "pan=mono|c0<" + string.Join('+', Enumerable.Range(0, Math.Max(1, channels)).Select(c => Invariant($"c{c}")));
+
+    /// <summary>
+    /// One filter thread (global options), and "-threads 1" before "-i" for the decoder: by default ffmpeg starts a
+    /// thread per core for each, so one request's media would compete with the model for every core of the
+    /// server. Concurrent requests still use several cores, one ffmpeg each.
+    /// </summary>
+    private static IEnumerable<string> OneThread => ["-filter_threads", "1", "-filter_complex_threads", "1"];
 
     private static IEnumerable<string> JsonReport => ["-print_format", "json", "-show_format", "-show_streams"];
 

@@ -36,6 +36,8 @@ public sealed class FfmpegArgumentsTests : IDisposable
         AssertPair(inputOptions, "-f", "mov");
         AssertPair(inputOptions, "-enable_drefs", "0");
         Assert.Contains("-nostdin", inputOptions);
+        AssertPair(inputOptions, "-threads", "1");
+        AssertPair(inputOptions, "-filter_threads", "1");
         Assert.Equal(_input.Url, arguments[inputAt + 1]);
         AssertPair(arguments, "-map", "0:0");
         AssertPair(arguments, "-vf", "scale=64:48,format=rgb24");
@@ -48,6 +50,7 @@ public sealed class FfmpegArgumentsTests : IDisposable
     {
         var arguments = FfmpegArguments.DecodeAudio(_input, "mov", Audio);
 
+        AssertPair(arguments.Take(arguments.ToList().IndexOf("-i")).ToList(), "-threads", "1");
         AssertPair(arguments, "-af", "pan=mono|c0<c0+c1");
         AssertPair(arguments, "-ar", "16000");
         AssertPair(arguments, "-map", "0:1");
