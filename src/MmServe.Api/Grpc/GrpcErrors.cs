@@ -27,8 +27,6 @@ internal static class GrpcErrors
     /// <summary>An audio container that needs ffmpeg, which this server lacks.</summary>
     public const string AudioFormatUnavailable = "audio_format_unavailable";
 
-    /// <summary>Generated images/audio were asked for; not served over gRPC yet.</summary>
-
 
     public static RpcException ToException(ApiError error)
     {
