@@ -27,7 +27,6 @@ internal static class GrpcErrors
     /// <summary>An audio container that needs ffmpeg, which this server lacks.</summary>
     public const string AudioFormatUnavailable = "audio_format_unavailable";
 
-
     public static RpcException ToException(ApiError error)
     {
         var trailers = new Metadata();
