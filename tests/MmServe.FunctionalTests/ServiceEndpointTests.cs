@@ -100,6 +100,11 @@ public sealed class ServiceEndpointTests(ServerFixture server) : IClassFixture<S
         Assert.True(paths.GetProperty("/v1/images/generations").GetProperty("post").GetProperty("requestBody").GetProperty("content")
             .GetProperty("application/json").GetProperty("examples").EnumerateObject().Any());
 
+        // The "image" output modality (an extension) is described in the schema, request and response.
+        var schemas = doc.RootElement.GetProperty("components").GetProperty("schemas");
+        Assert.Contains("\"image\"", schemas.GetProperty("ChatCompletionRequest").GetProperty("properties").GetProperty("modalities").GetProperty("description").GetString());
+        Assert.Contains("generated images", schemas.GetProperty("AssistantMessage").GetProperty("properties").GetProperty("images").GetProperty("description").GetString());
+
         // The transcription form offers a file upload.
         var form = paths.GetProperty("/v1/audio/transcriptions").GetProperty("post").GetProperty("requestBody")
             .GetProperty("content").GetProperty("multipart/form-data").GetProperty("schema");
