@@ -60,7 +60,8 @@ internal sealed class ChatChunkMapper(LogprobsMapper logprobs)
     {
         Modality = ModalityNames.ToProto(media.Modality.Name),
         MimeType = media.IsImage ? "image/png" : "audio/wav",
-        Data = Google.Protobuf.ByteString.CopyFrom(media.IsImage ? media.ToPng() : media.ToWav()),
+        // The encoded array is fresh and never touched again, so the message can own it without a copy.
+        Data = Google.Protobuf.UnsafeByteOperations.UnsafeWrap(media.IsImage ? media.ToPng() : media.ToWav()),
         Index = index,
         TokenStart = media.TokenStart,
         TokenEnd = media.TokenEnd,

@@ -33,9 +33,8 @@ public sealed class EncoderChain : IBatchedChain, IDisposable
         _encoderOutput = enc.Outputs[0].Name;
         _projectorInput = proj.Inputs[0].Name;
         _projectorOutput = proj.Outputs[0].Name;
-        // Every dimension after the batch one is fixed in the manifest (e.g. [batch, 3, 64, 64]).
-        _itemShape = [.. enc.Inputs[0].Shape.Skip(1).Select(d => d.Size ?? throw new BundleValidationException($"{bundle.ManifestPath}: components.{encoder}.inputs[0].shape: only the batch dimension may be symbolic"))];
-        _encoderOutputShape = [.. enc.Outputs[0].Shape.Skip(1).Select(d => d.Size ?? throw new BundleValidationException($"{bundle.ManifestPath}: components.{encoder}.outputs[0].shape: only the batch dimension may be symbolic"))];
+        _itemShape = ComponentShapes.PerItem(bundle, encoder, "inputs[0]", enc.Inputs[0]);
+        _encoderOutputShape = ComponentShapes.PerItem(bundle, encoder, "outputs[0]", enc.Outputs[0]);
         var outShape = proj.Outputs[0].Shape;
         TokensPerItem = (int)(outShape[1].Size ?? 0);
         HiddenSize = (int)(outShape[2].Size ?? 0);

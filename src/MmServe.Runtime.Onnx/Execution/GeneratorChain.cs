@@ -17,7 +17,6 @@ public sealed class GeneratorChain : IBatchedChain, IDisposable
     private readonly string _generatorInput;
     private readonly string _generatorOutput;
     private readonly long[] _itemShape;
-    private readonly long[] _conditionShape;
 
     public GeneratorChain(ModelBundle bundle, OutputModalitySpec modality, SessionFactory sessions)
     {
@@ -28,9 +27,8 @@ public sealed class GeneratorChain : IBatchedChain, IDisposable
         _projectorOutput = projector.Outputs[0].Name;
         _generatorInput = generator.Inputs[0].Name;
         _generatorOutput = generator.Outputs[0].Name;
-        _itemShape = FixedShape(bundle, modality.OutputProjector, "inputs[0]", projector.Inputs[0]);
-        _conditionShape = FixedShape(bundle, modality.OutputProjector, "outputs[0]", projector.Outputs[0]);
-        var outputShape = FixedShape(bundle, modality.Generator, "outputs[0]", generator.Outputs[0]);
+        _itemShape = ComponentShapes.PerItem(bundle, modality.OutputProjector, "inputs[0]", projector.Inputs[0]);
+        var outputShape = ComponentShapes.PerItem(bundle, modality.Generator, "outputs[0]", generator.Outputs[0]);
         SignalTokens = (int)_itemShape[0];
         InputLength = checked((int)_itemShape.Aggregate(1L, (a, b) => a * b));
         OutputLength = checked((int)outputShape.Aggregate(1L, (a, b) => a * b));
@@ -70,9 +68,4 @@ public sealed class GeneratorChain : IBatchedChain, IDisposable
         _projector.Dispose();
         _generator.Dispose();
     }
-
-    // Every dimension after the batch one is fixed in the manifest (e.g. [batch, 4, 128]).
-    private static long[] FixedShape(ModelBundle bundle, string component, string field, TensorSpec tensor) =>
-        [.. tensor.Shape.Skip(1).Select(d => d.Size ?? throw new BundleValidationException(
-            $"{bundle.ManifestPath}: components.{component}.{field}.shape: only the batch dimension may be symbolic"))];
 }

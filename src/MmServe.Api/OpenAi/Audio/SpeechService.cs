@@ -22,8 +22,6 @@ internal sealed partial class SpeechService(
     IOptions<GenerationOptions> options,
     ILogger<SpeechService> logger)
 {
-    private const int MaxAnswerTokens = 64;
-
     public async Task<IResult> HandleAsync(HttpContext context)
     {
         var ct = context.RequestAborted;
@@ -41,7 +39,7 @@ internal sealed partial class SpeechService(
         }
 
         var text = SingleTurnRunner.FillTemplate(modality!.Spec.PromptTemplate!, body!.Input!);
-        var sampling = new SamplingParams { Temperature = 0, MaxTokens = MaxAnswerTokens };
+        var sampling = new SamplingParams { Temperature = 0, MaxTokens = SingleTurnRunner.MaxAnswerTokens };
         var (result, error) = await runner.RunAsync(
             [new ChatPart.Text(text)], [], sampling, [modality], "input", context.TraceIdentifier, ct).ConfigureAwait(false);
         if (error is not null)

@@ -20,8 +20,6 @@ internal sealed partial class TranscriptionService(
     SingleTurnRunner runner,
     ILogger<TranscriptionService> logger)
 {
-    private const int MaxAnswerTokens = 64;
-
     public async Task<IResult> HandleAsync(HttpContext context)
     {
         var ct = context.RequestAborted;
@@ -55,9 +53,10 @@ internal sealed partial class TranscriptionService(
             await stream.ReadExactlyAsync(bytes, ct).ConfigureAwait(false);
         }
 
-        // Shared with chat's input_audio: the same byte cap, decoders, duration limit and encoder cache.
-        var media = new MediaReference(ServedModel.AudioModality, MediaSourceKind.Base64, Convert.ToBase64String(bytes), null, "file");
-        var sampling = new SamplingParams { Temperature = temperature, MaxTokens = MaxAnswerTokens };
+        // Shared with chat's input_audio: the same byte cap, decoders, duration limit and encoder cache. The container is
+        // recognised from the bytes, so the upload's declared content type only labels the item.
+        var media = new MediaReference(ServedModel.AudioModality, MediaSourceKind.Bytes, file.ContentType ?? "", null, "file") { Bytes = bytes };
+        var sampling = new SamplingParams { Temperature = temperature, MaxTokens = SingleTurnRunner.MaxAnswerTokens };
         var (result, error) = await runner.RunAsync(
             [new ChatPart.Media(ServedModel.AudioModality, 0), new ChatPart.Text(instruction!)], [media], sampling, [], "prompt", context.TraceIdentifier, ct)
             .ConfigureAwait(false);

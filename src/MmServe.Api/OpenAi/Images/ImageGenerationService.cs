@@ -21,8 +21,6 @@ internal sealed partial class ImageGenerationService(
     TimeProvider time,
     ILogger<ImageGenerationService> logger)
 {
-    private const int MaxAnswerTokens = 64;
-
     public async Task<IResult> HandleAsync(HttpContext context)
     {
         var ct = context.RequestAborted;
@@ -40,7 +38,7 @@ internal sealed partial class ImageGenerationService(
         }
 
         var text = SingleTurnRunner.FillTemplate(modality!.Spec.PromptTemplate!, body!.Prompt!);
-        var sampling = new SamplingParams { Temperature = 0, MaxTokens = MaxAnswerTokens };
+        var sampling = new SamplingParams { Temperature = 0, MaxTokens = SingleTurnRunner.MaxAnswerTokens };
         var runs = Enumerable.Range(0, n).Select(i => runner.RunAsync(
             [new ChatPart.Text(text)], [], sampling, [modality], "prompt", $"{context.TraceIdentifier}-{i}", ct)).ToArray();
         var results = await Task.WhenAll(runs).ConfigureAwait(false);

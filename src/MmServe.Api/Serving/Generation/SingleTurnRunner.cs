@@ -16,6 +16,12 @@ internal sealed record SingleTurnResult(string Text, IReadOnlyList<GeneratedMedi
 /// </summary>
 internal sealed class SingleTurnRunner(PromptPreparer preparer, IGenerationEngine engine, IMediaGenerator generator)
 {
+    /// <summary>
+    /// Completion budget of a task turn: the model's answer is a short sentence (plus signal tokens), so this only
+    /// bounds a model that rambles; it also leaves room in the context for long task inputs.
+    /// </summary>
+    public const int MaxAnswerTokens = 64;
+
     /// <param name="parts">The user message: text and media parts (media numbered as in <paramref name="media"/>).</param>
     /// <param name="media">The media items the parts refer to.</param>
     /// <param name="sampling">Sampling (the task endpoints decode greedily unless the client says otherwise).</param>
