@@ -122,6 +122,17 @@ public sealed class GenerationErrorTests(ServerFixture server) : IClassFixture<S
         await ErrorAssert.IsOpenAiErrorAsync(response, HttpStatusCode.BadRequest, "file", "missing_required_parameter");
     }
 
+    [Theory]
+    [InlineData("--XYZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.wav\"\r\n\r\nRIFF")] // section cut short
+    [InlineData("garbage")] // no boundary at all
+    public async Task Transcription_WithABrokenMultipartBody_Is400(string body)
+    {
+        var content = new ByteArrayContent(Encoding.ASCII.GetBytes(body));
+        content.Headers.TryAddWithoutValidation("Content-Type", "multipart/form-data; boundary=XYZ");
+        using var response = await server.Client.PostAsync("v1/audio/transcriptions", content);
+        await ErrorAssert.IsOpenAiErrorAsync(response, HttpStatusCode.BadRequest, "file", "invalid_form");
+    }
+
     [Fact]
     public async Task Transcription_SentAsJson_Is400()
     {

@@ -34,8 +34,9 @@ internal sealed partial class TranscriptionService(
         {
             form = await context.Request.ReadFormAsync(ct).ConfigureAwait(false);
         }
-        catch (InvalidDataException e)
+        catch (Exception e) when (e is InvalidDataException || (e is IOException && !ct.IsCancellationRequested))
         {
+            // InvalidDataException: bad boundaries or over the form limits; IOException: a section cut short.
             Log.BadForm(logger, context.TraceIdentifier, e.Message);
             return ApiError.InvalidRequest("The multipart/form-data body could not be read.", "file", "invalid_form").ToResult();
         }
