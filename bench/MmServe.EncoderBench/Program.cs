@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.Logging.Abstractions;
-using MmServe.Runtime.Onnx.Bundle;
+using MmServe.Model.Bundle;
 using MmServe.Runtime.Onnx.Execution;
 
 // Encoder coalescing benchmark: N concurrent clients each encode images one at a time, either by calling the

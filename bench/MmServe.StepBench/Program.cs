@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.Logging.Abstractions;
 using MmServe.Abstractions;
-using MmServe.Runtime.Onnx.Bundle;
+using MmServe.Model.Bundle;
 using MmServe.Runtime.Onnx.Execution;
 
 // Decode-step benchmark: the executor alone (no HTTP, no sampling), so serving figures can be split into model

@@ -6,7 +6,7 @@ using MmServe.Api.Serving.Generation;
 using MmServe.Api.Serving.Media;
 using MmServe.Engine;
 using MmServe.Grpc.V1;
-using MmServe.Runtime.Onnx.Chat;
+using MmServe.Model.Chat;
 
 namespace MmServe.Api.Grpc;
 

@@ -2,7 +2,7 @@ using MmServe.Api.Errors;
 using MmServe.Api.Serving;
 using MmServe.Api.Serving.Media;
 using MmServe.Grpc.V1;
-using MmServe.Runtime.Onnx.Chat;
+using MmServe.Model.Chat;
 
 namespace MmServe.Api.Grpc;
 

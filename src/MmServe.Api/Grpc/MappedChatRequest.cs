@@ -1,7 +1,7 @@
 using MmServe.Abstractions;
 using MmServe.Api.Serving.Generation;
 using MmServe.Api.Serving.Media;
-using MmServe.Runtime.Onnx.Chat;
+using MmServe.Model.Chat;
 
 namespace MmServe.Api.Grpc;
 

@@ -6,6 +6,7 @@ using MmServe.Api.Serving;
 using MmServe.Api.Serving.Generation;
 using MmServe.Api.Serving.Media;
 using MmServe.Grpc.V1;
+using ModelProto = MmServe.Grpc.V1.Model;
 
 namespace MmServe.Api.Grpc;
 
@@ -15,7 +16,7 @@ internal sealed class ModelGrpcService(ServedModel model, MediaEmbedder media, I
     public override Task<ListModelsResponse> ListModels(ListModelsRequest request, ServerCallContext context) =>
         Task.FromResult(new ListModelsResponse { Models = { Describe() } });
 
-    public override Task<Model> GetModel(GetModelRequest request, ServerCallContext context)
+    public override Task<ModelProto> GetModel(GetModelRequest request, ServerCallContext context)
     {
         if (string.IsNullOrEmpty(request.Id))
         {
@@ -27,7 +28,7 @@ internal sealed class ModelGrpcService(ServedModel model, MediaEmbedder media, I
             : throw GrpcErrors.ToException(ApiError.ModelNotFound(request.Id) with { Param = "id" });
     }
 
-    private Model Describe()
+    private ModelProto Describe()
     {
         var capabilities = new ModelCapabilities
         {
@@ -54,7 +55,7 @@ internal sealed class ModelGrpcService(ServedModel model, MediaEmbedder media, I
         }
 
         capabilities.AcceptedMimeTypes.AddRange(MediaMimeTypes.All.Where(Accepted));
-        return new Model { Id = model.Id, Created = model.Created, OwnedBy = "mmserve", Capabilities = capabilities };
+        return new ModelProto { Id = model.Id, Created = model.Created, OwnedBy = "mmserve", Capabilities = capabilities };
     }
 
     private bool Accepted(string mimeType)

@@ -1,8 +1,8 @@
 using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
-using MmServe.Runtime.Onnx.Bundle;
-using MmServe.Runtime.Onnx.Chat;
-using MmServe.Runtime.Onnx.Tokenization;
+using MmServe.Model.Bundle;
+using MmServe.Model.Chat;
+using MmServe.Model.Tokenization;
 
 namespace MmServe.Api.Serving;
 

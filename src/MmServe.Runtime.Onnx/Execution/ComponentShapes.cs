@@ -1,4 +1,4 @@
-using MmServe.Runtime.Onnx.Bundle;
+using MmServe.Model.Bundle;
 
 namespace MmServe.Runtime.Onnx.Execution;
 

@@ -1,5 +1,5 @@
 using Microsoft.ML.OnnxRuntime;
-using MmServe.Runtime.Onnx.Bundle;
+using MmServe.Model.Bundle;
 
 namespace MmServe.Runtime.Onnx.Execution;
 

@@ -1,6 +1,6 @@
 using Microsoft.ML.OnnxRuntime;
 using MmServe.Abstractions;
-using MmServe.Runtime.Onnx.Bundle;
+using MmServe.Model.Bundle;
 
 namespace MmServe.Runtime.Onnx.Execution;
 

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.ML.OnnxRuntime;
-using MmServe.Runtime.Onnx.Bundle;
+using MmServe.Model.Bundle;
 using MmServe.Runtime.Onnx.Execution;
 using MmServe.Tests.Shared;
 

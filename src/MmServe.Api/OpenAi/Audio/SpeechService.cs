@@ -5,7 +5,7 @@ using MmServe.Api.OpenAi.ChatCompletions;
 using MmServe.Api.Serving;
 using MmServe.Api.Serving.Generation;
 using MmServe.Media.Output;
-using MmServe.Runtime.Onnx.Chat;
+using MmServe.Model.Chat;
 
 namespace MmServe.Api.OpenAi.Audio;
 

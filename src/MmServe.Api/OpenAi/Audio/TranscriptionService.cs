@@ -4,7 +4,7 @@ using MmServe.Api.Errors;
 using MmServe.Api.Serving;
 using MmServe.Api.Serving.Generation;
 using MmServe.Api.Serving.Media;
-using MmServe.Runtime.Onnx.Chat;
+using MmServe.Model.Chat;
 
 namespace MmServe.Api.OpenAi.Audio;
 

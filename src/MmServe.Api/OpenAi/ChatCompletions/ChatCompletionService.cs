@@ -5,7 +5,7 @@ using MmServe.Api.Serving;
 using MmServe.Api.Serving.Generation;
 using MmServe.Api.Serving.Media;
 using MmServe.Engine;
-using MmServe.Runtime.Onnx.Chat;
+using MmServe.Model.Chat;
 
 namespace MmServe.Api.OpenAi.ChatCompletions;
 

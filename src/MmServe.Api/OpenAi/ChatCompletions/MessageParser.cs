@@ -2,7 +2,7 @@ using System.Text.Json;
 using MmServe.Api.Errors;
 using MmServe.Api.Serving;
 using MmServe.Api.Serving.Media;
-using MmServe.Runtime.Onnx.Chat;
+using MmServe.Model.Chat;
 
 namespace MmServe.Api.OpenAi.ChatCompletions;
 

@@ -3,7 +3,7 @@ using MmServe.Abstractions;
 using MmServe.Api.Errors;
 using MmServe.Api.Serving;
 using MmServe.Api.Serving.Generation;
-using MmServe.Runtime.Onnx.Chat;
+using MmServe.Model.Chat;
 
 namespace MmServe.Api.OpenAi.Images;
 

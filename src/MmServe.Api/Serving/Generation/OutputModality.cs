@@ -1,4 +1,4 @@
-using MmServe.Runtime.Onnx.Bundle;
+using MmServe.Model.Bundle;
 using MmServe.Runtime.Onnx.Execution;
 
 namespace MmServe.Api.Serving.Generation;

@@ -2,7 +2,7 @@ using MmServe.Abstractions;
 using MmServe.Api.Errors;
 using MmServe.Api.Serving.Media;
 using MmServe.Engine;
-using MmServe.Runtime.Onnx.Chat;
+using MmServe.Model.Chat;
 
 namespace MmServe.Api.Serving.Generation;
 
@@ -77,5 +77,5 @@ internal sealed class SingleTurnRunner(PromptPreparer preparer, IGenerationEngin
 
     /// <summary>The manifest's task prompt with the client's text in place of {text} (a final full stop dropped, since templates end a sentence).</summary>
     public static string FillTemplate(string template, string text) =>
-        template.Replace(Runtime.Onnx.Bundle.OutputModalitySpec.TextPlaceholder, text.Trim().TrimEnd('.').TrimEnd(), StringComparison.Ordinal);
+        template.Replace(Model.Bundle.OutputModalitySpec.TextPlaceholder, text.Trim().TrimEnd('.').TrimEnd(), StringComparison.Ordinal);
 }

@@ -1,6 +1,6 @@
 using MmServe.Media;
 using MmServe.Media.Audio;
-using MmServe.Runtime.Onnx.Bundle;
+using MmServe.Model.Bundle;
 
 namespace MmServe.Api.Serving.Media;
 

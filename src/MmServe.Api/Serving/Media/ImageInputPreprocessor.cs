@@ -1,6 +1,6 @@
 using MmServe.Media;
 using MmServe.Media.Images;
-using MmServe.Runtime.Onnx.Bundle;
+using MmServe.Model.Bundle;
 
 namespace MmServe.Api.Serving.Media;
 

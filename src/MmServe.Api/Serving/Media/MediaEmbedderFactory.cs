@@ -1,6 +1,6 @@
 using MmServe.Api.Serving;
 using MmServe.Media.Remote;
-using MmServe.Runtime.Onnx.Bundle;
+using MmServe.Model.Bundle;
 using MmServe.Runtime.Onnx.Execution;
 
 namespace MmServe.Api.Serving.Media;

@@ -1,5 +1,5 @@
 using MmServe.Api.Errors;
-using MmServe.Runtime.Onnx.Chat;
+using MmServe.Model.Chat;
 
 namespace MmServe.Api.Serving.Media;
 

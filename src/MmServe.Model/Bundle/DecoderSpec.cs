@@ -1,0 +1,53 @@
+using System.Globalization;
+
+namespace MmServe.Model.Bundle;
+
+/// <summary>manifest.json "embedding": the component that turns token ids into input embeddings.</summary>
+public sealed record EmbeddingSpec
+{
+    public required string Component { get; init; }
+    public required string InputIds { get; init; }
+    public required string InputsEmbeds { get; init; }
+}
+
+/// <summary>manifest.json "decoder": the language model's dimensions and its ONNX tensor names.</summary>
+public sealed record DecoderSpec
+{
+    /// <summary>The value of <see cref="KvLayout"/> the runtime implements.</summary>
+    public const string KvLayoutBatchHeadsSeqDim = "batch,kv_heads,seq,head_dim";
+
+    /// <summary>Replaced by the layer index in the past/present tensor name patterns.</summary>
+    public const string LayerPlaceholder = "{layer}";
+
+    public required string Component { get; init; }
+    public required int HiddenSize { get; init; }
+    public required int NumLayers { get; init; }
+    public required int NumAttentionHeads { get; init; }
+    public required int NumKvHeads { get; init; }
+    public required int HeadDim { get; init; }
+
+    /// <summary>Width of the logits; may exceed the tokenizer's id count (padded embedding tables).</summary>
+    public required int VocabSize { get; init; }
+
+    public required string InputsEmbeds { get; init; }
+    public required string AttentionMask { get; init; }
+    public required string PositionIds { get; init; }
+    public required string PastKey { get; init; }
+    public required string PastValue { get; init; }
+    public required string Logits { get; init; }
+
+    /// <summary>Final hidden states output, needed by output-modality projectors; optional.</summary>
+    public string? HiddenStates { get; init; }
+
+    public required string PresentKey { get; init; }
+    public required string PresentValue { get; init; }
+    public required string KvLayout { get; init; }
+
+    public string PastKeyName(int layer) => ForLayer(PastKey, layer);
+    public string PastValueName(int layer) => ForLayer(PastValue, layer);
+    public string PresentKeyName(int layer) => ForLayer(PresentKey, layer);
+    public string PresentValueName(int layer) => ForLayer(PresentValue, layer);
+
+    private static string ForLayer(string pattern, int layer) =>
+        pattern.Replace(LayerPlaceholder, layer.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
+}

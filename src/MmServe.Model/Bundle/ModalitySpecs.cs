@@ -1,0 +1,106 @@
+using System.Text.Json.Serialization;
+
+namespace MmServe.Model.Bundle;
+
+/// <summary>manifest.json "input_modalities.&lt;name&gt;": how media of one kind enters the prompt.</summary>
+public sealed record InputModalitySpec
+{
+    /// <summary>Token standing for one media item in the chat template; expanded to <see cref="TokensPerItem"/> copies.</summary>
+    public required string PlaceholderToken { get; init; }
+
+    public required int TokensPerItem { get; init; }
+
+    /// <summary>Component encoding one item (image, audio clip); video uses <see cref="FrameEncoder"/> instead.</summary>
+    public string? Encoder { get; init; }
+
+    /// <summary>Component encoding one video frame.</summary>
+    public string? FrameEncoder { get; init; }
+
+    public required string Projector { get; init; }
+    public required PreprocessingSpec Preprocessing { get; init; }
+
+    /// <summary>
+    /// The instruction that asks this model to transcribe one item (audio), e.g. "Transcribe the audio."; used by
+    /// /v1/audio/transcriptions. Absent: the model offers no transcription.
+    /// </summary>
+    public string? TranscriptionPrompt { get; init; }
+}
+
+/// <summary>
+/// How raw media becomes the encoder's input tensor. One flat record for all kinds: which fields apply (and are
+/// required) depends on <see cref="Kind"/>, as checked by <see cref="BundleValidator"/>.
+/// </summary>
+public sealed record PreprocessingSpec
+{
+    public const string KindImage = "image";
+    public const string KindLogMel = "log_mel";
+    public const string KindVideoFrames = "video_frames";
+
+    public required string Kind { get; init; }
+
+    // kind "image"
+    public int? Width { get; init; }
+    public int? Height { get; init; }
+    public string? Resize { get; init; }
+    public double? RescaleFactor { get; init; }
+    public IReadOnlyList<double>? Mean { get; init; }
+    public IReadOnlyList<double>? Std { get; init; }
+    public string? ChannelOrder { get; init; }
+    public string? Alpha { get; init; }
+
+    // kinds "image" and "log_mel"
+    public string? Layout { get; init; }
+
+    // kind "log_mel"
+    public int? SampleRate { get; init; }
+    public double? ClipSeconds { get; init; }
+    [JsonPropertyName("n_fft")] public int? NFft { get; init; }
+    public int? WinLength { get; init; }
+    public int? HopLength { get; init; }
+    public string? Window { get; init; }
+    public bool? Center { get; init; }
+    [JsonPropertyName("n_mels")] public int? NMels { get; init; }
+    [JsonPropertyName("f_min")] public double? FMin { get; init; }
+    [JsonPropertyName("f_max")] public double? FMax { get; init; }
+    public string? MelScale { get; init; }
+    public double? Power { get; init; }
+    public string? Log { get; init; }
+    public double? LogOffset { get; init; }
+
+    // kind "video_frames"
+    public int? NumFrames { get; init; }
+    public string? Sampling { get; init; }
+
+    /// <summary>Name of the input modality (of kind "image") whose preprocessing applies to each frame.</summary>
+    public string? FramePreprocessing { get; init; }
+}
+
+/// <summary>manifest.json "output_modalities.&lt;name&gt;": how the model emits media.</summary>
+public sealed record OutputModalitySpec
+{
+    /// <summary>Tokens whose hidden states feed the output projector.</summary>
+    public required IReadOnlyList<string> SignalTokens { get; init; }
+
+    public required string OutputProjector { get; init; }
+    public required string Generator { get; init; }
+    public int? Width { get; init; }
+    public int? Height { get; init; }
+    public string? Layout { get; init; }
+    public int? SampleRate { get; init; }
+
+    /// <summary>[min, max] of the generator's output samples.</summary>
+    public IReadOnlyList<double>? ValueRange { get; init; }
+
+    /// <summary>
+    /// The user message that asks this model for one item from a bare description, with <c>{text}</c> standing for
+    /// the client's text (e.g. "Generate an image of {text}."); used by /v1/images/generations and
+    /// /v1/audio/speech. Absent: those endpoints are not offered for this modality.
+    /// </summary>
+    public string? PromptTemplate { get; init; }
+
+    /// <summary>Voices an audio output accepts (OpenAI's "voice"); the model has one sound, so they name presets.</summary>
+    public IReadOnlyList<string>? Voices { get; init; }
+
+    /// <summary>The placeholder in <see cref="PromptTemplate"/>.</summary>
+    public const string TextPlaceholder = "{text}";
+}

@@ -1,0 +1,23 @@
+namespace MmServe.Model.Bundle;
+
+/// <summary>A validated bundle: its manifest plus the absolute paths of the files it refers to.</summary>
+/// <param name="Directory">Absolute bundle folder.</param>
+/// <param name="ManifestPath">Absolute path of manifest.json.</param>
+/// <param name="Manifest">The parsed, validated manifest.</param>
+/// <param name="TokenizerPath">Absolute path of the HF tokenizer.json.</param>
+/// <param name="ChatTemplatePath">Absolute path of the Jinja template, when the manifest names one.</param>
+/// <param name="ComponentPaths">Absolute ONNX file path by component name.</param>
+public sealed record ModelBundle(
+    string Directory,
+    string ManifestPath,
+    BundleManifest Manifest,
+    string TokenizerPath,
+    string? ChatTemplatePath,
+    IReadOnlyDictionary<string, string> ComponentPaths)
+{
+    /// <summary>Absolute ONNX path of <paramref name="componentName"/>; throws when the manifest has no such component.</summary>
+    public string ComponentPath(string componentName) =>
+        ComponentPaths.TryGetValue(componentName, out var path)
+            ? path
+            : throw new KeyNotFoundException($"bundle '{Manifest.Id}' has no component '{componentName}'");
+}

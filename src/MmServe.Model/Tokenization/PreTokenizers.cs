@@ -1,0 +1,107 @@
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace MmServe.Model.Tokenization;
+
+/// <summary>
+/// One HF pre-tokenizer step: splits each current piece of text into smaller pieces (and, for ByteLevel, rewrites
+/// them into the byte-level alphabet). Steps run in order over all pieces, like HF's PreTokenizedString.
+/// </summary>
+internal interface IPreTokenizer
+{
+    void Split(string piece, List<string> output);
+}
+
+/// <summary>HF "Sequence": the steps one after another.</summary>
+internal sealed class SequencePreTokenizer(IReadOnlyList<IPreTokenizer> steps) : IPreTokenizer
+{
+    public IReadOnlyList<IPreTokenizer> Steps => steps;
+
+    public void Split(string piece, List<string> output)
+    {
+        List<string> current = [piece];
+        List<string> buffer = [];
+        foreach (var step in steps)
+        {
+            buffer.Clear();
+            foreach (var p in current)
+            {
+                step.Split(p, buffer);
+            }
+
+            (current, buffer) = (buffer, current);
+        }
+
+        output.AddRange(current);
+    }
+}
+
+/// <summary>
+/// HF "ByteLevel": optionally prefixes a space, optionally splits with GPT-2's regex, then maps UTF-8 bytes to the
+/// byte-level alphabet. Must come last among the steps that look at the text.
+/// </summary>
+internal sealed partial class ByteLevelPreTokenizer(bool addPrefixSpace, bool useRegex) : IPreTokenizer
+{
+    /// <summary>GPT-2's pre-tokenization pattern (used when use_regex is true).</summary>
+    public const string Gpt2Pattern = @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
+
+    public void Split(string piece, List<string> output)
+    {
+        // HF adds the prefix space to every piece it is given (hence add_prefix_space=false after a Split step).
+        if (addPrefixSpace && !piece.StartsWith(' '))
+        {
+            piece = " " + piece;
+        }
+
+        if (!useRegex)
+        {
+            Add(piece, output);
+            return;
+        }
+
+        foreach (var part in RegexSplitter.Split(piece, Gpt2Regex(), SplitBehavior.Isolated, invert: false))
+        {
+            Add(part, output);
+        }
+    }
+
+    private static void Add(string piece, List<string> output)
+    {
+        if (piece.Length > 0)
+        {
+            output.Add(ByteLevelAlphabet.Encode(Encoding.UTF8.GetBytes(piece)));
+        }
+    }
+
+    // Backtracking engine on purpose: (?!\S) is a lookahead, which RegexOptions.NonBacktracking rejects.
+    [GeneratedRegex(Gpt2Pattern, RegexOptions.CultureInvariant)]
+    private static partial Regex Gpt2Regex();
+}
+
+/// <summary>HF "Split": splits on a regex or literal string, keeping or dropping the matches per the behavior.</summary>
+internal sealed class SplitPreTokenizer(Regex pattern, SplitBehavior behavior, bool invert) : IPreTokenizer
+{
+    public void Split(string piece, List<string> output) =>
+        output.AddRange(RegexSplitter.Split(piece, pattern, behavior, invert));
+}
+
+/// <summary>HF "Digits": isolates ASCII digits, each one or whole runs.</summary>
+internal sealed partial class DigitsPreTokenizer(bool individualDigits) : IPreTokenizer
+{
+    public void Split(string piece, List<string> output) =>
+        output.AddRange(RegexSplitter.Split(
+            piece, Digit(), individualDigits ? SplitBehavior.Isolated : SplitBehavior.Contiguous, invert: false));
+
+    [GeneratedRegex("[0-9]")]
+    private static partial Regex Digit();
+}
+
+/// <summary>HF SplitDelimiterBehavior: what happens to the matched delimiters.</summary>
+internal enum SplitBehavior
+{
+    Removed,
+    Isolated,
+    MergedWithPrevious,
+    MergedWithNext,
+    Contiguous,
+}
