@@ -1,7 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using MmServe.Abstractions;
-using MmServe.Api.Serving;
+using MmServe.Serving;
 using MmServe.Engine;
 using MmServe.FunctionalTests.Infrastructure;
 

@@ -1,4 +1,4 @@
-using MmServe.Api.Serving.Media;
+using MmServe.Serving.Media;
 
 namespace MmServe.FunctionalTests;
 

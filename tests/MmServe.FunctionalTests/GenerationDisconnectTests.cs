@@ -1,6 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
-using MmServe.Api.Serving.Generation;
+using MmServe.Serving.Generation;
 using MmServe.FunctionalTests.Infrastructure;
 
 namespace MmServe.FunctionalTests;

@@ -1,8 +1,8 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
-using MmServe.Api.Serving;
-using MmServe.Api.Serving.Media;
+using MmServe.Serving;
+using MmServe.Serving.Media;
 using MmServe.FunctionalTests.Infrastructure;
 
 namespace MmServe.FunctionalTests;

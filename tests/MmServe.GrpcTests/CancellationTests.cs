@@ -2,7 +2,7 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.Extensions.DependencyInjection;
 using MmServe.Abstractions;
-using MmServe.Api.Serving;
+using MmServe.Serving;
 using MmServe.Engine;
 using MmServe.FunctionalTests.Infrastructure;
 using MmServe.Grpc.V1;

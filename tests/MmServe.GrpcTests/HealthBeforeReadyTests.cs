@@ -1,7 +1,7 @@
 using Grpc.Health.V1;
 using Microsoft.Extensions.DependencyInjection;
 using MmServe.Abstractions;
-using MmServe.Api.Serving;
+using MmServe.Serving;
 using MmServe.FunctionalTests.Infrastructure;
 using MmServe.GrpcTests.Infrastructure;
 

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Hosting;
-using MmServe.Api.Serving;
+using MmServe.Serving;
 
 namespace MmServe.GrpcTests;
 

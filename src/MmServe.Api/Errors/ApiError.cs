@@ -1,11 +1,10 @@
-using MmServe.Abstractions;
-using MmServe.Media;
+using MmServe.Serving.Errors;
 
 namespace MmServe.Api.Errors;
 
 /// <summary>
-/// An expected failure of an API request, as a value: the HTTP status plus OpenAI's error fields. Every error the
-/// API returns is built here, so status codes, types and codes stay consistent across endpoints.
+/// An error as the REST API sends it: the HTTP status plus OpenAI's error fields. Errors of the serving layer come
+/// through <see cref="From"/>; the rest are the HTTP edge's own (JSON shape, routing, body size).
 /// </summary>
 internal sealed record ApiError(int StatusCode, string Message, string Type, string? Param = null, string? Code = null)
 {
@@ -31,13 +30,6 @@ internal sealed record ApiError(int StatusCode, string Message, string Type, str
 
     public static ApiError Missing(string param) =>
         InvalidRequest($"Missing required parameter: '{param}'.", param, "missing_required_parameter");
-
-    public static ApiError ModelNotFound(string model) => new(
-        StatusCodes.Status404NotFound,
-        $"The model '{model}' does not exist or you do not have access to it.",
-        InvalidRequestType,
-        "model",
-        "model_not_found");
 
     public static ApiError BodyTooLarge(long limit) => new(
         StatusCodes.Status413PayloadTooLarge,
@@ -68,31 +60,20 @@ internal sealed record ApiError(int StatusCode, string Message, string Type, str
         ? new(status, "The server could not process the request.", ServerErrorType)
         : new(status, "The request could not be processed.", InvalidRequestType);
 
-    public static ApiError Internal(string requestId) => new(
-        StatusCodes.Status500InternalServerError,
-        $"The server had an error while processing your request. Quote request id {requestId} when reporting it.",
-        ServerErrorType);
+    public static ApiError Internal(string requestId) => From(ServingError.Internal(requestId));
 
-    public static ApiError FromMedia(MediaError error, string param) =>
-        InvalidRequest(error.Message, param, error.Code);
-
-    public static ApiError FromEngine(EngineError error, string requestId) => error.Code switch
+    /// <summary>The one mapping of the serving layer's errors to HTTP: status and OpenAI error type by kind.</summary>
+    public static ApiError From(ServingError error) => error.Kind switch
     {
-        EngineErrorCode.InvalidRequest => InvalidRequest(error.Message, error.Param, "invalid_value"),
-        EngineErrorCode.ContextLengthExceeded => InvalidRequest(error.Message, "messages", "context_length_exceeded"),
-        EngineErrorCode.QueueFull => new ApiError(
-            StatusCodes.Status429TooManyRequests, error.Message, RateLimitType, Code: "queue_full")
-        {
-            RetryAfter = TimeSpan.FromSeconds(1),
-        },
-        EngineErrorCode.Unavailable => new ApiError(
-            StatusCodes.Status503ServiceUnavailable, error.Message, ServerErrorType, Code: "unavailable")
-        {
-            RetryAfter = TimeSpan.FromSeconds(5),
-        },
+        ServingErrorKind.InvalidRequest or ServingErrorKind.InputUnavailable =>
+            new(StatusCodes.Status400BadRequest, error.Message, InvalidRequestType, error.Param, error.Code),
+        ServingErrorKind.ModelNotFound => new(StatusCodes.Status404NotFound, error.Message, InvalidRequestType, error.Param, error.Code),
+        ServingErrorKind.TooLarge => new(StatusCodes.Status413PayloadTooLarge, error.Message, InvalidRequestType, error.Param, error.Code),
+        ServingErrorKind.Overloaded => new(StatusCodes.Status429TooManyRequests, error.Message, RateLimitType, error.Param, error.Code) { RetryAfter = error.RetryAfter },
+        ServingErrorKind.Unavailable => new(StatusCodes.Status503ServiceUnavailable, error.Message, ServerErrorType, error.Param, error.Code) { RetryAfter = error.RetryAfter },
 
         // The request was cancelled by its client; nobody reads this, 499 is nginx's "client closed request".
-        EngineErrorCode.Cancelled => new ApiError(499, error.Message, InvalidRequestType, Code: "cancelled"),
-        _ => Internal(requestId),
+        ServingErrorKind.Cancelled => new(499, error.Message, InvalidRequestType, error.Param, error.Code),
+        _ => new(StatusCodes.Status500InternalServerError, error.Message, ServerErrorType),
     };
 }

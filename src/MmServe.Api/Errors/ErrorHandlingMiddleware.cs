@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.Options;
-using MmServe.Api.Serving;
+using MmServe.Serving;
 
 namespace MmServe.Api.Errors;
 

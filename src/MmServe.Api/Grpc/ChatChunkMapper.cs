@@ -1,18 +1,16 @@
-using MmServe.Abstractions;
-using MmServe.Api.OpenAi.ChatCompletions;
-using MmServe.Engine;
 using MmServe.Grpc.V1;
+using MmServe.Serving.Sessions;
 using GrpcFinishReason = MmServe.Grpc.V1.FinishReason;
 using GrpcTokenLogprob = MmServe.Grpc.V1.TokenLogprob;
-using Usage = MmServe.Grpc.V1.Usage;
 using TopLogprob = MmServe.Grpc.V1.TopLogprob;
+using Usage = MmServe.Grpc.V1.Usage;
 
 namespace MmServe.Api.Grpc;
 
-/// <summary>Engine events to mmserve.v1 messages. Token strings come from the REST API's cached <see cref="LogprobsMapper"/>.</summary>
-internal sealed class ChatChunkMapper(LogprobsMapper logprobs)
+/// <summary>Session events to mmserve.v1 messages.</summary>
+internal sealed class ChatChunkMapper
 {
-    public Delta ToDelta(TokenDeltaEvent delta)
+    public Delta ToDelta(TextDelta delta)
     {
         var message = new Delta { Text = delta.Text };
         message.TokenIds.AddRange(delta.TokenIds);
@@ -24,39 +22,29 @@ internal sealed class ChatChunkMapper(LogprobsMapper logprobs)
         return message;
     }
 
-    public GrpcTokenLogprob ToLogprob(MmServe.Engine.TokenLogprob logprob)
+    /// <summary>The session's entry: the same token strings and -9999 floor as the REST API reports.</summary>
+    public static GrpcTokenLogprob ToLogprob(LogprobEntry entry)
     {
-        // The mapper also turns -Infinity into OpenAI's -9999, which keeps both APIs' numbers equal.
-        var entry = logprobs.Map(logprob);
-        var message = new GrpcTokenLogprob { TokenId = logprob.TokenId, Token = entry.Token, Logprob = entry.Logprob };
-        for (int i = 0; i < entry.TopLogprobs.Count; i++)
-        {
-            message.TopLogprobs.Add(new TopLogprob
-            {
-                TokenId = logprob.TopLogprobs[i].TokenId,
-                Token = entry.TopLogprobs[i].Token,
-                Logprob = entry.TopLogprobs[i].Logprob,
-            });
-        }
-
+        var message = new GrpcTokenLogprob { TokenId = entry.TokenId, Token = entry.Token, Logprob = entry.Logprob };
+        message.TopLogprobs.AddRange(entry.TopLogprobs.Select(t => new TopLogprob { TokenId = t.TokenId, Token = t.Token, Logprob = t.Logprob }));
         return message;
     }
 
-    public static ChatFinished ToFinished(FinishedEvent finished) => new()
+    public static ChatFinished ToFinished(SessionFinished finished) => new()
     {
         Reason = ToProto(finished.Reason),
         Usage = ToUsage(finished),
     };
 
-    public static Usage ToUsage(FinishedEvent finished) => new()
+    public static Usage ToUsage(SessionFinished finished) => new()
     {
         PromptTokens = finished.PromptTokens,
         CompletionTokens = finished.CompletionTokens,
-        TotalTokens = finished.PromptTokens + finished.CompletionTokens,
+        TotalTokens = finished.TotalTokens,
     };
 
     /// <summary>A generated image (PNG) or clip (WAV at the model's rate) as raw bytes with its MIME type.</summary>
-    public static MmServe.Grpc.V1.GeneratedMedia ToProto(MmServe.Api.Serving.Generation.GeneratedMedia media, int index) => new()
+    public static MmServe.Grpc.V1.GeneratedMedia ToProto(MmServe.Serving.Generation.GeneratedMedia media, int index) => new()
     {
         Modality = ModalityNames.ToProto(media.Modality.Name),
         MimeType = media.IsImage ? "image/png" : "audio/wav",

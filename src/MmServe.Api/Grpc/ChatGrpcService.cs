@@ -1,27 +1,24 @@
 using System.Text;
 using Grpc.Core;
-using MmServe.Api.Errors;
-using MmServe.Api.Serving;
-using MmServe.Api.Serving.Generation;
-using MmServe.Api.Serving.Media;
-using MmServe.Engine;
 using MmServe.Grpc.V1;
-using MmServe.Model.Chat;
+using MmServe.Serving;
+using MmServe.Serving.Errors;
+using MmServe.Serving.Requests;
+using MmServe.Serving.Sessions;
+using FinishReason = MmServe.Abstractions.FinishReason;
 
 namespace MmServe.Api.Grpc;
 
 /// <summary>
-/// mmserve.v1.ChatService: the REST chat flow over gRPC — validate (<see cref="GrpcChatRequestMapper"/>), build
-/// the prompt and embed the media (<see cref="PromptPreparer"/>), submit to the engine, then stream or collect
-/// its events. The call's CancellationToken (client cancel, deadline, shutdown) goes to the media work, the
-/// engine submission and the event reads, so the engine frees the request's slot within one step.
+/// mmserve.v1.ChatService, the gRPC edge: shape the request (<see cref="GrpcChatRequestMapper"/>), let the shared
+/// rules validate it and the <see cref="GenerationService"/> run it, then translate the session's events into
+/// chunks or one response. The call's CancellationToken (client cancel, deadline, shutdown) cancels the session,
+/// so the engine frees the request's slot within one step.
 /// </summary>
 internal sealed partial class ChatGrpcService(
     ServedModel model,
-    IGenerationEngine engine,
-    MediaEmbedder mediaEmbedder,
-    IMediaGenerator mediaGenerator,
-    PromptPreparer preparer,
+    GenerationRules rules,
+    GenerationService generation,
     ChatChunkMapper chunks,
     TimeProvider time,
     ILogger<ChatGrpcService> logger) : ChatService.ChatServiceBase
@@ -29,125 +26,81 @@ internal sealed partial class ChatGrpcService(
     public override async Task StreamChat(ChatRequest request, IServerStreamWriter<ChatChunk> responseStream, ServerCallContext context)
     {
         var ct = context.CancellationToken;
-        var call = await StartAsync(request, context).ConfigureAwait(false);
-        await responseStream.WriteAsync(new ChatChunk { RequestId = call.RequestId, Started = call.Started }, ct).ConfigureAwait(false);
-        await foreach (var item in call.Handle.Events.ReadAllAsync(ct).ConfigureAwait(false))
+        var (requestId, session) = await StartAsync(request, context).ConfigureAwait(false);
+        await responseStream.WriteAsync(new ChatChunk { RequestId = requestId, Started = Started(request, session) }, ct).ConfigureAwait(false);
+        await foreach (var item in session.ReadEventsAsync(ct).ConfigureAwait(false))
         {
-            switch (item)
+            var chunk = item switch
             {
-                case TokenDeltaEvent delta:
-                    call.Outputs?.Observe(delta);
-                    await responseStream.WriteAsync(new ChatChunk { RequestId = call.RequestId, Delta = chunks.ToDelta(delta) }, ct).ConfigureAwait(false);
-                    if (call.Outputs is { } ready)
-                    {
-                        // Each image or clip goes out as soon as it exists, while the LLM keeps decoding.
-                        await WriteMediaAsync(responseStream, call, ready.TakeReady(), ct).ConfigureAwait(false);
-                    }
-
-                    break;
-                case FinishedEvent { Reason: MmServe.Abstractions.FinishReason.Cancelled }:
-                    throw Cancelled(context);
-                case FinishedEvent finished:
-                    if (call.Outputs is { } rest)
-                    {
-                        await WriteMediaAsync(responseStream, call, await rest.TakeAllAsync().ConfigureAwait(false), ct).ConfigureAwait(false);
-                    }
-
-                    await responseStream.WriteAsync(
-                        new ChatChunk { RequestId = call.RequestId, Finished = ChatChunkMapper.ToFinished(finished) }, ct).ConfigureAwait(false);
-                    break;
-                case ErrorEvent error:
-                    throw Refuse(call.RequestId, ApiError.FromEngine(error.Error, call.RequestId));
+                TextDelta delta => new ChatChunk { RequestId = requestId, Delta = chunks.ToDelta(delta) },
+                MediaReady ready => new ChatChunk { RequestId = requestId, Media = ChatChunkMapper.ToProto(ready.Media, ready.Index) },
+                SessionFinished { Reason: FinishReason.Cancelled } => throw Cancelled(context),
+                SessionFinished finished => new ChatChunk { RequestId = requestId, Finished = ChatChunkMapper.ToFinished(finished) },
+                SessionFailed failed => throw Refuse(requestId, failed.Error),
+                _ => null,
+            };
+            if (chunk is not null)
+            {
+                await responseStream.WriteAsync(chunk, ct).ConfigureAwait(false);
             }
         }
     }
 
     public override async Task<ChatResponse> Chat(ChatRequest request, ServerCallContext context)
     {
-        var ct = context.CancellationToken;
-        var call = await StartAsync(request, context).ConfigureAwait(false);
-        var response = new ChatResponse
+        var (requestId, session) = await StartAsync(request, context).ConfigureAwait(false);
+        var (result, failed) = await session.CompleteAsync(context.CancellationToken).ConfigureAwait(false);
+        if (failed is not null)
         {
-            RequestId = call.RequestId,
-            Model = call.Started.Model,
-            Created = call.Started.Created,
-            SystemFingerprint = call.Started.SystemFingerprint,
-        };
-        response.PromptTokenIds.AddRange(call.Started.PromptTokenIds);
-        var text = new StringBuilder();
-        await foreach (var item in call.Handle.Events.ReadAllAsync(ct).ConfigureAwait(false))
-        {
-            switch (item)
-            {
-                case TokenDeltaEvent delta:
-                    call.Outputs?.Observe(delta);
-                    text.Append(delta.Text);
-                    response.TokenIds.AddRange(delta.TokenIds);
-                    response.Logprobs.AddRange(delta.Logprobs?.Select(chunks.ToLogprob) ?? []);
-                    break;
-                case FinishedEvent { Reason: MmServe.Abstractions.FinishReason.Cancelled }:
-                    throw Cancelled(context);
-                case FinishedEvent finished:
-                    if (call.Outputs is { } outputs)
-                    {
-                        foreach (var media in await outputs.TakeAllAsync().ConfigureAwait(false))
-                        {
-                            response.Media.Add(ChatChunkMapper.ToProto(media, call.MediaCount++));
-                        }
-                    }
-
-                    response.FinishReason = ChatChunkMapper.ToProto(finished.Reason);
-                    response.Usage = ChatChunkMapper.ToUsage(finished);
-                    break;
-                case ErrorEvent error:
-                    throw Refuse(call.RequestId, ApiError.FromEngine(error.Error, call.RequestId));
-            }
+            throw Refuse(requestId, failed);
         }
 
-        response.Text = text.ToString();
+        if (result!.Finished.Reason == FinishReason.Cancelled)
+        {
+            throw Cancelled(context);
+        }
+
+        var started = Started(request, session);
+        var response = new ChatResponse
+        {
+            RequestId = requestId,
+            Model = started.Model,
+            Created = started.Created,
+            SystemFingerprint = started.SystemFingerprint,
+            Text = result.Text,
+            FinishReason = ChatChunkMapper.ToProto(result.Finished.Reason),
+            Usage = ChatChunkMapper.ToUsage(result.Finished),
+        };
+        response.PromptTokenIds.AddRange(started.PromptTokenIds);
+        response.TokenIds.AddRange(result.TokenIds);
+        response.Logprobs.AddRange(result.Logprobs?.Select(ChatChunkMapper.ToLogprob) ?? []);
+        response.Media.AddRange(result.Media.Select((media, i) => ChatChunkMapper.ToProto(media, i)));
         return response;
     }
 
-    /// <summary>Everything before the first output: validation, prompt, media, admission. Throws the mapped status on refusal.</summary>
-    private async Task<StartedCall> StartAsync(ChatRequest request, ServerCallContext context)
+    /// <summary>Everything before the first output: shape, rules, prompt, media, admission. Throws the mapped status on refusal.</summary>
+    private async Task<(string RequestId, GenerationSession Session)> StartAsync(ChatRequest request, ServerCallContext context)
     {
-        var ct = context.CancellationToken;
-        var requestId = string.IsNullOrEmpty(request.RequestId) ? context.GetHttpContext().TraceIdentifier : request.RequestId;
-        var (mapped, mapError) = GrpcChatRequestMapper.Map(request, model.Id, mediaEmbedder.Policy, mediaGenerator.Modalities);
-        if (mapError is not null)
+        var requestId = string.IsNullOrEmpty(request.RequestId) || request.RequestId.Length > GrpcChatRequestMapper.MaxRequestIdLength
+            ? context.GetHttpContext().TraceIdentifier
+            : request.RequestId;
+        var (input, shapeError) = GrpcChatRequestMapper.Map(request);
+        if (shapeError is not null)
         {
-            throw Refuse(requestId, mapError);
+            throw Refuse(requestId, shapeError);
         }
 
-        var (prompt, media, prepareError) = await preparer.PrepareAsync(
-            mapped!.Conversation, mapped.Media, mapped.Sampling.MaxTokens, "sampling.max_tokens", ct).ConfigureAwait(false);
-        if (prepareError is not null)
+        var (validated, invalid) = rules.Validate(input!);
+        if (invalid is not null)
         {
-            throw Refuse(requestId, prepareError);
+            throw Refuse(requestId, invalid);
         }
 
-        var outputs = mapped.Outputs.Count == 0
-            ? null
-            : new GeneratedOutputs(mapped.Outputs, mediaGenerator, prompt!.Ids.Length, engine.ModelInfo.HiddenSize, ct);
-        var generation = new GenerationRequest(requestId, prompt!.Ids, mapped.Sampling) { Media = media, HiddenStateTokenIds = outputs?.SignalTokenIds };
-        var handle = await engine.SubmitAsync(generation, ct).ConfigureAwait(false);
-        if (handle.Rejection is { } rejection)
-        {
-            throw Refuse(requestId, ApiError.FromEngine(rejection, requestId));
-        }
-
-        return new StartedCall(requestId, handle, Started(request, prompt), outputs);
+        var (session, refused) = await generation.StartAsync(validated!, requestId, context.CancellationToken).ConfigureAwait(false);
+        return refused is null ? (requestId, session!) : throw Refuse(requestId, refused);
     }
 
-    private static async Task WriteMediaAsync(IServerStreamWriter<ChatChunk> stream, StartedCall call, IReadOnlyList<Serving.Generation.GeneratedMedia> ready, CancellationToken ct)
-    {
-        foreach (var media in ready)
-        {
-            await stream.WriteAsync(new ChatChunk { RequestId = call.RequestId, Media = ChatChunkMapper.ToProto(media, call.MediaCount++) }, ct).ConfigureAwait(false);
-        }
-    }
-
-    private ChatStarted Started(ChatRequest request, TokenizedPrompt prompt)
+    private ChatStarted Started(ChatRequest request, GenerationSession session)
     {
         var started = new ChatStarted
         {
@@ -157,13 +110,13 @@ internal sealed partial class ChatGrpcService(
         };
         if (request.ReturnPromptTokenIds)
         {
-            started.PromptTokenIds.AddRange(prompt.Ids);
+            started.PromptTokenIds.AddRange(session.PromptTokenIds);
         }
 
         return started;
     }
 
-    private RpcException Refuse(string requestId, ApiError error)
+    private RpcException Refuse(string requestId, ServingError error)
     {
         var exception = GrpcErrors.ToException(error);
         if (exception.StatusCode == StatusCode.Internal)
@@ -178,16 +131,10 @@ internal sealed partial class ChatGrpcService(
         return exception;
     }
 
-    /// <summary>The engine saw the call's token cancelled (client cancel or deadline); nobody reads this status.</summary>
+    /// <summary>The session saw the call's token cancelled (client cancel or deadline); nobody reads this status.</summary>
     private static RpcException Cancelled(ServerCallContext context) => context.Deadline <= DateTime.UtcNow
         ? new RpcException(new Status(StatusCode.DeadlineExceeded, "The deadline expired before the generation finished."))
         : new RpcException(new Status(StatusCode.Cancelled, "The call was cancelled."));
-
-    private sealed record StartedCall(string RequestId, GenerationHandle Handle, ChatStarted Started, GeneratedOutputs? Outputs)
-    {
-        /// <summary>Generated items sent so far (their index).</summary>
-        public int MediaCount { get; set; }
-    }
 
     private static partial class Log
     {

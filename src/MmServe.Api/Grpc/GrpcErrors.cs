@@ -1,14 +1,13 @@
 using System.Globalization;
 using Grpc.Core;
-using MmServe.Api.Errors;
+using MmServe.Serving.Errors;
 
 namespace MmServe.Api.Grpc;
 
 /// <summary>
-/// The one place where API errors become gRPC statuses. The REST API's <see cref="ApiError"/> values are reused
-/// unchanged (same messages, same OpenAI-style code and param), so both APIs refuse the same request the same way;
-/// code and param travel as trailers so clients can tell which field was wrong. Messages never carry exception
-/// text or stack traces.
+/// The one place where serving errors become gRPC statuses. REST maps the same <see cref="ServingError"/> values
+/// (same messages, code and param), so both APIs refuse the same request the same way; code and param travel as
+/// trailers so clients can tell which field was wrong. Messages never carry exception text or stack traces.
 /// </summary>
 internal static class GrpcErrors
 {
@@ -21,13 +20,8 @@ internal static class GrpcErrors
     /// <summary>Standard gRPC retry pushback (milliseconds), sent with RESOURCE_EXHAUSTED for a full queue and UNAVAILABLE.</summary>
     public const string RetryPushbackTrailer = "grpc-retry-pushback-ms";
 
-    /// <summary>The model declares the input modality but this server cannot decode it (e.g. video without ffmpeg).</summary>
-    public const string ModalityUnavailable = "modality_unavailable";
-
-    /// <summary>An audio container that needs ffmpeg, which this server lacks.</summary>
-    public const string AudioFormatUnavailable = "audio_format_unavailable";
-
-    public static RpcException ToException(ApiError error)
+    /// <summary>The one mapping of the serving layer's errors to gRPC: the status by kind, code and param as trailers.</summary>
+    public static RpcException ToException(ServingError error)
     {
         var trailers = new Metadata();
         if (error.Code is { } code)
@@ -45,18 +39,17 @@ internal static class GrpcErrors
             trailers.Add(RetryPushbackTrailer, ((long)retry.TotalMilliseconds).ToString(CultureInfo.InvariantCulture));
         }
 
-        return new RpcException(new Status(ToStatusCode(error), error.Message), trailers);
+        return new RpcException(new Status(ToStatusCode(error.Kind), error.Message), trailers);
     }
 
-    public static StatusCode ToStatusCode(ApiError error) => error.StatusCode switch
+    public static StatusCode ToStatusCode(ServingErrorKind kind) => kind switch
     {
-        StatusCodes.Status400BadRequest => error.Code is ModalityUnavailable or AudioFormatUnavailable
-            ? StatusCode.FailedPrecondition
-            : StatusCode.InvalidArgument,
-        StatusCodes.Status404NotFound => StatusCode.NotFound,
-        StatusCodes.Status413PayloadTooLarge or StatusCodes.Status429TooManyRequests => StatusCode.ResourceExhausted,
-        StatusCodes.Status503ServiceUnavailable => StatusCode.Unavailable,
-        499 => StatusCode.Cancelled,
+        ServingErrorKind.InvalidRequest => StatusCode.InvalidArgument,
+        ServingErrorKind.ModelNotFound => StatusCode.NotFound,
+        ServingErrorKind.InputUnavailable => StatusCode.FailedPrecondition,
+        ServingErrorKind.TooLarge or ServingErrorKind.Overloaded => StatusCode.ResourceExhausted,
+        ServingErrorKind.Unavailable => StatusCode.Unavailable,
+        ServingErrorKind.Cancelled => StatusCode.Cancelled,
         _ => StatusCode.Internal,
     };
 }

@@ -2,7 +2,7 @@ using Grpc.AspNetCore.Server;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using MmServe.Api.Health;
-using MmServe.Api.Serving;
+using MmServe.Serving;
 
 namespace MmServe.Api.Grpc;
 

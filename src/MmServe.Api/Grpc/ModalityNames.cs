@@ -1,4 +1,4 @@
-using MmServe.Api.Serving;
+using MmServe.Serving;
 using MmServe.Grpc.V1;
 
 namespace MmServe.Api.Grpc;

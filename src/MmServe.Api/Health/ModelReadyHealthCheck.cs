@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using MmServe.Api.Serving;
+using MmServe.Serving;
 
 namespace MmServe.Api.Health;
 

@@ -6,9 +6,13 @@ using MmServe.Api.Health;
 using MmServe.Api.OpenAi.Audio;
 using MmServe.Api.OpenAi.ChatCompletions;
 using MmServe.Api.OpenAi.Images;
-using MmServe.Api.Serving;
-using MmServe.Api.Serving.Generation;
-using MmServe.Api.Serving.Media;
+using MmServe.Serving;
+using MmServe.Serving.Generation;
+using MmServe.Serving.Capabilities;
+using MmServe.Serving.Media;
+using MmServe.Serving.Requests;
+using MmServe.Serving.Sessions;
+using MmServe.Serving.Tasks;
 using MmServe.Api.Swagger;
 using MmServe.Engine;
 
@@ -102,10 +106,16 @@ internal static class MmServeServiceExtensions
             sp.GetRequiredService<IOptions<WorkerPoolOptions>>().Value.Workers[0],
             sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<IMediaGenerator>(sp => sp.GetRequiredService<MediaGenerator>());
-        services.AddSingleton<LogprobsMapper>();
+        services.AddSingleton(sp => sp.GetRequiredService<MediaEmbedder>().Policy);
+        services.AddSingleton<GenerationRules>();
+        services.AddSingleton<TokenLogprobs>();
         services.AddSingleton<PromptPreparer>();
-        services.AddSingleton<ChatCompletionService>();
+        services.AddSingleton<GenerationService>();
         services.AddSingleton<SingleTurnRunner>();
+        services.AddSingleton<ModelDescription>();
+        services.AddSingleton<ModelWarmUp>();
+        services.AddSingleton<LogprobsMapper>();
+        services.AddSingleton<ChatCompletionService>();
         services.AddSingleton<ImageGenerationService>();
         services.AddSingleton<SpeechService>();
         services.AddSingleton<TranscriptionService>();

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using Microsoft.OpenApi;
 using MmServe.Api.OpenAi.ChatCompletions;
-using MmServe.Api.Serving;
+using MmServe.Serving;
 using Swashbuckle.AspNetCore.SwaggerGen;
 
 namespace MmServe.Api.Swagger;

@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 using Microsoft.OpenApi;
 using MmServe.Api.OpenAi.Audio;
 using MmServe.Api.OpenAi.Images;
-using MmServe.Api.Serving;
+using MmServe.Serving;
 using Swashbuckle.AspNetCore.SwaggerGen;
 
 namespace MmServe.Api.Swagger;

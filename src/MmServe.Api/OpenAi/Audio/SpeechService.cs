@@ -1,9 +1,10 @@
 using Microsoft.Extensions.Options;
 using MmServe.Abstractions;
 using MmServe.Api.Errors;
-using MmServe.Api.OpenAi.ChatCompletions;
-using MmServe.Api.Serving;
-using MmServe.Api.Serving.Generation;
+using MmServe.Serving;
+using MmServe.Serving.Generation;
+using MmServe.Serving.Requests;
+using MmServe.Serving.Tasks;
 using MmServe.Media.Output;
 using MmServe.Model.Chat;
 
@@ -16,6 +17,7 @@ namespace MmServe.Api.OpenAi.Audio;
 /// </summary>
 internal sealed partial class SpeechService(
     ServedModel model,
+    GenerationRules rules,
     IMediaGenerator generator,
     SingleTurnRunner runner,
     IOptions<LimitsOptions> limits,
@@ -44,7 +46,7 @@ internal sealed partial class SpeechService(
             [new ChatPart.Text(text)], [], sampling, [modality], "input", context.TraceIdentifier, ct).ConfigureAwait(false);
         if (error is not null)
         {
-            return error.ToResult();
+            return ApiError.From(error).ToResult();
         }
 
         var clips = result!.Media.Where(m => !m.IsImage).ToList();
@@ -67,14 +69,9 @@ internal sealed partial class SpeechService(
 
     private (OutputModality? Modality, string? Format, ApiError? Error) Validate(SpeechRequest request)
     {
-        if (string.IsNullOrEmpty(request.Model))
+        if (rules.CheckModel(request.Model) is { } modelError)
         {
-            return Fail(ApiError.Missing("model"));
-        }
-
-        if (request.Model != model.Id)
-        {
-            return Fail(ApiError.ModelNotFound(request.Model));
+            return Fail(ApiError.From(modelError));
         }
 
         if (!generator.Modalities.TryGetValue(ServedModel.AudioModality, out var modality) || modality.Spec.PromptTemplate is null)
@@ -104,9 +101,9 @@ internal sealed partial class SpeechService(
             return Fail(ApiError.Missing("voice"));
         }
 
-        if (!modality.Voices.Contains(request.Voice, StringComparer.Ordinal))
+        if (OutputRules.CheckVoice(request.Voice, modality, "voice") is { } voiceError)
         {
-            return Fail(OutputModalitiesParser.UnsupportedVoice(request.Voice, modality, "voice"));
+            return Fail(ApiError.From(voiceError));
         }
 
         var format = request.ResponseFormat ?? "wav";

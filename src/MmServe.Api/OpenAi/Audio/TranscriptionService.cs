@@ -1,9 +1,10 @@
 using System.Globalization;
 using MmServe.Abstractions;
 using MmServe.Api.Errors;
-using MmServe.Api.Serving;
-using MmServe.Api.Serving.Generation;
-using MmServe.Api.Serving.Media;
+using MmServe.Serving;
+using MmServe.Serving.Requests;
+using MmServe.Serving.Tasks;
+using MmServe.Serving.Media;
 using MmServe.Model.Chat;
 
 namespace MmServe.Api.OpenAi.Audio;
@@ -16,7 +17,8 @@ namespace MmServe.Api.OpenAi.Audio;
 /// </summary>
 internal sealed partial class TranscriptionService(
     ServedModel model,
-    MediaEmbedder embedder,
+    GenerationRules rules,
+    MediaPolicy policy,
     SingleTurnRunner runner,
     ILogger<TranscriptionService> logger)
 {
@@ -63,7 +65,7 @@ internal sealed partial class TranscriptionService(
             .ConfigureAwait(false);
         if (error is not null)
         {
-            return error.ToResult();
+            return ApiError.From(error).ToResult();
         }
 
         var text = result!.Text.Trim();
@@ -75,18 +77,13 @@ internal sealed partial class TranscriptionService(
     private (string? Instruction, string? Format, float Temperature, ApiError? Error) Validate(IFormCollection form)
     {
         var modelId = form["model"].ToString();
-        if (string.IsNullOrEmpty(modelId))
+        if (rules.CheckModel(modelId) is { } modelError)
         {
-            return Fail(ApiError.Missing("model"));
-        }
-
-        if (modelId != model.Id)
-        {
-            return Fail(ApiError.ModelNotFound(modelId));
+            return Fail(ApiError.From(modelError));
         }
 
         var defaultInstruction = model.Bundle.Manifest.InputModalities.TryGetValue(ServedModel.AudioModality, out var audio) ? audio.TranscriptionPrompt : null;
-        if (defaultInstruction is null || !embedder.Policy.Accepts(ServedModel.AudioModality))
+        if (defaultInstruction is null || !policy.Accepts(ServedModel.AudioModality))
         {
             return Fail(ApiError.InvalidRequest($"The model '{model.Id}' does not transcribe audio.", "model", "unsupported_model"));
         }

@@ -1,5 +1,6 @@
+using MmServe.Serving.Requests;
 using System.Security.Cryptography;
-using MmServe.Api.Serving.Generation;
+using MmServe.Serving.Generation;
 using MmServe.Media.Output;
 
 namespace MmServe.Api.OpenAi.ChatCompletions;

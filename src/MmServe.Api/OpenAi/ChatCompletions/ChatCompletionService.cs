@@ -1,28 +1,26 @@
 using Microsoft.Extensions.Options;
-using MmServe.Abstractions;
 using MmServe.Api.Errors;
-using MmServe.Api.Serving;
-using MmServe.Api.Serving.Generation;
-using MmServe.Api.Serving.Media;
-using MmServe.Engine;
-using MmServe.Model.Chat;
+using MmServe.Serving;
+using MmServe.Serving.Generation;
+using MmServe.Serving.Requests;
+using MmServe.Serving.Sessions;
 
 namespace MmServe.Api.OpenAi.ChatCompletions;
 
 /// <summary>
-/// Runs one chat completion request: read and validate the body, build the prompt, embed the media, submit to
-/// the engine, then answer as one JSON object or as a stream. Cancelling the request (client disconnect) cancels
-/// the engine request, which frees its model slot within one step.
+/// POST /v1/chat/completions, the REST edge: read the body, shape it into a <see cref="GenerationInput"/>, let the
+/// shared rules validate it and the <see cref="GenerationService"/> run it, then answer as one JSON object or as
+/// a stream. Cancelling the request (client disconnect) cancels the session, which frees its model slot within
+/// one step.
 /// </summary>
 internal sealed partial class ChatCompletionService(
     ServedModel model,
-    IGenerationEngine engine,
-    MediaEmbedder mediaEmbedder,
-    PromptPreparer preparer,
+    GenerationRules rules,
+    GenerationService generation,
     IMediaGenerator mediaGenerator,
     LogprobsMapper logprobs,
     IOptions<LimitsOptions> limits,
-    IOptions<GenerationOptions> generation,
+    IOptions<GenerationOptions> generationOptions,
     TimeProvider time,
     ILogger<ChatCompletionService> logger)
 {
@@ -36,129 +34,83 @@ internal sealed partial class ChatCompletionService(
             return Refuse(context, readError);
         }
 
-        var (request, parseError) = ChatRequestParser.Parse(body!, model.Id, mediaEmbedder.Policy, mediaGenerator.Modalities);
+        var (input, answer, parseError) = ChatRequestParser.Parse(body!);
         if (parseError is not null)
         {
             return Refuse(context, parseError);
         }
 
-        var (prompt, media, prepareError) = await preparer.PrepareAsync(
-            request!.Conversation, request.Media, request.Sampling.MaxTokens, request.MaxTokensParam, ct).ConfigureAwait(false);
-        if (prepareError is not null)
+        var (request, invalid) = rules.Validate(input!);
+        if (invalid is not null)
         {
-            return Refuse(context, prepareError);
+            return Refuse(context, ApiError.From(invalid));
         }
 
-        var outputs = request.Outputs.Any
-            ? new GeneratedOutputs(request.Outputs.Modalities, mediaGenerator, prompt!.Ids.Length, engine.ModelInfo.HiddenSize, ct)
-            : null;
-        var generationRequest = new GenerationRequest(context.TraceIdentifier, prompt!.Ids, request.Sampling)
+        var (session, refused) = await generation.StartAsync(request!, context.TraceIdentifier, ct).ConfigureAwait(false);
+        if (refused is not null)
         {
-            Media = media,
-            HiddenStateTokenIds = outputs?.SignalTokenIds,
-        };
-        var handle = await engine.SubmitAsync(generationRequest, ct).ConfigureAwait(false);
-        if (handle.Rejection is { } rejection)
-        {
-            return Refuse(context, ApiError.FromEngine(rejection, context.TraceIdentifier));
+            return Refuse(context, ApiError.From(refused));
         }
 
         var identity = new CompletionIdentity(
             CompletionIdentity.NewId(), time.GetUtcNow().ToUnixTimeSeconds(), model.Id, model.SystemFingerprint);
-        var audio = CreateAudioAssembler(request, identity);
-        if (request.Stream)
+        var audio = CreateAudioAssembler(request!.Outputs, identity);
+        if (answer!.Stream)
         {
-            await new ChatCompletionStreamer(identity, request, logprobs, outputs, audio, logger)
-                .StreamAsync(context, handle, ct).ConfigureAwait(false);
+            await new ChatCompletionStreamer(identity, answer, request.Sampling.Logprobs, logprobs, audio, logger)
+                .StreamAsync(context, session!, ct).ConfigureAwait(false);
             return TypedResults.Empty;
         }
 
-        return await CompleteAsync(context, identity, request, prompt, handle, outputs, audio, ct).ConfigureAwait(false);
-    }
-
-    private ChatAudioAssembler? CreateAudioAssembler(ParsedChatRequest request, CompletionIdentity identity)
-    {
-        if (request.Outputs.Audio is not { } format)
+        var (result, failed) = await session!.CompleteAsync(ct).ConfigureAwait(false);
+        if (failed is not null)
         {
-            return null;
+            return Refuse(context, ApiError.From(failed));
         }
 
-        var modality = mediaGenerator.Modalities[ServedModel.AudioModality];
-        return new ChatAudioAssembler(format, modality.SampleRate, identity.Created + generation.Value.AudioExpirySeconds);
-    }
-
-    private async Task<IResult> CompleteAsync(
-        HttpContext context,
-        CompletionIdentity identity,
-        ParsedChatRequest request,
-        TokenizedPrompt prompt,
-        GenerationHandle handle,
-        GeneratedOutputs? outputs,
-        ChatAudioAssembler? audio,
-        CancellationToken ct)
-    {
-        var text = new System.Text.StringBuilder();
-        var tokens = new List<int>();
-        var entries = request.Sampling.Logprobs ? new List<TokenLogprobEntry>() : null;
-        FinishedEvent? finished = null;
-        await foreach (var item in handle.Events.ReadAllAsync(ct).ConfigureAwait(false))
-        {
-            switch (item)
-            {
-                case TokenDeltaEvent delta:
-                    outputs?.Observe(delta);
-                    text.Append(delta.Text);
-                    tokens.AddRange(delta.TokenIds);
-                    entries?.AddRange(delta.Logprobs?.Select(logprobs.Map) ?? []);
-                    break;
-                case FinishedEvent done:
-                    finished = done;
-                    break;
-                case ErrorEvent error:
-                    return Refuse(context, ApiError.FromEngine(error.Error, context.TraceIdentifier));
-            }
-        }
-
-        if (finished is null || finished.Reason == FinishReason.Cancelled)
+        if (result!.Finished.Reason == Abstractions.FinishReason.Cancelled)
         {
             // Only a client that went away cancels; nobody reads this.
             return TypedResults.Empty;
         }
 
-        IReadOnlyList<GeneratedMedia> generated = [];
-        if (outputs is not null)
+        return TypedResults.Json(ToCompletion(identity, answer, request, session!, result, audio), OpenAiJsonContext.Wire.ChatCompletion);
+    }
+
+    private ChatAudioAssembler? CreateAudioAssembler(RequestedOutputs outputs, CompletionIdentity identity)
+    {
+        if (outputs.Audio is not { } format)
         {
-            try
-            {
-                generated = await outputs.TakeAllAsync().ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                Log.GenerationFailed(logger, context.TraceIdentifier, e);
-                return Refuse(context, ApiError.Internal(context.TraceIdentifier));
-            }
+            return null;
         }
 
+        var modality = mediaGenerator.Modalities[ServedModel.AudioModality];
+        return new ChatAudioAssembler(format, modality.SampleRate, identity.Created + generationOptions.Value.AudioExpirySeconds);
+    }
+
+    private ChatCompletion ToCompletion(
+        CompletionIdentity identity, ChatAnswerOptions answer, ValidatedRequest request, GenerationSession session, GenerationResult result, ChatAudioAssembler? audio)
+    {
+        var finished = result.Finished;
         var choice = new ChatChoice(
             0,
-            BuildMessage(text.ToString(), request.Outputs, generated, audio),
-            entries is null ? null : new ChoiceLogprobs(entries, null),
+            BuildMessage(result.Text, request.Outputs, result.Media, audio),
+            result.Logprobs is { } entries ? new ChoiceLogprobs([.. entries.Select(logprobs.Map)], null) : null,
             ToWire(finished.Reason))
         {
-            TokenIds = request.ReturnTokenIds ? tokens : null,
+            TokenIds = answer.ReturnTokenIds ? result.TokenIds : null,
         };
-        var completion = new ChatCompletion(
+        return new ChatCompletion(
             identity.Id,
             "chat.completion",
             identity.Created,
             identity.Model,
             [choice],
-            new Usage(finished.PromptTokens, finished.CompletionTokens, finished.PromptTokens + finished.CompletionTokens),
+            new Usage(finished.PromptTokens, finished.CompletionTokens, finished.TotalTokens),
             identity.SystemFingerprint)
         {
-            PromptTokenIds = request.ReturnTokenIds ? prompt.Ids : null,
+            PromptTokenIds = answer.ReturnTokenIds ? session.PromptTokenIds : null,
         };
-        return TypedResults.Json(completion, OpenAiJsonContext.Wire.ChatCompletion);
     }
 
     /// <summary>
@@ -185,7 +137,7 @@ internal sealed partial class ChatCompletionService(
     }
 
     /// <summary>OpenAI's finish_reason for an engine reason.</summary>
-    public static string ToWire(FinishReason reason) => reason == FinishReason.Length ? "length" : "stop";
+    public static string ToWire(Abstractions.FinishReason reason) => reason == Abstractions.FinishReason.Length ? "length" : "stop";
 
     private IResult Refuse(HttpContext context, ApiError error)
     {
@@ -208,8 +160,5 @@ internal sealed partial class ChatCompletionService(
 
         [LoggerMessage(2, LogLevel.Warning, "Chat request {RequestId} failed: {Status} {Code}.")]
         public static partial void Failed(ILogger logger, string requestId, int status, string? code);
-
-        [LoggerMessage(3, LogLevel.Error, "Chat request {RequestId}: generating its media failed.")]
-        public static partial void GenerationFailed(ILogger logger, string requestId, Exception exception);
     }
 }

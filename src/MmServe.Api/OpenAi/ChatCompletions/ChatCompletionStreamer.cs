@@ -1,8 +1,8 @@
 using MmServe.Abstractions;
 using MmServe.Api.Errors;
-using MmServe.Api.Serving.Generation;
 using MmServe.Api.Sse;
-using MmServe.Engine;
+using MmServe.Serving.Generation;
+using MmServe.Serving.Sessions;
 
 namespace MmServe.Api.OpenAi.ChatCompletions;
 
@@ -16,59 +16,58 @@ namespace MmServe.Api.OpenAi.ChatCompletions;
 /// </summary>
 internal sealed partial class ChatCompletionStreamer(
     CompletionIdentity identity,
-    ParsedChatRequest request,
+    ChatAnswerOptions answer,
+    bool returnLogprobs,
     LogprobsMapper logprobs,
-    GeneratedOutputs? outputs,
     ChatAudioAssembler? audio,
     ILogger logger)
 {
     private const string ChunkObject = "chat.completion.chunk";
 
-    public async Task StreamAsync(HttpContext context, GenerationHandle handle, CancellationToken ct)
+    public async Task StreamAsync(HttpContext context, GenerationSession session, CancellationToken ct)
     {
         await using var sse = new SseWriter(context.Response);
         await sse.StartAsync(ct).ConfigureAwait(false);
         try
         {
             await WriteChoiceAsync(sse, new ChunkChoice(0, new ChunkDelta("assistant", ""), null, null), ct).ConfigureAwait(false);
-            // Drain every event already waiting, then flush once: under load a stream sends one socket write per
-            // burst of tokens instead of one per token.
-            var events = handle.Events;
-            while (await events.WaitToReadAsync(ct).ConfigureAwait(false))
+            await using var events = session.ReadEventsAsync(ct).GetAsyncEnumerator(ct);
+            while (true)
             {
-                while (events.TryRead(out var item))
+                // Events already waiting complete synchronously; flush only before waiting, so under load a stream
+                // sends one socket write per burst of tokens instead of one per token.
+                var next = events.MoveNextAsync();
+                if (!next.IsCompleted)
                 {
-                    switch (item)
-                    {
-                        case TokenDeltaEvent delta:
-                            outputs?.Observe(delta);
-                            if (HasContent(delta))
-                            {
-                                var choice = new ChunkChoice(0, TextDelta(delta.Text), logprobs.Map(delta.Logprobs), null)
-                                {
-                                    TokenIds = request.ReturnTokenIds ? delta.TokenIds : null,
-                                };
-                                sse.BufferEvent(Chunk([choice], null), OpenAiJsonContext.Wire.ChatCompletionChunk);
-                            }
-
-                            break;
-                        case FinishedEvent { Reason: FinishReason.Cancelled }:
-                            return;
-                        case FinishedEvent finished:
-                            await FinishAsync(sse, finished, ct).ConfigureAwait(false);
-                            return;
-                        case ErrorEvent error:
-                            await WriteErrorAsync(sse, ApiError.FromEngine(error.Error, context.TraceIdentifier), ct).ConfigureAwait(false);
-                            return;
-                    }
+                    await sse.FlushAsync(ct).ConfigureAwait(false);
                 }
 
-                if (outputs is not null)
+                if (!await next.ConfigureAwait(false))
                 {
-                    BufferMedia(sse, outputs.TakeReady());
+                    return;
                 }
 
-                await sse.FlushAsync(ct).ConfigureAwait(false);
+                switch (events.Current)
+                {
+                    case TextDelta delta when HasContent(delta):
+                        var choice = new ChunkChoice(0, TextDelta(delta.Text), logprobs.Map(delta.Logprobs), null)
+                        {
+                            TokenIds = answer.ReturnTokenIds ? delta.TokenIds : null,
+                        };
+                        sse.BufferEvent(Chunk([choice], null), OpenAiJsonContext.Wire.ChatCompletionChunk);
+                        break;
+                    case MediaReady ready:
+                        BufferMedia(sse, ready.Media);
+                        break;
+                    case SessionFinished { Reason: FinishReason.Cancelled }:
+                        return;
+                    case SessionFinished finished:
+                        await FinishAsync(sse, finished, ct).ConfigureAwait(false);
+                        return;
+                    case SessionFailed failed:
+                        await WriteErrorAsync(sse, ApiError.From(failed.Error), ct).ConfigureAwait(false);
+                        return;
+                }
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -83,51 +82,34 @@ internal sealed partial class ChatCompletionStreamer(
         }
     }
 
-    private bool HasContent(TokenDeltaEvent delta) =>
-        delta.Text.Length > 0 || (delta.TokenIds.Count > 0 && (request.Sampling.Logprobs || request.ReturnTokenIds));
+    private bool HasContent(TextDelta delta) =>
+        delta.Text.Length > 0 || (delta.TokenIds.Count > 0 && (returnLogprobs || answer.ReturnTokenIds));
 
     /// <summary>Text goes to delta.content, or to delta.audio.transcript when the reply is audio.</summary>
     private ChunkDelta TextDelta(string text) => audio is null
         ? new ChunkDelta(null, text)
         : new ChunkDelta(null, null) { Audio = text.Length == 0 ? null : new ChunkAudioDelta(audio.Id) { Transcript = text } };
 
-    private void BufferMedia(SseWriter sse, IReadOnlyList<GeneratedMedia> ready)
+    /// <summary>An image goes out in delta.images; a clip in delta.audio.data when pcm16 streams clip by clip.</summary>
+    private void BufferMedia(SseWriter sse, GeneratedMedia media)
     {
-        if (ready.Count == 0)
+        if (media.IsImage)
         {
+            BufferDelta(sse, new ChunkDelta(null, null) { Images = [ChatImageOutput.FromDataUrl(media.ToPngDataUrl())] });
             return;
         }
 
-        var images = ready.Where(m => m.IsImage).Select(m => ChatImageOutput.FromDataUrl(m.ToPngDataUrl())).ToList();
-        if (images.Count > 0)
+        if (audio?.Add(media) is { } data)
         {
-            BufferDelta(sse, new ChunkDelta(null, null) { Images = images });
-        }
-
-        if (audio is null)
-        {
-            return;
-        }
-
-        foreach (var clip in ready.Where(m => !m.IsImage))
-        {
-            if (audio.Add(clip) is { } data)
-            {
-                BufferDelta(sse, new ChunkDelta(null, null) { Audio = new ChunkAudioDelta(audio.Id) { Data = data, ExpiresAt = audio.ExpiresAt } });
-            }
+            BufferDelta(sse, new ChunkDelta(null, null) { Audio = new ChunkAudioDelta(audio.Id) { Data = data, ExpiresAt = audio.ExpiresAt } });
         }
     }
 
     private void BufferDelta(SseWriter sse, ChunkDelta delta) =>
         sse.BufferEvent(Chunk([new ChunkChoice(0, delta, null, null)], null), OpenAiJsonContext.Wire.ChatCompletionChunk);
 
-    private async Task FinishAsync(SseWriter sse, FinishedEvent finished, CancellationToken ct)
+    private async Task FinishAsync(SseWriter sse, SessionFinished finished, CancellationToken ct)
     {
-        if (outputs is not null)
-        {
-            BufferMedia(sse, await outputs.TakeAllAsync().ConfigureAwait(false));
-        }
-
         if (audio is { StreamsClips: false })
         {
             // A WAV file needs every clip; it goes out whole, just before the finish chunk.
@@ -136,9 +118,9 @@ internal sealed partial class ChatCompletionStreamer(
 
         var last = new ChunkChoice(0, new ChunkDelta(null, null), null, ChatCompletionService.ToWire(finished.Reason));
         await WriteChoiceAsync(sse, last, ct).ConfigureAwait(false);
-        if (request.IncludeUsage)
+        if (answer.IncludeUsage)
         {
-            var usage = new Usage(finished.PromptTokens, finished.CompletionTokens, finished.PromptTokens + finished.CompletionTokens);
+            var usage = new Usage(finished.PromptTokens, finished.CompletionTokens, finished.TotalTokens);
             await sse.WriteEventAsync(Chunk([], usage), OpenAiJsonContext.Wire.ChatCompletionChunk, ct).ConfigureAwait(false);
         }
 

@@ -1,173 +1,128 @@
 using System.Text.Json;
 using MmServe.Api.Errors;
-using MmServe.Api.Serving;
-using MmServe.Api.Serving.Media;
-using MmServe.Model.Chat;
+using MmServe.Serving;
+using MmServe.Serving.Media;
+using MmServe.Serving.Requests;
 
 namespace MmServe.Api.OpenAi.ChatCompletions;
 
 /// <summary>
-/// Turns OpenAI messages into <see cref="ChatTurn"/>s. Content is a string or an array of parts: text,
-/// image_url, input_audio (OpenAI's base64 audio), audio_url and video_url (vLLM's shapes). Media are only
-/// collected here and counted against the per-modality limits as they are met, so an oversized request costs
-/// no fetching or decoding.
+/// OpenAI messages to <see cref="InputMessage"/>s: content is a string or an array of parts — text, image_url,
+/// input_audio (OpenAI's base64 audio), audio_url and video_url (vLLM's shapes). Only the JSON shape is checked
+/// here; roles, media rules and counts are the shared <see cref="GenerationRules"/>' business. Nothing is fetched
+/// or decoded.
 /// </summary>
-internal sealed class MessageParser(MediaPolicy policy)
+internal static class MessageParser
 {
-    private readonly List<ChatTurn> _conversation = [];
-    private readonly MediaItemList _items = new(policy);
-
-    public IReadOnlyList<ChatTurn> Conversation => _conversation;
-
-    /// <summary>Every media item in order of appearance; <see cref="ChatPart.Media.Index"/> indexes this list.</summary>
-    public IReadOnlyList<MediaReference> Media => _items.Items;
-
-    public ApiError? Parse(IReadOnlyList<ChatMessage?> messages)
+    public static (IReadOnlyList<InputMessage>? Messages, ApiError? Error) Parse(IReadOnlyList<ChatMessage?> messages)
     {
+        var parsed = new List<InputMessage>(messages.Count);
         for (int i = 0; i < messages.Count; i++)
         {
             var param = $"messages[{i}]";
             if (messages[i] is not { } message)
             {
-                return ApiError.WrongType(param);
+                return (null, ApiError.WrongType(param));
             }
 
-            if (CheckRole(message.Role, param) is { } roleError)
+            var (content, error) = ParseContent(message.Content, $"{param}.content");
+            if (error is not null)
             {
-                return roleError;
+                return (null, error);
             }
 
-            var parts = new List<ChatPart>();
-            if (ParseContent(message, param, parts) is { } contentError)
-            {
-                return contentError;
-            }
-
-            _conversation.Add(new ChatTurn(message.Role!, parts));
+            parsed.Add(new InputMessage(message.Role, content, param));
         }
 
-        return null;
+        return (parsed, null);
     }
 
-    private static ApiError? CheckRole(string? role, string param) => role switch
+    private static (IReadOnlyList<InputPart>? Content, ApiError? Error) ParseContent(JsonElement? content, string param)
     {
-        null => ApiError.Missing($"{param}.role"),
-        "system" or "developer" or "user" or "assistant" => null,
-        "tool" or "function" => ApiError.InvalidRequest(
-            $"Messages with role '{role}' are not supported: this server does not offer tool calling.",
-            $"{param}.role",
-            "unsupported_value"),
-        _ => ApiError.InvalidRequest(
-            $"Invalid value for '{param}.role': '{role}'. Supported roles are 'system', 'developer', 'user' and 'assistant'.",
-            $"{param}.role",
-            "invalid_value"),
-    };
-
-    private ApiError? ParseContent(ChatMessage message, string param, List<ChatPart> parts)
-    {
-        var contentParam = $"{param}.content";
-        if (message.Content is not { } content || content.ValueKind == JsonValueKind.Null)
+        if (content is not { } element || element.ValueKind == JsonValueKind.Null)
         {
-            // An assistant turn may have no text (OpenAI allows it alongside tool calls).
-            return message.Role == "assistant" ? null : ApiError.Missing(contentParam);
+            return (null, null);
         }
 
-        if (content.ValueKind == JsonValueKind.String)
+        if (element.ValueKind == JsonValueKind.String)
         {
-            parts.Add(new ChatPart.Text(content.GetString()!));
-            return null;
+            return ([new InputPart.Text(element.GetString()!, param)], null);
         }
 
-        if (content.ValueKind != JsonValueKind.Array)
+        if (element.ValueKind != JsonValueKind.Array)
         {
-            return ApiError.WrongType(contentParam);
+            return (null, ApiError.WrongType(param));
         }
 
-        int j = 0;
-        foreach (var part in content.EnumerateArray())
+        var parts = new List<InputPart>();
+        foreach (var part in element.EnumerateArray())
         {
-            if (ParsePart(part, message.Role!, $"{contentParam}[{j}]", parts) is { } partError)
+            var (parsed, error) = ParsePart(part, $"{param}[{parts.Count}]");
+            if (error is not null)
             {
-                return partError;
+                return (null, error);
             }
 
-            j++;
+            parts.Add(parsed!);
         }
 
-        return j == 0
-            ? ApiError.InvalidRequest($"'{contentParam}' must not be an empty array.", contentParam, "invalid_value")
-            : null;
+        return parts.Count == 0
+            ? (null, ApiError.InvalidRequest($"'{param}' must not be an empty array.", param, "invalid_value"))
+            : (parts, null);
     }
 
-    private ApiError? ParsePart(JsonElement part, string role, string param, List<ChatPart> parts)
+    private static (InputPart? Part, ApiError? Error) ParsePart(JsonElement part, string param)
     {
         if (part.ValueKind != JsonValueKind.Object)
         {
-            return ApiError.WrongType(param);
+            return Fail(ApiError.WrongType(param));
         }
 
         if (!part.TryGetProperty("type", out var typeElement))
         {
-            return ApiError.Missing($"{param}.type");
+            return Fail(ApiError.Missing($"{param}.type"));
         }
 
         if (typeElement.ValueKind != JsonValueKind.String)
         {
-            return ApiError.WrongType($"{param}.type");
+            return Fail(ApiError.WrongType($"{param}.type"));
         }
 
-        switch (typeElement.GetString())
+        var type = typeElement.GetString();
+        return type switch
         {
-            case "text":
-                if (!part.TryGetProperty("text", out var text))
-                {
-                    return ApiError.Missing($"{param}.text");
-                }
+            "text" => ParseText(part, param),
+            "image_url" => ParseUrlPart(part, param, type, ServedModel.ImageModality),
+            "input_audio" => ParseInputAudio(part, param),
+            "audio_url" => ParseUrlPart(part, param, type, ServedModel.AudioModality),
+            "video_url" => ParseUrlPart(part, param, type, ServedModel.VideoModality),
+            "file" or "input_file" or "refusal" => Fail(ApiError.InvalidRequest(
+                $"Content parts of type '{type}' are not supported by this server.", param, "unsupported_content_type")),
+            _ => Fail(ApiError.InvalidRequest(
+                $"Invalid value for '{param}.type': '{type}'. Supported types are 'text', 'image_url', 'input_audio', 'audio_url' and 'video_url'.",
+                $"{param}.type",
+                "invalid_value")),
+        };
+    }
 
-                if (text.ValueKind != JsonValueKind.String)
-                {
-                    return ApiError.WrongType($"{param}.text");
-                }
-
-                parts.Add(new ChatPart.Text(text.GetString()!));
-                return null;
-
-            case "image_url":
-                return ParseUrlPart(part, role, param, "image_url", ServedModel.ImageModality, parts);
-
-            case "input_audio":
-                return ParseInputAudio(part, role, param, parts);
-
-            case "audio_url":
-                return ParseUrlPart(part, role, param, "audio_url", ServedModel.AudioModality, parts);
-
-            case "video_url":
-                return ParseUrlPart(part, role, param, "video_url", ServedModel.VideoModality, parts);
-
-            case "file":
-            case "input_file":
-            case "refusal":
-                return Unsupported($"Content parts of type '{typeElement.GetString()}' are not supported by this server.", param);
-
-            default:
-                return ApiError.InvalidRequest(
-                    $"Invalid value for '{param}.type': '{typeElement.GetString()}'. Supported types are 'text', 'image_url', 'input_audio', 'audio_url' and 'video_url'.",
-                    $"{param}.type",
-                    "invalid_value");
+    private static (InputPart?, ApiError?) ParseText(JsonElement part, string param)
+    {
+        if (!part.TryGetProperty("text", out var text))
+        {
+            return Fail(ApiError.Missing($"{param}.text"));
         }
+
+        return text.ValueKind == JsonValueKind.String
+            ? (new InputPart.Text(text.GetString()!, param), null)
+            : Fail(ApiError.WrongType($"{param}.text"));
     }
 
     /// <summary>image_url / audio_url / video_url: {"url": ...} (or a bare string URL, as some clients send).</summary>
-    private ApiError? ParseUrlPart(JsonElement part, string role, string param, string field, string modality, List<ChatPart> parts)
+    private static (InputPart?, ApiError?) ParseUrlPart(JsonElement part, string param, string field, string modality)
     {
-        if (CheckMediaAllowed(role, modality, param) is { } notAllowed)
-        {
-            return notAllowed;
-        }
-
         if (!part.TryGetProperty(field, out var holder))
         {
-            return ApiError.Missing($"{param}.{field}");
+            return Fail(ApiError.Missing($"{param}.{field}"));
         }
 
         string urlParam = $"{param}.{field}";
@@ -176,37 +131,29 @@ internal sealed class MessageParser(MediaPolicy policy)
         {
             if (!holder.TryGetProperty("url", out url))
             {
-                return ApiError.Missing($"{urlParam}.url");
+                return Fail(ApiError.Missing($"{urlParam}.url"));
             }
 
             urlParam += ".url";
             if (field == "image_url" && holder.TryGetProperty("detail", out var detail) && detail.ValueKind != JsonValueKind.Null
                 && (detail.ValueKind != JsonValueKind.String || detail.GetString() is not ("auto" or "low" or "high")))
             {
-                return ApiError.InvalidRequest(
+                return Fail(ApiError.InvalidRequest(
                     $"Invalid value for '{param}.image_url.detail'. Supported values are 'auto', 'low' and 'high'.",
                     $"{param}.image_url.detail",
-                    "invalid_value");
+                    "invalid_value"));
             }
         }
 
         if (url.ValueKind != JsonValueKind.String)
         {
-            return ApiError.WrongType(urlParam);
+            return Fail(ApiError.WrongType(urlParam));
         }
 
         var value = url.GetString()!;
         MediaSourceKind kind;
         if (value.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || value.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
         {
-            if (!policy.RemoteEnabled)
-            {
-                return ApiError.InvalidRequest(
-                    $"Remote media URLs are disabled on this server; send the {modality} inline as a base64 data: URL.",
-                    urlParam,
-                    "remote_media_disabled");
-            }
-
             kind = MediaSourceKind.Remote;
         }
         else if (value.StartsWith("data:", StringComparison.OrdinalIgnoreCase))
@@ -215,78 +162,50 @@ internal sealed class MessageParser(MediaPolicy policy)
         }
         else
         {
-            return ApiError.InvalidRequest(
-                $"The {modality} URL must be a base64 data: URL{(policy.RemoteEnabled ? " or an http(s) URL" : "")}.", urlParam, $"invalid_{modality}_url");
+            return Fail(ApiError.InvalidRequest(
+                $"The {modality} URL must be a base64 data: URL (or an http(s) URL where remote media is enabled).", urlParam, $"invalid_{modality}_url"));
         }
 
-        return Add(new MediaReference(modality, kind, value, null, urlParam), parts);
+        return (new InputPart.Media(modality, kind, value, null, urlParam, null, param), null);
     }
 
     /// <summary>OpenAI's {"type":"input_audio","input_audio":{"data": base64, "format": "wav"}}.</summary>
-    private ApiError? ParseInputAudio(JsonElement part, string role, string param, List<ChatPart> parts)
+    private static (InputPart?, ApiError?) ParseInputAudio(JsonElement part, string param)
     {
-        if (CheckMediaAllowed(role, ServedModel.AudioModality, param) is { } notAllowed)
-        {
-            return notAllowed;
-        }
-
         var audioParam = $"{param}.input_audio";
         if (!part.TryGetProperty("input_audio", out var audio))
         {
-            return ApiError.Missing(audioParam);
+            return Fail(ApiError.Missing(audioParam));
         }
 
         if (audio.ValueKind != JsonValueKind.Object)
         {
-            return ApiError.WrongType(audioParam);
+            return Fail(ApiError.WrongType(audioParam));
         }
 
         if (!audio.TryGetProperty("data", out var data))
         {
-            return ApiError.Missing($"{audioParam}.data");
+            return Fail(ApiError.Missing($"{audioParam}.data"));
         }
 
         if (data.ValueKind != JsonValueKind.String)
         {
-            return ApiError.WrongType($"{audioParam}.data");
+            return Fail(ApiError.WrongType($"{audioParam}.data"));
         }
 
         if (!audio.TryGetProperty("format", out var format))
         {
-            return ApiError.Missing($"{audioParam}.format");
+            return Fail(ApiError.Missing($"{audioParam}.format"));
         }
 
         if (format.ValueKind != JsonValueKind.String)
         {
-            return ApiError.WrongType($"{audioParam}.format");
+            return Fail(ApiError.WrongType($"{audioParam}.format"));
         }
 
-        var name = format.GetString()!;
-        if (!policy.AudioFormats.Contains(name))
-        {
-            return ApiError.InvalidRequest(
-                $"Invalid value for '{audioParam}.format': '{name}'. Supported formats are {string.Join(", ", policy.AudioFormats.Order(StringComparer.Ordinal).Select(f => $"'{f}'"))}.",
-                $"{audioParam}.format",
-                "unsupported_audio_format");
-        }
-
-        return Add(new MediaReference(ServedModel.AudioModality, MediaSourceKind.Base64, data.GetString()!, name, $"{audioParam}.data"), parts);
+        return (new InputPart.Media(
+            ServedModel.AudioModality, MediaSourceKind.Base64, data.GetString()!, format.GetString()!, $"{audioParam}.data", $"{audioParam}.format", param), null);
     }
 
-    private ApiError? CheckMediaAllowed(string role, string modality, string param)
-    {
-        if (role != "user")
-        {
-            return ApiError.InvalidRequest(
-                $"{char.ToUpperInvariant(modality[0])}{modality[1..]} content is only allowed in user messages, not in '{role}' messages.", param, "invalid_value");
-        }
-
-        return policy.Accepts(modality) ? null : Unsupported(policy.WhyNot(modality), param);
-    }
-
-    /// <summary>Counts the item against its modality's limit, then records it.</summary>
-    private ApiError? Add(MediaReference reference, List<ChatPart> parts) => _items.Add(reference, parts);
-
-    private static ApiError Unsupported(string message, string param) =>
-        ApiError.InvalidRequest(message, param, "unsupported_content_type");
+    private static (InputPart?, ApiError?) Fail(ApiError error) => (null, error);
 }

@@ -1,8 +1,10 @@
 using Microsoft.Extensions.Options;
 using MmServe.Abstractions;
 using MmServe.Api.Errors;
-using MmServe.Api.Serving;
-using MmServe.Api.Serving.Generation;
+using MmServe.Serving;
+using MmServe.Serving.Errors;
+using MmServe.Serving.Generation;
+using MmServe.Serving.Tasks;
 using MmServe.Model.Chat;
 
 namespace MmServe.Api.OpenAi.Images;
@@ -49,7 +51,7 @@ internal sealed partial class ImageGenerationService(
         {
             if (error is not null)
             {
-                return error.ToResult();
+                return ApiError.From(error).ToResult();
             }
 
             var image = result!.Media.FirstOrDefault(m => m.IsImage);
@@ -63,8 +65,8 @@ internal sealed partial class ImageGenerationService(
             }
 
             images.Add(new GeneratedImageData(Convert.ToBase64String(image.ToPng())));
-            input += result.PromptTokens;
-            output += result.CompletionTokens;
+            input += result.Finished.PromptTokens;
+            output += result.Finished.CompletionTokens;
         }
 
         var response = new ImageGenerationResponse(time.GetUtcNow().ToUnixTimeSeconds(), images, size!, "png", new ImageUsage(input, output, input + output));
@@ -75,7 +77,7 @@ internal sealed partial class ImageGenerationService(
     {
         if (request.Model is { } id && id != model.Id)
         {
-            return Fail(ApiError.ModelNotFound(id));
+            return Fail(ApiError.From(ServingError.ModelNotFound(id)));
         }
 
         if (!generator.Modalities.TryGetValue(ServedModel.ImageModality, out var modality) || modality.Spec.PromptTemplate is null || modality.Size is null)

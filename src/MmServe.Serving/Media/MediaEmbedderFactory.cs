@@ -1,0 +1,138 @@
+using MmServe.Serving;
+using MmServe.Media.Remote;
+using MmServe.Model.Bundle;
+using MmServe.Runtime.Onnx.Execution;
+
+namespace MmServe.Serving.Media;
+
+/// <summary>
+/// Builds the <see cref="MediaEmbedder"/> at startup from the manifest's input modalities, the limits and the
+/// tools found on the machine. A modality the manifest declares but the server cannot serve (video without
+/// ffmpeg) is left out with its reason, which start-up logs and /v1/models reports; a malformed manifest entry
+/// fails start with a message naming the field.
+/// </summary>
+public static partial class MediaEmbedderFactory
+{
+    public static MediaEmbedder Create(
+        ServedModel model,
+        LimitsOptions limits,
+        MediaOptions media,
+        WorkerOptions encoderWorker,
+        FfmpegSupport ffmpeg,
+        ILoggerFactory loggerFactory)
+    {
+        var manifest = model.Bundle.Manifest;
+        var where = model.Bundle.ManifestPath;
+        var logger = loggerFactory.CreateLogger(typeof(MediaEmbedderFactory));
+        var sessions = OnnxExecutorFactory.CreateSessionFactory(encoderWorker, loggerFactory);
+        var modalities = new Dictionary<string, MediaModality>(StringComparer.Ordinal);
+        var unavailable = new Dictionary<string, string>(StringComparer.Ordinal);
+        var maxItems = new Dictionary<string, int>(StringComparer.Ordinal);
+        IReadOnlySet<string> audioFormats = new HashSet<string>();
+        try
+        {
+            foreach (var (name, spec) in manifest.InputModalities)
+            {
+                var at = $"{where}: input_modalities.{name}";
+                IMediaPreprocessor? pre;
+                EncoderChain? chain = null;
+                switch (spec.Preprocessing.Kind)
+                {
+                    case PreprocessingSpec.KindImage:
+                        pre = new ImageInputPreprocessor(ImageInputPreprocessor.CreatePreprocessor(spec.Preprocessing, $"{at}.preprocessing"), limits.Image);
+                        chain = new EncoderChain(model.Bundle, Require(spec.Encoder, $"{at}.encoder"), spec.Projector, sessions);
+                        break;
+                    case PreprocessingSpec.KindLogMel:
+                        var audio = new AudioInputPreprocessor(
+                            AudioInputPreprocessor.CreateSpec(spec.Preprocessing, $"{at}.preprocessing"), limits.Audio, ffmpeg.AudioDecoder);
+                        audioFormats = audio.Formats;
+                        pre = audio;
+                        chain = new EncoderChain(model.Bundle, Require(spec.Encoder, $"{at}.encoder"), spec.Projector, sessions);
+                        break;
+                    case PreprocessingSpec.KindVideoFrames:
+                        pre = CreateVideo(model, spec, at, limits, ffmpeg, out var reason);
+                        if (pre is null)
+                        {
+                            unavailable[name] = reason!;
+                            Log.ModalityUnavailable(logger, name, reason!);
+                            continue;
+                        }
+
+                        int frames = spec.Preprocessing.NumFrames ?? 0;
+                        chain = new EncoderChain(model.Bundle, Require(spec.FrameEncoder, $"{at}.frame_encoder"), spec.Projector, sessions, frames);
+                        break;
+                    default:
+                        unavailable[name] = $"This server cannot preprocess '{spec.Preprocessing.Kind}' input.";
+                        continue;
+                }
+
+                CheckShapes(chain, pre, spec, manifest.Decoder.HiddenSize, at);
+                var batcher = new ComponentBatcher(
+                    chain, media.EncoderBatching.MaxBatch, TimeSpan.FromMilliseconds(media.EncoderBatching.MaxWaitMs), loggerFactory.CreateLogger<ComponentBatcher>());
+                modalities[name] = new MediaModality(pre, batcher, chain);
+                maxItems[name] = name switch
+                {
+                    ServedModel.AudioModality => limits.MaxAudioPerRequest,
+                    ServedModel.VideoModality => limits.MaxVideosPerRequest,
+                    _ => limits.MaxImagesPerRequest,
+                };
+            }
+        }
+        catch
+        {
+            foreach (var m in modalities.Values)
+            {
+                m.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            }
+
+            throw;
+        }
+
+        var remote = media.Remote.Enabled ? new RemoteMediaSource(new RemoteMediaFetcher(media.Remote)) : null;
+        var policy = new MediaPolicy(maxItems, unavailable, audioFormats, remote is not null);
+        return new MediaEmbedder(modalities, policy, new EncoderOutputCache(media.EncoderCache.MaxBytes), remote);
+    }
+
+    private static VideoInputPreprocessor? CreateVideo(
+        ServedModel model, InputModalitySpec spec, string at, LimitsOptions limits, FfmpegSupport ffmpeg, out string? reason)
+    {
+        if (ffmpeg.VideoSampler is null)
+        {
+            reason = $"Video input needs ffmpeg, which is not available on this server ({ffmpeg.Problem}).";
+            return null;
+        }
+
+        var p = spec.Preprocessing;
+        if (p.NumFrames is not (> 0) || p.Sampling != "uniform" || p.FramePreprocessing != PreprocessingSpec.KindImage)
+        {
+            throw new BundleValidationException($"{at}.preprocessing: video_frames needs num_frames > 0, sampling 'uniform' and frame_preprocessing 'image'");
+        }
+
+        // Frames are preprocessed exactly like images of the modality the frame encoder belongs to.
+        var imageSpec = model.Bundle.Manifest.InputModalities.Values.FirstOrDefault(m => m.Encoder == spec.FrameEncoder)?.Preprocessing
+            ?? throw new BundleValidationException($"{at}.frame_encoder: no image modality uses encoder '{spec.FrameEncoder}'");
+        reason = null;
+        return new VideoInputPreprocessor(
+            ffmpeg.VideoSampler, ImageInputPreprocessor.CreatePreprocessor(imageSpec, $"{at}.frame_preprocessing"), p.NumFrames.Value, limits.Video.MaxBytes);
+    }
+
+    private static void CheckShapes(EncoderChain chain, IMediaPreprocessor pre, InputModalitySpec spec, int hiddenSize, string at)
+    {
+        if (chain.InputLength != pre.OutputLength || chain.TokensPerItem != spec.TokensPerItem || chain.HiddenSize != hiddenSize)
+        {
+            chain.Dispose();
+            throw new BundleValidationException(
+                $"{at}: the encoder chain takes {chain.InputLength} values and yields {chain.TokensPerItem}x{chain.HiddenSize}, "
+                + $"but preprocessing gives {pre.OutputLength} values and tokens_per_item x hidden_size is {spec.TokensPerItem}x{hiddenSize}");
+        }
+    }
+
+    private static string Require(string? value, string field) =>
+        value ?? throw new BundleValidationException($"{field} is required");
+
+    private static partial class Log
+    {
+        [LoggerMessage(40, LogLevel.Warning, "Input modality '{Modality}' is not served: {Reason}")]
+        public static partial void ModalityUnavailable(ILogger logger, string modality, string reason);
+    }
+}

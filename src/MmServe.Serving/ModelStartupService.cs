@@ -1,0 +1,83 @@
+using MmServe.Engine;
+
+namespace MmServe.Serving;
+
+/// <summary>
+/// Loads the bundle and starts the engine while the host starts (a bad bundle fails the start with the loader's
+/// message), then runs <see cref="ModelWarmUp"/> in the background; /health/ready turns healthy when every component
+/// has answered well.
+/// </summary>
+public sealed partial class ModelStartupService(
+    IServiceProvider services,
+    ModelReadiness readiness,
+    IHostApplicationLifetime lifetime,
+    ILogger<ModelStartupService> logger) : IHostedService
+{
+    private Task _warmUp = Task.CompletedTask;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        ServedModel model;
+        GenerationEngine engine;
+        ModelWarmUp warmUp;
+        try
+        {
+            model = services.GetRequiredService<ServedModel>();
+            engine = services.GetRequiredService<GenerationEngine>();
+            warmUp = services.GetRequiredService<ModelWarmUp>();
+        }
+        catch (Exception e)
+        {
+            Log.LoadFailed(logger, e.Message);
+            throw;
+        }
+
+        Log.Loaded(logger, model.Id, model.Bundle.Directory, engine.ModelInfo.MaxContext, engine.Stats.Workers.Count);
+        _warmUp = Task.Run(() => WarmUpAsync(warmUp, lifetime.ApplicationStopping), CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>The warm-up stops with ApplicationStopping, which fires before this is called.</summary>
+    public Task StopAsync(CancellationToken cancellationToken) => _warmUp.WaitAsync(cancellationToken);
+
+    private async Task WarmUpAsync(ModelWarmUp warmUp, CancellationToken ct)
+    {
+        try
+        {
+            var started = TimeProvider.System.GetTimestamp();
+            if (await warmUp.RunAsync(ct).ConfigureAwait(false) is { } failure)
+            {
+                Log.WarmUpFailed(logger, failure);
+                return;
+            }
+
+            readiness.MarkReady();
+            Log.Ready(logger, TimeProvider.System.GetElapsedTime(started).TotalMilliseconds);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            Log.WarmUpCrashed(logger, e);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Critical, "The model could not be loaded: {Reason}")]
+        public static partial void LoadFailed(ILogger logger, string reason);
+
+        [LoggerMessage(2, LogLevel.Information, "Serving model {ModelId} from {Directory} (context {MaxContext} tokens, {Workers} worker(s)).")]
+        public static partial void Loaded(ILogger logger, string modelId, string directory, int maxContext, int workers);
+
+        [LoggerMessage(3, LogLevel.Information, "Warm-up finished in {Milliseconds:F0} ms; the server is ready.")]
+        public static partial void Ready(ILogger logger, double milliseconds);
+
+        [LoggerMessage(4, LogLevel.Critical, "The warm-up failed: {Reason}; the server stays not ready.")]
+        public static partial void WarmUpFailed(ILogger logger, string reason);
+
+        [LoggerMessage(5, LogLevel.Critical, "The warm-up crashed; the server stays not ready.")]
+        public static partial void WarmUpCrashed(ILogger logger, Exception exception);
+    }
+}

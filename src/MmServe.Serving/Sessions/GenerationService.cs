@@ -1,0 +1,45 @@
+using MmServe.Engine;
+using MmServe.Serving.Errors;
+using MmServe.Serving.Generation;
+using MmServe.Serving.Requests;
+
+namespace MmServe.Serving.Sessions;
+
+/// <summary>
+/// The one way into the engine, for every API: a validated request becomes a prompt with its media embedded, is
+/// submitted (the only call of the engine's submission in the product), and comes back as a
+/// <see cref="GenerationSession"/> or as the reason it was refused. Cancelling the token (client gone, deadline)
+/// stops the media work, the engine request (its slot is freed within one step) and the generators.
+/// </summary>
+public sealed class GenerationService(
+    PromptPreparer preparer,
+    IGenerationEngine engine,
+    IMediaGenerator generator,
+    TokenLogprobs logprobs,
+    ILogger<GenerationSession> logger)
+{
+    public async Task<(GenerationSession? Session, ServingError? Error)> StartAsync(ValidatedRequest request, string requestId, CancellationToken ct)
+    {
+        var (prompt, media, prepareError) = await preparer.PrepareAsync(request, ct).ConfigureAwait(false);
+        if (prepareError is not null)
+        {
+            return (null, prepareError);
+        }
+
+        var outputs = request.Outputs.Any
+            ? new GeneratedOutputs(request.Outputs.Modalities, generator, prompt!.Ids.Length, engine.ModelInfo.HiddenSize, ct)
+            : null;
+        var submission = new GenerationRequest(requestId, prompt!.Ids, request.Sampling)
+        {
+            Media = media,
+            HiddenStateTokenIds = outputs?.SignalTokenIds,
+        };
+        var handle = await engine.SubmitAsync(submission, ct).ConfigureAwait(false);
+        if (handle.Rejection is { } rejection)
+        {
+            return (null, ServingError.FromEngine(rejection, requestId, request.PromptParam));
+        }
+
+        return (new GenerationSession(requestId, prompt.Ids, handle, outputs, request.Sampling.Logprobs ? logprobs : null, request.PromptParam, logger), null);
+    }
+}

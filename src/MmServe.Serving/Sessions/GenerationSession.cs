@@ -1,0 +1,120 @@
+using System.Runtime.CompilerServices;
+using MmServe.Abstractions;
+using MmServe.Engine;
+using MmServe.Serving.Errors;
+using MmServe.Serving.Generation;
+
+namespace MmServe.Serving.Sessions;
+
+/// <summary>
+/// One admitted generation: reads the engine's stream, starts each generated item as soon as its signal tokens
+/// are complete (while the LLM keeps decoding), and yields one typed event stream that every API translates.
+/// End of stream has one rule: a terminal event always comes last; an engine stream that ends without one is a
+/// bug, reported as <see cref="SessionFailed"/> with an internal error rather than an empty answer.
+/// </summary>
+public sealed partial class GenerationSession
+{
+    private readonly GenerationHandle _handle;
+    private readonly GeneratedOutputs? _outputs;
+    private readonly TokenLogprobs? _logprobs;
+    private readonly string _promptParam;
+    private readonly ILogger _logger;
+    private int _mediaCount;
+
+    internal GenerationSession(
+        string requestId, int[] promptTokenIds, GenerationHandle handle, GeneratedOutputs? outputs, TokenLogprobs? logprobs, string promptParam, ILogger logger)
+    {
+        RequestId = requestId;
+        PromptTokenIds = promptTokenIds;
+        _handle = handle;
+        _outputs = outputs;
+        _logprobs = logprobs;
+        _promptParam = promptParam;
+        _logger = logger;
+    }
+
+    public string RequestId { get; }
+
+    /// <summary>The prompt as the model saw it, media placeholders included.</summary>
+    public IReadOnlyList<int> PromptTokenIds { get; }
+
+    /// <summary>Whether text deltas carry logprobs.</summary>
+    public bool ReturnsLogprobs => _logprobs is not null;
+
+    /// <summary>
+    /// The events, once. An event that is already waiting completes MoveNextAsync synchronously, so an edge can
+    /// batch its writes until it would have to wait. Cancelling <paramref name="ct"/> throws
+    /// <see cref="OperationCanceledException"/>.
+    /// </summary>
+    public async IAsyncEnumerable<SessionEvent> ReadEventsAsync([EnumeratorCancellation] CancellationToken ct)
+    {
+        await foreach (var item in _handle.Events.ReadAllAsync(ct).ConfigureAwait(false))
+        {
+            switch (item)
+            {
+                case TokenDeltaEvent delta:
+                    _outputs?.Observe(delta);
+                    yield return new TextDelta(delta.TokenIds, delta.Text, _logprobs?.Resolve(delta.Logprobs));
+                    foreach (var media in _outputs?.TakeReady() ?? [])
+                    {
+                        yield return new MediaReady(media, _mediaCount++);
+                    }
+
+                    break;
+                case FinishedEvent { Reason: FinishReason.Cancelled } cancelled:
+                    yield return new SessionFinished(cancelled.Reason, cancelled.PromptTokens, cancelled.CompletionTokens);
+                    yield break;
+                case FinishedEvent finished:
+                    var (rest, failure) = await TakeRemainingMediaAsync().ConfigureAwait(false);
+                    if (failure is not null)
+                    {
+                        yield return new SessionFailed(failure);
+                        yield break;
+                    }
+
+                    foreach (var media in rest)
+                    {
+                        yield return new MediaReady(media, _mediaCount++);
+                    }
+
+                    yield return new SessionFinished(finished.Reason, finished.PromptTokens, finished.CompletionTokens);
+                    yield break;
+                case ErrorEvent error:
+                    yield return new SessionFailed(ServingError.FromEngine(error.Error, RequestId, _promptParam));
+                    yield break;
+            }
+        }
+
+        ct.ThrowIfCancellationRequested();
+        Log.NoTerminalEvent(_logger, RequestId);
+        yield return new SessionFailed(ServingError.Internal(RequestId));
+    }
+
+    /// <summary>Waits for the items still being generated; a generator failure fails the request (its cause is logged, not sent).</summary>
+    private async Task<(IReadOnlyList<GeneratedMedia> Media, ServingError? Error)> TakeRemainingMediaAsync()
+    {
+        if (_outputs is null)
+        {
+            return ([], null);
+        }
+
+        try
+        {
+            return (await _outputs.TakeAllAsync().ConfigureAwait(false), null);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Log.GenerationFailed(_logger, RequestId, e);
+            return ([], ServingError.Internal(RequestId));
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Error, "Request {RequestId}: generating its media failed.")]
+        public static partial void GenerationFailed(ILogger logger, string requestId, Exception exception);
+
+        [LoggerMessage(2, LogLevel.Error, "Request {RequestId}: the engine stream ended without a finished or error event.")]
+        public static partial void NoTerminalEvent(ILogger logger, string requestId);
+    }
+}
