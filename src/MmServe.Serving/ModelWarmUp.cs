@@ -13,10 +13,20 @@ namespace MmServe.Serving;
 /// on a sample item (the right number of finite values), each generator on zero signal states (the right number of
 /// finite samples), then one short greedy turn through the same <see cref="GenerationService"/> as every request,
 /// with the samples in its prompt. The first requests then pay no session warm-up, and a component that loads but
-/// computes garbage keeps the server not ready instead of failing clients.
+/// computes garbage keeps the server not ready instead of failing clients. It runs the concrete engine and
+/// generators, which is what it warms, even where a host decorates the interfaces requests use.
 /// </summary>
-public sealed class ModelWarmUp(ServedModel model, MediaEmbedder media, IMediaGenerator generator, GenerationService generation, IGenerationEngine engine)
+public sealed class ModelWarmUp(
+    ServedModel model,
+    MediaEmbedder media,
+    MediaGenerator generator,
+    GenerationEngine engine,
+    PromptPreparer preparer,
+    TokenLogprobs logprobs,
+    ILogger<GenerationSession> logger)
 {
+    private readonly GenerationService _generation = new(preparer, engine, generator, logprobs, logger);
+
     /// <summary>Null when every component answered well, else what failed (for the log).</summary>
     public async Task<string?> RunAsync(CancellationToken ct)
     {
@@ -85,7 +95,7 @@ public sealed class ModelWarmUp(ServedModel model, MediaEmbedder media, IMediaGe
         parts.Add(new ChatPart.Text("Hello!"));
         var request = new ValidatedRequest(
             [new ChatTurn("user", parts)], samples, new SamplingParams { Temperature = 0, MaxTokens = 2 }, RequestedOutputs.TextOnly);
-        var (session, refused) = await generation.StartAsync(request, "warm-up", ct).ConfigureAwait(false);
+        var (session, refused) = await _generation.StartAsync(request, "warm-up", ct).ConfigureAwait(false);
         if (refused is not null)
         {
             return $"the warm-up generation was refused: {refused.Message}";

@@ -38,9 +38,9 @@ public static class OutputRules
 
             if (name is null || !served.TryGetValue(name, out var modality))
             {
-                var offered = string.Join(", ", new[] { Text }.Concat(served.Keys.Order(StringComparer.Ordinal)).Select(m => $"'{m}'"));
+                var offered = string.Join(", ", new[] { Text }.Concat(served.Keys.Order(StringComparer.Ordinal)).Select(fields.Modality));
                 return Fail(ServingError.Invalid(
-                    $"This model cannot produce '{name}' output. Supported modalities are {offered}.", $"{fields.OutputModalities}[{i}]", "unsupported_value"));
+                    $"This model cannot produce {fields.Modality(name ?? "")} output. Supported modalities are {offered}.", $"{fields.OutputModalities}[{i}]", "unsupported_value"));
             }
 
             requested.Add(modality);

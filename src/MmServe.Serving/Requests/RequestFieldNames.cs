@@ -9,11 +9,12 @@ namespace MmServe.Serving.Requests;
 /// <param name="MaxTokens">The completion-length field the client used ("max_tokens", "max_completion_tokens"...).</param>
 /// <param name="OutputModalities">The output modalities list.</param>
 /// <param name="Audio">The audio output settings object.</param>
-public sealed record RequestFieldNames(string SamplingPrefix, string MaxTokens, string OutputModalities, string Audio)
+/// <param name="Modality">How a modality value is written in a message ("'image'", "MODALITY_IMAGE").</param>
+public sealed record RequestFieldNames(string SamplingPrefix, string MaxTokens, string OutputModalities, string Audio, Func<string, string> Modality)
 {
-    public static RequestFieldNames OpenAi(string maxTokens) => new("", maxTokens, "modalities", "audio");
+    public static RequestFieldNames OpenAi(string maxTokens) => new("", maxTokens, "modalities", "audio", m => $"'{m}'");
 
-    public static RequestFieldNames Grpc { get; } = new("sampling.", "sampling.max_tokens", "output_modalities", "audio");
+    public static RequestFieldNames Grpc { get; } = new("sampling.", "sampling.max_tokens", "output_modalities", "audio", m => $"MODALITY_{m.ToUpperInvariant()}");
 
     /// <summary>The field of a sampling parameter named as the engine names it ("top_p", "max_tokens"...).</summary>
     public string Sampling(string name) => name switch
