@@ -9,8 +9,6 @@ internal sealed record RequestedOutputs(IReadOnlyList<OutputModality> Modalities
 
     public bool Any => Modalities.Count > 0;
 
-    public bool WantsAudio => Audio is not null;
-
     public bool WantsImages => Modalities.Any(m => m.Name == ServedModel.ImageModality);
 }
 
