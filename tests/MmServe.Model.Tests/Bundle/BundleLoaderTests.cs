@@ -48,7 +48,18 @@ public sealed class BundleLoaderTests : IDisposable
         _bundle.Manifest["added_in_v2"] = new JsonObject { ["x"] = 1 };
         _bundle.Section("decoder")["rope_theta"] = 10000.0;
         _bundle.Section("input_modalities")["image"]!["preprocessing"]!["crop"] = "center";
-        BundleLoader.Load(_bundle.Write());
+
+        var m = BundleLoader.Load(_bundle.Write()).Manifest;
+
+        // The known fields beside each unknown one still load as written.
+        Assert.Equal("mmserve-test", m.Id);
+        Assert.Equal(2, m.Decoder.NumKvHeads);
+        Assert.Equal(32, m.Decoder.HeadDim);
+        var p = m.InputModalities["image"].Preprocessing;
+        Assert.Equal(PreprocessingSpec.KindImage, p.Kind);
+        Assert.Equal((64, 64), (p.Width, p.Height));
+        Assert.Equal("bilinear_antialias", p.Resize);
+        Assert.Equal(PreprocessingSpec.AlphaDrop, p.Alpha);
     }
 
     [Fact]
