@@ -30,7 +30,7 @@ public sealed record FinishedEvent(FinishReason Reason, int PromptTokens, int Co
 /// <summary>The request failed; always the last event.</summary>
 public sealed record ErrorEvent(EngineError Error) : GenerationEvent;
 
-/// <summary>Final hidden states of some sequence positions (consecutive for full streams, sparse when filtered).</summary>
+/// <summary>Final hidden states of the positions holding a requested token id (<see cref="GenerationRequest.HiddenStateTokenIds"/>).</summary>
 /// <param name="Positions">Sequence position of each row, ascending.</param>
 /// <param name="Values">Row-major Positions.Count x HiddenSize floats.</param>
 public sealed record HiddenStatesChunk(IReadOnlyList<int> Positions, ReadOnlyMemory<float> Values)

@@ -12,17 +12,10 @@ public sealed record GenerationRequest(string RequestId, ReadOnlyMemory<int> Pro
     public IReadOnlyList<MediaEmbedding> Media { get; init; } = [];
 
     /// <summary>
-    /// Stream the final hidden states of every token fed to the model (the prompt, then each generated token as
-    /// it is fed back), e.g. for output-modality projectors. The last generated token is never fed back, so its
-    /// hidden state is not produced.
-    /// </summary>
-    public bool ReturnHiddenStates { get; init; }
-
-    /// <summary>
     /// Stream the final hidden states of generated tokens with these ids only, as each is fed back (e.g. the
     /// signal tokens of an output modality, whose hidden states condition a generator). Only those rows are
-    /// copied out of the model, so this costs nothing on other steps. Ignored when
-    /// <see cref="ReturnHiddenStates"/> is set (which already covers every position).
+    /// copied out of the model, so this costs nothing on other steps. The last generated token is never fed back,
+    /// so its hidden state is not produced.
     /// </summary>
     public IReadOnlySet<int>? HiddenStateTokenIds { get; init; }
 }

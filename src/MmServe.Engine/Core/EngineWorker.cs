@@ -277,19 +277,11 @@ internal sealed partial class EngineWorker : IDisposable
         }
     }
 
-    /// <summary>All positions, or a decode step feeding back one of the request's hidden-state tokens.</summary>
-    private static bool WantsHiddenStates(Sequence sequence, ScheduledSequence item)
-    {
-        var request = sequence.Request;
-        if (request.ReturnHiddenStates)
-        {
-            return true;
-        }
-
-        return request.HiddenStateTokenIds is { Count: > 0 } ids
-            && !item.IsPrefill
-            && ids.Contains(sequence.Tokens[item.StartPosition]);
-    }
+    /// <summary>A decode step feeding back one of the request's hidden-state tokens.</summary>
+    private static bool WantsHiddenStates(Sequence sequence, ScheduledSequence item) =>
+        sequence.Request.HiddenStateTokenIds is { Count: > 0 } ids
+        && !item.IsPrefill
+        && ids.Contains(sequence.Tokens[item.StartPosition]);
 
     private void ProcessOutputs(StepPlan plan)
     {

@@ -110,4 +110,24 @@ internal static class FloatSpanMath
             blue[x] = Unsafe.Add(ref source, (3 * x) + 2);
         }
     }
+
+    /// <summary>Three planes laid end to end ([3, N]) to interleaved triples ([N, 3]), e.g. NCHW to NHWC.</summary>
+    public static void InterleavePlanes(ReadOnlySpan<float> planes, Span<float> interleaved)
+    {
+        int plane = planes.Length / 3;
+        if (planes.Length != plane * 3 || interleaved.Length != planes.Length)
+        {
+            throw new ArgumentException("Interleaving needs three equal planes and a destination of the same length.");
+        }
+
+        var first = planes[..plane];
+        var second = planes.Slice(plane, plane);
+        var third = planes.Slice(2 * plane, plane);
+        for (int i = 0; i < plane; i++)
+        {
+            interleaved[3 * i] = first[i];
+            interleaved[(3 * i) + 1] = second[i];
+            interleaved[(3 * i) + 2] = third[i];
+        }
+    }
 }

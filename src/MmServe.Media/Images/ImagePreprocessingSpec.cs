@@ -2,19 +2,32 @@ namespace MmServe.Media.Images;
 
 /// <summary>
 /// The bundle's image preprocessing parameters (docs/model-bundle.draft.md, "Image preprocessing"):
-/// resize to <see cref="Width"/> x <see cref="Height"/>, then <c>(v * RescaleFactor - Mean[c]) / Std[c]</c>.
+/// resize to <see cref="Width"/> x <see cref="Height"/>, then <c>(v * RescaleFactor - Mean[c]) / Std[c]</c>, then the
+/// colour planes are stored in <see cref="ChannelOrder"/> and <see cref="Layout"/>.
 /// </summary>
 /// <param name="Resize">Resize kernel; only <see cref="BilinearAntialias"/> is implemented.</param>
-/// <param name="Mean">Per-channel mean in R, G, B order (3 values).</param>
-/// <param name="Std">Per-channel standard deviation in R, G, B order (3 non-zero values).</param>
+/// <param name="Mean">
+/// Per-colour mean in R, G, B order (3 values), whatever <see cref="ChannelOrder"/> says: the channel order only
+/// moves finished values, so a BGR tensor is exactly the RGB one with its channels reversed.
+/// </param>
+/// <param name="Std">Per-colour standard deviation in R, G, B order (3 non-zero values), as <see cref="Mean"/>.</param>
+/// <param name="ChannelOrder"><see cref="Rgb"/> or <see cref="Bgr"/>: the order of the colour channels in the tensor.</param>
+/// <param name="Layout"><see cref="Nchw"/> ([3, H, W], planar) or <see cref="Nhwc"/> ([H, W, 3], interleaved).</param>
 public sealed record ImagePreprocessingSpec(
     int Width,
     int Height,
     string Resize,
     double RescaleFactor,
     IReadOnlyList<double> Mean,
-    IReadOnlyList<double> Std)
+    IReadOnlyList<double> Std,
+    string ChannelOrder = ImagePreprocessingSpec.Rgb,
+    string Layout = ImagePreprocessingSpec.Nchw)
 {
+    public const string Rgb = "rgb";
+    public const string Bgr = "bgr";
+    public const string Nchw = "nchw";
+    public const string Nhwc = "nhwc";
+
     /// <summary>torch.nn.functional.interpolate(mode="bilinear", align_corners=False, antialias=True).</summary>
     public const string BilinearAntialias = "bilinear_antialias";
 
@@ -42,6 +55,18 @@ public sealed record ImagePreprocessingSpec(
         if (!double.IsFinite(RescaleFactor) || RescaleFactor == 0)
         {
             throw new ArgumentException($"Image preprocessing rescale_factor {RescaleFactor} must be finite and non-zero.", nameof(RescaleFactor));
+        }
+
+        if (ChannelOrder is not (Rgb or Bgr))
+        {
+            throw new ArgumentException(
+                $"Image preprocessing channel_order '{ChannelOrder}' is not supported; use '{Rgb}' or '{Bgr}'.", nameof(ChannelOrder));
+        }
+
+        if (Layout is not (Nchw or Nhwc))
+        {
+            throw new ArgumentException(
+                $"Image preprocessing layout '{Layout}' is not supported; use '{Nchw}' or '{Nhwc}'.", nameof(Layout));
         }
 
         ValidateChannelValues(Mean, nameof(Mean), allowZero: true);

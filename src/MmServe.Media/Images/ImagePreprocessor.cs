@@ -4,7 +4,8 @@ namespace MmServe.Media.Images;
 
 /// <summary>
 /// Turns an <see cref="RgbImage"/> into the image encoder's input: a float32 [3, Height, Width] (NCHW
-/// without the batch axis) tensor, resized with "bilinear_antialias" and normalized per channel.
+/// without the batch axis; [Height, Width, 3] for NHWC) tensor, resized with "bilinear_antialias" and normalized
+/// per channel, channels in R, G, B (or B, G, R) order.
 /// Matches torch.nn.functional.interpolate(mode="bilinear", align_corners=False, antialias=True):
 /// a horizontal pass over rows, then a vertical pass over columns, each skipped when the size is unchanged.
 /// </summary>
@@ -19,6 +20,10 @@ public sealed class ImagePreprocessor
     private readonly float[] _mean;
     private readonly float[] _std;
 
+    // Tensor channel of each colour (R, G, B): where a colour plane lands, not what is computed for it.
+    private readonly int[] _channelOf;
+    private readonly bool _interleaved;
+
     /// <exception cref="ArgumentException">The spec is invalid or names an unsupported resize mode.</exception>
     public ImagePreprocessor(ImagePreprocessingSpec spec)
     {
@@ -30,14 +35,16 @@ public sealed class ImagePreprocessor
         _rescale = (float)spec.RescaleFactor;
         _mean = spec.Mean.Select(value => (float)value).ToArray();
         _std = spec.Std.Select(value => (float)value).ToArray();
+        _channelOf = spec.ChannelOrder == ImagePreprocessingSpec.Bgr ? [2, 1, 0] : [0, 1, 2];
+        _interleaved = spec.Layout == ImagePreprocessingSpec.Nhwc;
     }
 
     public ImagePreprocessingSpec Spec { get; }
 
-    /// <summary>Number of floats one image occupies: 3 * Height * Width.</summary>
+    /// <summary>Number of floats one image occupies: 3 * Height * Width (in either layout).</summary>
     public int OutputLength => ImagePreprocessingSpec.Channels * Spec.Height * Spec.Width;
 
-    /// <summary>Allocates and returns the [3, Height, Width] tensor for <paramref name="image"/>.</summary>
+    /// <summary>Allocates and returns the tensor for <paramref name="image"/>, in the spec's channel order and layout.</summary>
     public float[] Preprocess(RgbImage image)
     {
         var output = new float[OutputLength];
@@ -46,7 +53,7 @@ public sealed class ImagePreprocessor
     }
 
     /// <summary>
-    /// Writes the [3, Height, Width] tensor into <paramref name="destination"/>, which must be exactly
+    /// Writes the tensor (in the spec's channel order and layout) into <paramref name="destination"/>, which must be exactly
     /// <see cref="OutputLength"/> long (slice a batch buffer to fill image i of a batch without copies).
     /// </summary>
     public void Preprocess(RgbImage image, Span<float> destination)
@@ -79,21 +86,35 @@ public sealed class ImagePreprocessor
         int intermediatePlane = checked(height * outputWidth);
         float[] intermediate = ArrayPool<float>.Shared.Rent(checked(ImagePreprocessingSpec.Channels * intermediatePlane));
         float[] rowPlanes = ArrayPool<float>.Shared.Rent(checked(ImagePreprocessingSpec.Channels * width));
+
+        // NCHW planes go straight into the destination; NHWC interleaves finished planes, so it needs them apart first.
+        float[]? planar = _interleaved ? ArrayPool<float>.Shared.Rent(OutputLength) : null;
         try
         {
             ResizeRows(rgb, width, height, horizontal, rowPlanes, intermediate.AsSpan(0, ImagePreprocessingSpec.Channels * intermediatePlane));
 
             int outputPlane = outputHeight * outputWidth;
-            for (int channel = 0; channel < ImagePreprocessingSpec.Channels; channel++)
+            var planes = planar is null ? destination : planar.AsSpan(0, OutputLength);
+            for (int colour = 0; colour < ImagePreprocessingSpec.Channels; colour++)
             {
-                var source = intermediate.AsSpan(channel * intermediatePlane, intermediatePlane);
-                var target = destination.Slice(channel * outputPlane, outputPlane);
+                var source = intermediate.AsSpan(colour * intermediatePlane, intermediatePlane);
+                var target = planes.Slice(_channelOf[colour] * outputPlane, outputPlane);
                 ResizeColumns(source, outputWidth, vertical, target);
-                FloatSpanMath.Normalize(target, _rescale, _mean[channel], _std[channel]);
+                FloatSpanMath.Normalize(target, _rescale, _mean[colour], _std[colour]);
+            }
+
+            if (planar is not null)
+            {
+                FloatSpanMath.InterleavePlanes(planes, destination);
             }
         }
         finally
         {
+            if (planar is not null)
+            {
+                ArrayPool<float>.Shared.Return(planar);
+            }
+
             ArrayPool<float>.Shared.Return(rowPlanes);
             ArrayPool<float>.Shared.Return(intermediate);
         }

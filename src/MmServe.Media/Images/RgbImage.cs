@@ -29,13 +29,5 @@ public sealed class RgbImage
 
     public ReadOnlyMemory<byte> Pixels { get; }
 
-    public ReadOnlySpan<byte> GetRow(int y)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(y);
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(y, Height);
-        int stride = Width * BytesPerPixel;
-        return Pixels.Span.Slice(y * stride, stride);
-    }
-
     public override string ToString() => $"RgbImage {Width}x{Height}";
 }

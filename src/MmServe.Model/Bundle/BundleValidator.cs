@@ -19,6 +19,23 @@ internal sealed class BundleValidator(string manifestDisplayPath, string bundleD
         PreprocessingSpec.KindImage, PreprocessingSpec.KindLogMel, PreprocessingSpec.KindVideoFrames,
     };
 
+    public static readonly IReadOnlySet<string> KnownChannelOrders = new HashSet<string>(StringComparer.Ordinal)
+    {
+        PreprocessingSpec.ChannelOrderRgb, PreprocessingSpec.ChannelOrderBgr,
+    };
+
+    public static readonly IReadOnlySet<string> KnownImageLayouts = new HashSet<string>(StringComparer.Ordinal)
+    {
+        PreprocessingSpec.LayoutNchw, PreprocessingSpec.LayoutNhwc,
+    };
+
+    // Compositing over a background would need the alpha channel, which both the image decoder and the ffmpeg
+    // frame sampler (video frames use image preprocessing) discard; refusing beats silently feeding "drop".
+    public static readonly IReadOnlySet<string> KnownAlphaModes = new HashSet<string>(StringComparer.Ordinal)
+    {
+        PreprocessingSpec.AlphaDrop,
+    };
+
     private readonly List<string> _errors = [];
 
     public IReadOnlyList<string> Errors => _errors;
@@ -270,6 +287,9 @@ internal sealed class BundleValidator(string manifestDisplayPath, string bundleD
                     Fail($"{field}.std", "must not contain 0 (values are divided by it)");
                 }
 
+                OneOfIfPresent($"{field}.channel_order", p.ChannelOrder, KnownChannelOrders);
+                OneOfIfPresent($"{field}.layout", p.Layout, KnownImageLayouts);
+                OneOfIfPresent($"{field}.alpha", p.Alpha, KnownAlphaModes);
                 break;
             case PreprocessingSpec.KindLogMel:
                 RequirePositive($"{field}.sample_rate", p.SampleRate);
@@ -415,6 +435,15 @@ internal sealed class BundleValidator(string manifestDisplayPath, string bundleD
         if (!owners.TryAdd(token, field))
         {
             Fail(field, $"'{token}' is already used by {owners[token]}");
+        }
+    }
+
+    /// <summary>An optional field (absent means its default) that, when present, must be one of the values we implement.</summary>
+    private void OneOfIfPresent(string field, string? value, IReadOnlySet<string> allowed)
+    {
+        if (value is not null && !allowed.Contains(value))
+        {
+            Fail(field, $"'{value}' is not one of {string.Join(", ", allowed)}");
         }
     }
 

@@ -36,6 +36,14 @@ public sealed record PreprocessingSpec
     public const string KindLogMel = "log_mel";
     public const string KindVideoFrames = "video_frames";
 
+    public const string ChannelOrderRgb = "rgb";
+    public const string ChannelOrderBgr = "bgr";
+    public const string LayoutNchw = "nchw";
+    public const string LayoutNhwc = "nhwc";
+
+    /// <summary>Alpha ignored, R, G, B taken as stored (PIL convert("RGB")); the only mode the decoders implement.</summary>
+    public const string AlphaDrop = "drop";
+
     public required string Kind { get; init; }
 
     // kind "image"
@@ -45,10 +53,14 @@ public sealed record PreprocessingSpec
     public double? RescaleFactor { get; init; }
     public IReadOnlyList<double>? Mean { get; init; }
     public IReadOnlyList<double>? Std { get; init; }
+
+    /// <summary><see cref="ChannelOrderRgb"/> (absent) or <see cref="ChannelOrderBgr"/>; mean/std stay in R, G, B order.</summary>
     public string? ChannelOrder { get; init; }
+
+    /// <summary><see cref="AlphaDrop"/> (absent means the same).</summary>
     public string? Alpha { get; init; }
 
-    // kinds "image" and "log_mel"
+    // kinds "image" (LayoutNchw when absent, or LayoutNhwc) and "log_mel" (informative)
     public string? Layout { get; init; }
 
     // kind "log_mel"

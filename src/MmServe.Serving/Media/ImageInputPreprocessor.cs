@@ -40,12 +40,13 @@ public sealed class ImageInputPreprocessor : IMediaPreprocessor
     /// </summary>
     public static string KeyOf(ImagePreprocessingSpec spec) => string.Create(
         System.Globalization.CultureInfo.InvariantCulture,
-        $"{spec.Width}x{spec.Height}|{spec.Resize}|{spec.RescaleFactor:R}|{string.Join(',', spec.Mean.Select(m => m.ToString("R", System.Globalization.CultureInfo.InvariantCulture)))}|{string.Join(',', spec.Std.Select(m => m.ToString("R", System.Globalization.CultureInfo.InvariantCulture)))}");
+        $"{spec.Width}x{spec.Height}|{spec.Resize}|{spec.RescaleFactor:R}|{string.Join(',', spec.Mean.Select(m => m.ToString("R", System.Globalization.CultureInfo.InvariantCulture)))}|{string.Join(',', spec.Std.Select(m => m.ToString("R", System.Globalization.CultureInfo.InvariantCulture)))}|{spec.ChannelOrder}|{spec.Layout}");
 
     /// <summary>The manifest's image preprocessing as the media library's spec; a bad field names itself.</summary>
     public static ImagePreprocessor CreatePreprocessor(PreprocessingSpec p, string where)
     {
-        var spec = new ImagePreprocessingSpec(p.Width ?? 0, p.Height ?? 0, p.Resize ?? "", p.RescaleFactor ?? 0, p.Mean ?? [], p.Std ?? []);
+        var spec = new ImagePreprocessingSpec(p.Width ?? 0, p.Height ?? 0, p.Resize ?? "", p.RescaleFactor ?? 0, p.Mean ?? [], p.Std ?? [],
+            p.ChannelOrder ?? ImagePreprocessingSpec.Rgb, p.Layout ?? ImagePreprocessingSpec.Nchw);
         try
         {
             return new ImagePreprocessor(spec);

@@ -58,6 +58,8 @@ public sealed class GoldenPixelTests
             p.GetProperty("resize").GetString()!,
             p.GetProperty("rescale_factor").GetDouble(),
             [.. p.GetProperty("mean").EnumerateArray().Select(x => x.GetDouble())],
-            [.. p.GetProperty("std").EnumerateArray().Select(x => x.GetDouble())]);
+            [.. p.GetProperty("std").EnumerateArray().Select(x => x.GetDouble())],
+            p.GetProperty("channel_order").GetString()!,
+            p.GetProperty("layout").GetString()!);
     }
 }

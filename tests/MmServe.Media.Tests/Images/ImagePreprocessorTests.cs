@@ -172,6 +172,79 @@ public sealed class ImagePreprocessorTests
         Assert.Throws<ArgumentException>(() => new ImagePreprocessor(Spec(0, 4, 1, [0, 0, 0], [1, 1, 1])));
     }
 
+    [Theory]
+    [InlineData(9, 7, 4, 3)] // resized
+    [InlineData(5, 3, 5, 3)] // identity size
+    public void Bgr_is_the_rgb_tensor_with_its_channel_planes_reversed(int width, int height, int outWidth, int outHeight)
+    {
+        var image = RandomImage(width, height, seed: 5);
+        var rgb = new ImagePreprocessor(Spec(outWidth, outHeight, ModelRescale, [0.5, 0.4, 0.3], [0.25, 0.2, 0.1])).Preprocess(image);
+
+        var bgr = new ImagePreprocessor(Spec(outWidth, outHeight, ModelRescale, [0.5, 0.4, 0.3], [0.25, 0.2, 0.1])
+            with { ChannelOrder = ImagePreprocessingSpec.Bgr }).Preprocess(image);
+
+        // Mean and std stay per colour, so the values are bit-identical, only their channel moves.
+        int plane = outWidth * outHeight;
+        Assert.Equal(rgb.AsSpan(2 * plane, plane).ToArray(), bgr.AsSpan(0, plane).ToArray());
+        Assert.Equal(rgb.AsSpan(plane, plane).ToArray(), bgr.AsSpan(plane, plane).ToArray());
+        Assert.Equal(rgb.AsSpan(0, plane).ToArray(), bgr.AsSpan(2 * plane, plane).ToArray());
+        Assert.NotEqual(rgb, bgr);
+    }
+
+    [Theory]
+    [InlineData(ImagePreprocessingSpec.Rgb, new[] { 0, 1, 2 })]
+    [InlineData(ImagePreprocessingSpec.Bgr, new[] { 2, 1, 0 })]
+    public void Nhwc_is_the_rgb_nchw_tensor_permuted(string channelOrder, int[] colourOfChannel)
+    {
+        const int outWidth = 6, outHeight = 4;
+        var image = RandomImage(11, 8, seed: 9);
+        var baseSpec = Spec(outWidth, outHeight, ModelRescale, [0.48, 0.46, 0.41], [0.27, 0.26, 0.28]);
+        var nchw = new ImagePreprocessor(baseSpec).Preprocess(image);
+
+        var nhwc = new ImagePreprocessor(baseSpec with { ChannelOrder = channelOrder, Layout = ImagePreprocessingSpec.Nhwc }).Preprocess(image);
+
+        Assert.Equal(nchw.Length, nhwc.Length);
+        int plane = outWidth * outHeight;
+        for (int y = 0; y < outHeight; y++)
+        {
+            for (int x = 0; x < outWidth; x++)
+            {
+                for (int c = 0; c < 3; c++)
+                {
+                    float expected = nchw[(colourOfChannel[c] * plane) + (y * outWidth) + x];
+                    Assert.Equal(expected, nhwc[(((y * outWidth) + x) * 3) + c]);
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void Nhwc_writes_only_its_slot_of_a_batch_buffer()
+    {
+        var image = RandomImage(9, 7, seed: 3);
+        var preprocessor = new ImagePreprocessor(Spec(4, 4, ModelRescale, [0.5, 0.5, 0.5], [0.25, 0.25, 0.25]) with { Layout = ImagePreprocessingSpec.Nhwc });
+        int length = preprocessor.OutputLength;
+        var batch = Enumerable.Repeat(float.NaN, 2 * length).ToArray();
+
+        preprocessor.Preprocess(image, batch.AsSpan(length, length));
+
+        Assert.All(batch.AsSpan(0, length).ToArray(), value => Assert.True(float.IsNaN(value)));
+        Assert.Equal(preprocessor.Preprocess(image), batch.AsSpan(length, length).ToArray());
+    }
+
+    [Theory]
+    [InlineData("rgba", ImagePreprocessingSpec.Nchw, "channel_order 'rgba'")]
+    [InlineData("RGB", ImagePreprocessingSpec.Nchw, "channel_order 'RGB'")]
+    [InlineData(ImagePreprocessingSpec.Rgb, "chw", "layout 'chw'")]
+    public void Unsupported_channel_order_or_layout_is_rejected_at_construction(string channelOrder, string layout, string expected)
+    {
+        var spec = Spec(4, 4, 1, [0, 0, 0], [1, 1, 1]) with { ChannelOrder = channelOrder, Layout = layout };
+
+        var error = Assert.Throws<ArgumentException>(() => new ImagePreprocessor(spec));
+
+        Assert.Contains(expected, error.Message);
+    }
+
     private static ImagePreprocessingSpec Spec(int width, int height, double rescale, double[] mean, double[] std) =>
         new(width, height, ImagePreprocessingSpec.BilinearAntialias, rescale, mean, std);
 

@@ -1,3 +1,4 @@
+using System.Net;
 using MmServe.Media.Remote;
 
 namespace MmServe.Media.Tests.Remote;
@@ -34,6 +35,24 @@ public sealed class RemoteMediaOptionsTests
         };
 
         options.Validate();
+
+        // What Validate accepted must mean what the operator wrote once the fetcher builds its policies from it.
+        var hosts = new HostAllowlist(options.AllowedDomains);
+        Assert.True(hosts.IsAllowed(new Uri("https://cdn.example.com/a.png")));
+        Assert.True(hosts.IsAllowed(new Uri("https://a.images.example.org/a.png")));
+        Assert.False(hosts.IsAllowed(new Uri("https://images.example.org/a.png"))); // the wildcard names subdomains only
+        Assert.True(hosts.IsAllowed(new Uri("https://203.0.113.7/a.png")));
+        Assert.True(hosts.IsAllowed(new Uri("https://[2001:db8::1]/a.png")));
+        Assert.True(hosts.IsAllowed(new Uri("https://xn--bcher-kva.example/a.png")));
+        Assert.False(hosts.IsAllowed(new Uri("https://example.com/a.png")));
+
+        var addresses = new AddressPolicy(options.AllowedNetworks);
+        Assert.True(addresses.IsPermitted(IPAddress.Parse("10.1.2.200")));
+        Assert.False(addresses.IsPermitted(IPAddress.Parse("10.1.3.1"))); // private, outside the /24
+        Assert.True(addresses.IsPermitted(IPAddress.Parse("127.0.0.1")));
+        Assert.False(addresses.IsPermitted(IPAddress.Parse("127.0.0.2")));
+        Assert.True(addresses.IsPermitted(IPAddress.Parse("fd12::1")));
+        Assert.False(addresses.IsPermitted(IPAddress.Parse("fc00::1"))); // unique local, outside fd00::/8
     }
 
     [Theory]

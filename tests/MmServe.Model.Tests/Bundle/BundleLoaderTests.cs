@@ -48,7 +48,18 @@ public sealed class BundleLoaderTests : IDisposable
         _bundle.Manifest["added_in_v2"] = new JsonObject { ["x"] = 1 };
         _bundle.Section("decoder")["rope_theta"] = 10000.0;
         _bundle.Section("input_modalities")["image"]!["preprocessing"]!["crop"] = "center";
-        BundleLoader.Load(_bundle.Write());
+
+        var m = BundleLoader.Load(_bundle.Write()).Manifest;
+
+        // The known fields beside each unknown one still load as written.
+        Assert.Equal("mmserve-test", m.Id);
+        Assert.Equal(2, m.Decoder.NumKvHeads);
+        Assert.Equal(32, m.Decoder.HeadDim);
+        var p = m.InputModalities["image"].Preprocessing;
+        Assert.Equal(PreprocessingSpec.KindImage, p.Kind);
+        Assert.Equal((64, 64), (p.Width, p.Height));
+        Assert.Equal("bilinear_antialias", p.Resize);
+        Assert.Equal(PreprocessingSpec.AlphaDrop, p.Alpha);
     }
 
     [Fact]
@@ -164,6 +175,35 @@ public sealed class BundleLoaderTests : IDisposable
         Assert.Contains("input_modalities.image.preprocessing.std must not contain 0", e.Message);
         Assert.Contains("input_modalities.audio.preprocessing.kind 'spectrogram' is not one of image, log_mel, video_frames", e.Message);
         Assert.Contains("input_modalities.video.preprocessing.num_frames must be > 0", e.Message);
+    }
+
+    [Theory]
+    [InlineData("channel_order", "rgba", "channel_order 'rgba' is not one of rgb, bgr")]
+    [InlineData("channel_order", "RGB", "channel_order 'RGB' is not one of rgb, bgr")]
+    [InlineData("layout", "chw", "layout 'chw' is not one of nchw, nhwc")]
+    [InlineData("alpha", "white", "alpha 'white' is not one of drop")]
+    [InlineData("alpha", "", "alpha '' is not one of drop")]
+    public void Image_channel_order_layout_and_alpha_are_checked(string field, string value, string expected)
+    {
+        _bundle.Section("input_modalities")["image"]!["preprocessing"]![field] = value;
+        var e = LoadFails();
+        var error = Assert.Single(e.Errors);
+        Assert.Equal(Path.Combine(_bundle.Directory, "manifest.json") + ": input_modalities.image.preprocessing." + expected, error);
+    }
+
+    [Fact]
+    public void Image_bgr_nhwc_and_absent_fields_are_accepted()
+    {
+        var preprocessing = _bundle.Section("input_modalities")["image"]!["preprocessing"]!.AsObject();
+        preprocessing["channel_order"] = "bgr";
+        preprocessing["layout"] = "nhwc";
+        preprocessing.Remove("alpha");
+
+        var p = BundleLoader.Load(_bundle.Write()).Manifest.InputModalities["image"].Preprocessing;
+
+        Assert.Equal(PreprocessingSpec.ChannelOrderBgr, p.ChannelOrder);
+        Assert.Equal(PreprocessingSpec.LayoutNhwc, p.Layout);
+        Assert.Null(p.Alpha);
     }
 
     [Fact]

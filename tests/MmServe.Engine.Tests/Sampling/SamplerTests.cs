@@ -1,7 +1,7 @@
 using MmServe.Abstractions;
 using MmServe.Engine.Sampling;
 
-namespace MmServe.Engine.Tests;
+namespace MmServe.Engine.Tests.Sampling;
 
 public sealed class SamplerTests
 {

@@ -1,7 +1,7 @@
 using MmServe.Engine.Output;
 using MmServe.Engine.Tests.Fakes;
 
-namespace MmServe.Engine.Tests;
+namespace MmServe.Engine.Tests.Output;
 
 public sealed class StopStringTests
 {

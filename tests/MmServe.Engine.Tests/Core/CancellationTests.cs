@@ -1,7 +1,7 @@
 using MmServe.Abstractions;
 using MmServe.Engine.Tests.Fakes;
 
-namespace MmServe.Engine.Tests;
+namespace MmServe.Engine.Tests.Core;
 
 public sealed class CancellationTests
 {

@@ -1,7 +1,7 @@
 using MmServe.Abstractions;
 using MmServe.Engine.Tests.Fakes;
 
-namespace MmServe.Engine.Tests;
+namespace MmServe.Engine.Tests.Core;
 
 public sealed class EngineSchedulingTests
 {
@@ -267,19 +267,24 @@ public sealed class EngineSchedulingTests
     }
 
     [Fact]
-    public async Task HiddenStates_CoverEveryFedPositionInOrder()
+    public async Task HiddenStateTokenIds_OfTheWholeVocabulary_CoverEveryFedBackTokenInOrderButNoPromptPosition()
     {
-        using var harness = new EngineHarness(new FakeModelOptions { HiddenSize = 2 });
+        var options = new FakeModelOptions { HiddenSize = 2 };
+        using var harness = new EngineHarness(options);
+        var everyId = Enumerable.Range(0, options.VocabSize).ToHashSet();
 
-        var handle = await harness.Engine.SubmitAsync(new GenerationRequest("h", TestUtil.Prompt(5), EngineHarness.Greedy(maxTokens: 3)) { ReturnHiddenStates = true });
+        var handle = await harness.Engine.SubmitAsync(
+            new GenerationRequest("h", TestUtil.Prompt(5), EngineHarness.Greedy(maxTokens: 4)) { HiddenStateTokenIds = everyId });
         var result = await handle.CollectAsync();
 
-        // Prompt positions 0..4, then the two generated tokens fed back (the last one never is).
+        // The prompt's ids are in the set too, but only generated tokens are looked at: positions 5..7, the three
+        // generated tokens fed back (the fourth, last one never is).
+        Assert.Equal([5, 6, 7], result.Hidden.SelectMany(c => c.Positions));
+        Assert.Equal(5, result.Hidden[0].StartPosition);
         var values = result.Hidden.SelectMany(c => c.Values.ToArray()).ToArray();
-        Assert.Equal(0, result.Hidden[0].StartPosition);
-        Assert.Equal(7, result.Hidden.Sum(c => c.TokenCount));
-        Assert.Equal(Enumerable.Range(0, 7).SelectMany(p => new[] { p * 10f, p * 10f + 1 }), values);
-        Assert.All(harness.Executor.Steps.SelectMany(s => s), r => Assert.True(r.WantHiddenStates));
+        Assert.Equal(new[] { 5, 6, 7 }.SelectMany(p => new[] { p * 10f, p * 10f + 1 }), values);
+        var rows = harness.Executor.Steps.SelectMany(s => s).Where(r => r.SequenceId == handle.SequenceId).ToList();
+        Assert.All(rows, r => Assert.Equal(!r.IsPrefill, r.WantHiddenStates));
     }
 
     [Fact]

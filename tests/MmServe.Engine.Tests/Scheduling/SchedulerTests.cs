@@ -4,7 +4,7 @@ using MmServe.Engine.Output;
 using MmServe.Engine.Scheduling;
 using MmServe.Engine.Tests.Fakes;
 
-namespace MmServe.Engine.Tests;
+namespace MmServe.Engine.Tests.Scheduling;
 
 public sealed class SchedulerTests
 {

@@ -1,7 +1,7 @@
 using MmServe.Abstractions;
 using MmServe.Engine.Output;
 
-namespace MmServe.Engine.Tests;
+namespace MmServe.Engine.Tests.Output;
 
 public sealed class OutputCollectorTests
 {
