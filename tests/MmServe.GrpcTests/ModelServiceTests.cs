@@ -43,7 +43,7 @@ public sealed class ModelServiceTests(GrpcServerFixture server) : IClassFixture<
         Assert.True(images.MaxBytes > 0);
         Assert.Contains("image/png", capabilities.AcceptedMimeTypes);
         Assert.Contains("audio/wav", capabilities.AcceptedMimeTypes);
-        if (FfmpegRequirement.Available)
+        if (ToolRequirement.Ffmpeg.Available)
         {
             Assert.Contains("video/mp4", capabilities.AcceptedMimeTypes);
             Assert.Empty(capabilities.UnavailableInputs);

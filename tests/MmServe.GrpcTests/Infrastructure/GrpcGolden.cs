@@ -3,7 +3,6 @@ using System.Text.Json.Nodes;
 using Google.Protobuf;
 using MmServe.FunctionalTests.Infrastructure;
 using MmServe.Grpc.V1;
-using MmServe.Tests.Shared;
 
 namespace MmServe.GrpcTests.Infrastructure;
 
