@@ -2,7 +2,6 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Grpc.Health.V1;
 using Grpc.Reflection.V1Alpha;
-using MmServe.FunctionalTests.Infrastructure;
 using MmServe.Grpc.V1;
 using MmServe.GrpcTests.Infrastructure;
 

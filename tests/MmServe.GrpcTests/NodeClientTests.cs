@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text.Json;
-using MmServe.FunctionalTests.Infrastructure;
 using MmServe.GrpcTests.Infrastructure;
 
 namespace MmServe.GrpcTests;

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Google.Protobuf;
-using MmServe.FunctionalTests.Infrastructure;
 using MmServe.Grpc.V1;
 
 namespace MmServe.GrpcTests.Infrastructure;
