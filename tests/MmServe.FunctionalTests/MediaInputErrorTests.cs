@@ -102,7 +102,7 @@ public sealed class MediaInputErrorTests(ServerFixture server) : IClassFixture<S
             new JsonObject { ["type"] = type, [type] = new JsonObject { ["url"] = url } },
             new JsonObject { ["type"] = "text", ["text"] = "What is it?" });
         using var response = await Chat.PostAsync(server.Client, body);
-        var error = await ErrorAssert.IsOpenAiErrorAsync(response, HttpStatusCode.BadRequest, code: type == "video_url" && !FfmpegRequirement.Available ? null : "remote_media_disabled");
+        var error = await ErrorAssert.IsOpenAiErrorAsync(response, HttpStatusCode.BadRequest, code: type == "video_url" && !ToolRequirement.Ffmpeg.Available ? null : "remote_media_disabled");
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.NotNull(error.GetProperty("message").GetString());
     }

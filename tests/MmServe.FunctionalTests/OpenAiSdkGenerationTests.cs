@@ -59,7 +59,7 @@ public sealed class OpenAiSdkGenerationTests(ServerFixture server) : IClassFixtu
     [Fact]
     public async Task SdkImageClient_GeneratesTheReferenceImage()
     {
-        var client = new ImageClient(Infrastructure.Chat.Model, new ApiKeyCredential("dummy"), new OpenAIClientOptions { Endpoint = Endpoint() });
+        var client = new ImageClient(MmServe.TestSupport.Server.Chat.Model, new ApiKeyCredential("dummy"), new OpenAIClientOptions { Endpoint = Endpoint() });
         var options = new ImageGenerationOptions { Size = new GeneratedImageSize(64, 64), ResponseFormat = GeneratedImageFormat.Bytes };
 
         GeneratedImage image = await client.GenerateImageAsync("a red circle", options);
@@ -74,7 +74,7 @@ public sealed class OpenAiSdkGenerationTests(ServerFixture server) : IClassFixtu
     [Fact]
     public async Task SdkImageClient_UrlFormat_IsAClearClientError()
     {
-        var client = new ImageClient(Infrastructure.Chat.Model, new ApiKeyCredential("dummy"), new OpenAIClientOptions { Endpoint = Endpoint() });
+        var client = new ImageClient(MmServe.TestSupport.Server.Chat.Model, new ApiKeyCredential("dummy"), new OpenAIClientOptions { Endpoint = Endpoint() });
         var error = await Assert.ThrowsAsync<ClientResultException>(() =>
             client.GenerateImageAsync("a red circle", new ImageGenerationOptions { ResponseFormat = GeneratedImageFormat.Uri }));
         Assert.Equal(400, error.Status);
@@ -84,7 +84,7 @@ public sealed class OpenAiSdkGenerationTests(ServerFixture server) : IClassFixtu
     [Fact]
     public async Task SdkAudioClient_SpeechAndTranscription()
     {
-        var client = new AudioClient(Infrastructure.Chat.Model, new ApiKeyCredential("dummy"), new OpenAIClientOptions { Endpoint = Endpoint() });
+        var client = new AudioClient(MmServe.TestSupport.Server.Chat.Model, new ApiKeyCredential("dummy"), new OpenAIClientOptions { Endpoint = Endpoint() });
 
         BinaryData speech = await client.GenerateSpeechAsync("one low beep", new GeneratedSpeechVoice("default"),
             new SpeechGenerationOptions { ResponseFormat = GeneratedSpeechFormat.Wav });
@@ -112,7 +112,7 @@ public sealed class OpenAiSdkGenerationTests(ServerFixture server) : IClassFixtu
         return (string)user["content"]![0]!["text"]!;
     }
 
-    private ChatClient ChatClient() => new(Infrastructure.Chat.Model, new ApiKeyCredential("dummy-key"), new OpenAIClientOptions { Endpoint = Endpoint() });
+    private ChatClient ChatClient() => new(MmServe.TestSupport.Server.Chat.Model, new ApiKeyCredential("dummy-key"), new OpenAIClientOptions { Endpoint = Endpoint() });
 
     private Uri Endpoint() => new(server.Factory.BaseAddress, "v1");
 }

@@ -1,7 +1,6 @@
 using System.ClientModel;
 using System.Text;
 using MmServe.FunctionalTests.Infrastructure;
-using MmServe.Tests.Shared;
 using OpenAI;
 using OpenAI.Chat;
 

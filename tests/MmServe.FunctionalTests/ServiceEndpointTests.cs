@@ -32,7 +32,7 @@ public sealed class ServiceEndpointTests(ServerFixture server) : IClassFixture<S
         var inputs = model.GetProperty("capabilities").GetProperty("input_modalities").EnumerateArray().Select(m => m.GetString()).ToList();
         // The bundle declares image, audio and video; video needs ffmpeg, and without it the card says why.
         var capabilities = model.GetProperty("capabilities");
-        if (FfmpegRequirement.Available)
+        if (ToolRequirement.Ffmpeg.Available)
         {
             Assert.Equal(["text", "audio", "image", "video"], inputs);
             Assert.False(capabilities.TryGetProperty("unavailable_inputs", out _));

@@ -1,6 +1,5 @@
 using Google.Protobuf;
 using Grpc.Core;
-using MmServe.FunctionalTests.Infrastructure;
 using MmServe.Grpc.V1;
 using MmServe.GrpcTests.Infrastructure;
 

@@ -2,7 +2,6 @@ using Grpc.Health.V1;
 using Microsoft.Extensions.DependencyInjection;
 using MmServe.Abstractions;
 using MmServe.Serving;
-using MmServe.FunctionalTests.Infrastructure;
 using MmServe.GrpcTests.Infrastructure;
 
 namespace MmServe.GrpcTests;

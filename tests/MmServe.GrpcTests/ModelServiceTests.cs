@@ -2,7 +2,6 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Grpc.Health.V1;
 using Grpc.Reflection.V1Alpha;
-using MmServe.FunctionalTests.Infrastructure;
 using MmServe.Grpc.V1;
 using MmServe.GrpcTests.Infrastructure;
 
@@ -43,7 +42,7 @@ public sealed class ModelServiceTests(GrpcServerFixture server) : IClassFixture<
         Assert.True(images.MaxBytes > 0);
         Assert.Contains("image/png", capabilities.AcceptedMimeTypes);
         Assert.Contains("audio/wav", capabilities.AcceptedMimeTypes);
-        if (FfmpegRequirement.Available)
+        if (ToolRequirement.Ffmpeg.Available)
         {
             Assert.Contains("video/mp4", capabilities.AcceptedMimeTypes);
             Assert.Empty(capabilities.UnavailableInputs);

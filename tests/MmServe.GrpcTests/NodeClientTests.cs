@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
-using MmServe.FunctionalTests.Infrastructure;
 using MmServe.GrpcTests.Infrastructure;
-using MmServe.Tests.Shared;
 
 namespace MmServe.GrpcTests;
 
@@ -15,8 +13,8 @@ public sealed class NodeClientTests(GrpcServerFixture server) : IClassFixture<Gr
     [NodeFact]
     public async Task NodeClient_ListsModelsAndStreamsAnImageChat()
     {
-        Assert.True(NodeRequirement.NodePath is not null, "node is not on PATH");
-        Assert.True(NodeRequirement.PackagesInstalled, $"run `npm ci` in {NodeRequirement.ClientDirectory}");
+        Assert.True(NodeClient.NodePath is not null, "node is not on PATH");
+        Assert.True(NodeClient.PackagesInstalled, $"run `npm ci` in {NodeClient.ClientDirectory}");
         var (golden, imagePath, question) = ImageCaptionCase();
 
         var address = $"{server.Factory.GrpcAddress.Host}:{server.Factory.GrpcAddress.Port}";
@@ -53,9 +51,9 @@ public sealed class NodeClientTests(GrpcServerFixture server) : IClassFixture<Gr
 
     private static async Task<(int ExitCode, string Stdout, string Stderr)> RunNodeAsync(params string[] arguments)
     {
-        var start = new ProcessStartInfo(NodeRequirement.NodePath!)
+        var start = new ProcessStartInfo(NodeClient.NodePath!)
         {
-            WorkingDirectory = NodeRequirement.ClientDirectory,
+            WorkingDirectory = NodeClient.ClientDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,

@@ -4,7 +4,6 @@ using Microsoft.Extensions.DependencyInjection;
 using MmServe.Abstractions;
 using MmServe.Serving;
 using MmServe.Engine;
-using MmServe.FunctionalTests.Infrastructure;
 using MmServe.Grpc.V1;
 using MmServe.GrpcTests.Infrastructure;
 

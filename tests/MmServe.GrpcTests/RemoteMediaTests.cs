@@ -1,6 +1,5 @@
 using Grpc.Core;
 using Grpc.Net.Client;
-using MmServe.FunctionalTests.Infrastructure;
 using MmServe.Grpc.V1;
 using MmServe.GrpcTests.Infrastructure;
 

@@ -3,8 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Google.Protobuf;
 using Grpc.Core;
-using MmServe.FunctionalTests.Infrastructure;
-using RestChat = MmServe.FunctionalTests.Infrastructure.Chat;
+using RestChat = MmServe.TestSupport.Server.Chat;
 using MmServe.Grpc.V1;
 using MmServe.GrpcTests.Infrastructure;
 

@@ -1,6 +1,5 @@
 using Grpc.Core;
 using Grpc.Net.Client;
-using MmServe.FunctionalTests.Infrastructure;
 using MmServe.Grpc.V1;
 using MmServe.GrpcTests.Infrastructure;
 
@@ -36,7 +35,7 @@ public sealed class WithoutFfmpegTests() : GrpcServer(new MmServeFactory(new Dic
     [Fact]
     public async Task GetModel_SaysWhyVideoIsUnavailable()
     {
-        var model = await new ModelService.ModelServiceClient(Channel).GetModelAsync(new GetModelRequest { Id = MmServe.FunctionalTests.Infrastructure.Chat.Model });
+        var model = await new ModelService.ModelServiceClient(Channel).GetModelAsync(new GetModelRequest { Id = MmServe.TestSupport.Server.Chat.Model });
         var video = Assert.Single(model.Capabilities.UnavailableInputs);
         Assert.Equal(Modality.Video, video.Modality);
         Assert.Contains("ffmpeg", video.Reason, StringComparison.Ordinal);

@@ -1,9 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Google.Protobuf;
-using MmServe.FunctionalTests.Infrastructure;
 using MmServe.Grpc.V1;
-using MmServe.Tests.Shared;
 
 namespace MmServe.GrpcTests.Infrastructure;
 

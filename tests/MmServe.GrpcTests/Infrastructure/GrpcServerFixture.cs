@@ -1,5 +1,4 @@
 using Grpc.Net.Client;
-using MmServe.FunctionalTests.Infrastructure;
 using MmServe.Grpc.V1;
 
 namespace MmServe.GrpcTests.Infrastructure;

@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Text;
-using MmServe.Tests.Shared;
 
 namespace MmServe.Media.Tests.Audio;
 

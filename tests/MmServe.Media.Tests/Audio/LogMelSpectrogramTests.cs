@@ -1,6 +1,5 @@
 using System.Text.Json;
 using MmServe.Media.Audio;
-using MmServe.Tests.Shared;
 
 namespace MmServe.Media.Tests.Audio;
 

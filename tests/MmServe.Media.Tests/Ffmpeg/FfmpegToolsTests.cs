@@ -91,11 +91,12 @@ public sealed class FfmpegToolsTests
     [Fact]
     public void Missing_ffmpeg_skips_loudly_unless_it_is_required()
     {
-        var missing = FfmpegTools.Disabled("not installed");
+        var policy = ToolRequirement.Ffmpeg;
 
-        Assert.Contains("SKIPPED", TestFfmpeg.SkipReasonFor(missing, null), StringComparison.Ordinal);
-        Assert.Contains(TestFfmpeg.RequireVariable, TestFfmpeg.SkipReasonFor(missing, "0"), StringComparison.Ordinal);
-        Assert.Null(TestFfmpeg.SkipReasonFor(missing, "1"));
+        Assert.Contains("SKIPPED", policy.SkipReasonFor("not installed", null), StringComparison.Ordinal);
+        Assert.Contains(policy.RequireVariable, policy.SkipReasonFor("not installed", "0"), StringComparison.Ordinal);
+        Assert.Null(policy.SkipReasonFor("not installed", "1"));
+        Assert.Null(policy.SkipReasonFor(null, null));
     }
 
     [Fact]

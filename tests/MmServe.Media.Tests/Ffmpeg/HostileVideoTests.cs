@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
 using MmServe.Media.Ffmpeg;
-using MmServe.Tests.Shared;
 
 namespace MmServe.Media.Tests.Ffmpeg;
 

@@ -1,5 +1,4 @@
 using MmServe.Media.Ffmpeg;
-using MmServe.Tests.Shared;
 
 namespace MmServe.Media.Tests.Ffmpeg;
 

@@ -1,6 +1,5 @@
 using MmServe.Media.Ffmpeg;
 using MmServe.Media.Images;
-using MmServe.Tests.Shared;
 
 namespace MmServe.Media.Tests.Ffmpeg;
 

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using MmServe.Media.Images;
-using MmServe.Tests.Shared;
 
 namespace MmServe.Media.Tests.Images;
 

@@ -154,7 +154,7 @@ public sealed class BundleLoaderTests : IDisposable
     [Fact]
     public void Reference_bundle_declares_its_generation_prompts()
     {
-        var m = BundleLoader.Load(MmServe.Tests.Shared.TestPaths.Bundle).Manifest;
+        var m = BundleLoader.Load(TestPaths.Bundle).Manifest;
         Assert.Equal("Generate an image of {text}.", m.OutputModalities["image"].PromptTemplate);
         Assert.Equal(["default"], m.OutputModalities["audio"].Voices!);
         Assert.Equal("Transcribe the audio.", m.InputModalities["audio"].TranscriptionPrompt);

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Microsoft.ML.OnnxRuntime;
-using MmServe.Tests.Shared;
 
 namespace MmServe.Runtime.Onnx.Tests.Execution;
 

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using MmServe.Runtime.Onnx.Execution;
-using MmServe.Tests.Shared;
 
 namespace MmServe.Runtime.Onnx.Tests.Execution;
 

@@ -3,7 +3,6 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.ML.OnnxRuntime;
 using MmServe.Model.Bundle;
 using MmServe.Runtime.Onnx.Execution;
-using MmServe.Tests.Shared;
 
 namespace MmServe.Runtime.Onnx.Tests.Execution;
 

@@ -4,7 +4,6 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using MmServe.Serving.Generation;
 using MmServe.Serving.Media;
-using MmServe.Tests.Shared;
 
 namespace MmServe.Serving.Tests.Fakes;
 

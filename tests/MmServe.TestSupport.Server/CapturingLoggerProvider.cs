@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 
-namespace MmServe.FunctionalTests.Infrastructure;
+namespace MmServe.TestSupport.Server;
 
 /// <summary>Records every log entry of the server under test, so tests can assert what was (not) logged.</summary>
 public sealed class CapturingLoggerProvider : ILoggerProvider

@@ -1,4 +1,4 @@
-namespace MmServe.Tests.Shared;
+namespace MmServe.TestSupport;
 
 /// <summary>Where the repository and the bundled reference model are, from a test's point of view.</summary>
 public static class TestPaths

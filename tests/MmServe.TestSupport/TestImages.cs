@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Text;
 
-namespace MmServe.FunctionalTests.Infrastructure;
+namespace MmServe.TestSupport;
 
 /// <summary>Hand-built PNGs, including ones whose header lies about their size.</summary>
 public static class TestImages

@@ -5,9 +5,8 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using MmServe.Tests.Shared;
 
-namespace MmServe.FunctionalTests.Infrastructure;
+namespace MmServe.TestSupport.Server;
 
 /// <summary>
 /// The real app on real Kestrel at a free port (so the OpenAI SDK and client disconnects go through sockets),
@@ -57,10 +56,6 @@ public sealed class MmServeFactory : WebApplicationFactory<Program>
             return new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal).Replace("localhost", "127.0.0.1", StringComparison.Ordinal).TrimEnd('/') + "/");
         }
     }
-
-    /// <summary>http://127.0.0.1:port/ of the gRPC (h2c) endpoint of the running server.</summary>
-    public Uri GrpcAddress => Services.GetRequiredService<MmServe.Api.Grpc.GrpcListenAddress>().Address
-        ?? throw new InvalidOperationException("The gRPC endpoint is not bound (Grpc:Enabled=false?).");
 
     public HttpClient CreateHttpClient() => new() { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
 

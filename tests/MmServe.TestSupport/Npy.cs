@@ -2,7 +2,7 @@ using System.IO.Compression;
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace MmServe.Tests.Shared;
+namespace MmServe.TestSupport;
 
 /// <summary>Minimal reader for the .npy / .npz files the reference-model recipe writes (little-endian, C order).</summary>
 public sealed record NpyArray(long[] Shape, string Dtype, byte[] Data)

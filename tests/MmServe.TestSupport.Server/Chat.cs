@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace MmServe.FunctionalTests.Infrastructure;
+namespace MmServe.TestSupport.Server;
 
 /// <summary>Builds chat requests as raw JSON and sends them, so tests control every byte on the wire.</summary>
 public static class Chat

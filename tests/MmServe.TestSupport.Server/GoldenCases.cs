@@ -1,8 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using MmServe.Tests.Shared;
 
-namespace MmServe.FunctionalTests.Infrastructure;
+namespace MmServe.TestSupport.Server;
 
 /// <summary>A golden case of the bundle (golden/cases.json) with its media inlined as data: URLs.</summary>
 public sealed record GoldenCase(

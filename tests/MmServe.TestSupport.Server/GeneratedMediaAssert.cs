@@ -2,7 +2,7 @@ using MmServe.Media.Audio;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 
-namespace MmServe.FunctionalTests.Infrastructure;
+namespace MmServe.TestSupport.Server;
 
 /// <summary>Served media against the PyTorch reference, within the tolerances the generation tests state.</summary>
 public static class GeneratedMediaAssert

@@ -1,9 +1,9 @@
 using MmServe.Abstractions;
 
-namespace MmServe.FunctionalTests.Infrastructure;
+namespace MmServe.TestSupport.Server;
 
 /// <summary>Wraps the real executors so every forward pass takes at least <paramref name="delay"/> longer.</summary>
-internal sealed class SlowExecutorFactory(IModelExecutorFactory inner, TimeSpan delay) : IModelExecutorFactory
+public sealed class SlowExecutorFactory(IModelExecutorFactory inner, TimeSpan delay) : IModelExecutorFactory
 {
     public IModelExecutor Create(int workerIndex) => new SlowExecutor(inner.Create(workerIndex), delay);
 
