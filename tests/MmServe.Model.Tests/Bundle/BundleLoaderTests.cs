@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using MmServe.Model.Bundle;
 
-namespace MmServe.Runtime.Onnx.Tests.Bundle;
+namespace MmServe.Model.Tests.Bundle;
 
 public sealed class BundleLoaderTests : IDisposable
 {

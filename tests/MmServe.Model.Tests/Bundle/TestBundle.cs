@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
-using MmServe.Runtime.Onnx.Tests.Tokenization;
+using MmServe.Model.Tests.Tokenization;
 
-namespace MmServe.Runtime.Onnx.Tests.Bundle;
+namespace MmServe.Model.Tests.Bundle;
 
 /// <summary>
 /// A complete bundle folder in a temp directory, following docs/model-bundle.draft.md. Tests edit

@@ -1,7 +1,7 @@
 using MmServe.Model.Chat;
-using static MmServe.Runtime.Onnx.Tests.Chat.ChatTestData;
+using static MmServe.Model.Tests.Chat.ChatTestData;
 
-namespace MmServe.Runtime.Onnx.Tests.Chat;
+namespace MmServe.Model.Tests.Chat;
 
 public sealed class ChatTemplateTests
 {

@@ -1,7 +1,7 @@
 using MmServe.Model.Bundle;
 using MmServe.Model.Chat;
 
-namespace MmServe.Runtime.Onnx.Tests.Chat;
+namespace MmServe.Model.Tests.Chat;
 
 internal static class ChatTestData
 {

@@ -1,10 +1,10 @@
 using MmServe.Model.Chat;
-using MmServe.Runtime.Onnx.Tests.Bundle;
+using MmServe.Model.Tests.Bundle;
 using MmServe.Model.Tokenization;
-using static MmServe.Runtime.Onnx.Tests.Chat.ChatTestData;
-using static MmServe.Runtime.Onnx.Tests.Tokenization.TestTokenizerJson;
+using static MmServe.Model.Tests.Chat.ChatTestData;
+using static MmServe.Model.Tests.Tokenization.TestTokenizerJson;
 
-namespace MmServe.Runtime.Onnx.Tests.Chat;
+namespace MmServe.Model.Tests.Chat;
 
 public sealed class PromptBuilderTests
 {

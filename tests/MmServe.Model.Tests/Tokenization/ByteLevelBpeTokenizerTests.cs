@@ -1,8 +1,8 @@
 using System.Text;
 using MmServe.Model.Tokenization;
-using static MmServe.Runtime.Onnx.Tests.Tokenization.TestTokenizerJson;
+using static MmServe.Model.Tests.Tokenization.TestTokenizerJson;
 
-namespace MmServe.Runtime.Onnx.Tests.Tokenization;
+namespace MmServe.Model.Tests.Tokenization;
 
 // Expected ids are worked out by hand from TestTokenizerJson's merges: single bytes have id == byte value,
 // merge number r produces id 256 + r, and the lowest-ranked applicable pair is merged first.

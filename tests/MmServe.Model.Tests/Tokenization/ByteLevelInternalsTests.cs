@@ -1,7 +1,7 @@
 using System.Text.RegularExpressions;
 using MmServe.Model.Tokenization;
 
-namespace MmServe.Runtime.Onnx.Tests.Tokenization;
+namespace MmServe.Model.Tests.Tokenization;
 
 public sealed class ByteLevelInternalsTests
 {

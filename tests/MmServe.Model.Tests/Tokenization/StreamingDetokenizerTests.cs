@@ -1,8 +1,8 @@
 using System.Text;
 using MmServe.Model.Tokenization;
-using static MmServe.Runtime.Onnx.Tests.Tokenization.TestTokenizerJson;
+using static MmServe.Model.Tests.Tokenization.TestTokenizerJson;
 
-namespace MmServe.Runtime.Onnx.Tests.Tokenization;
+namespace MmServe.Model.Tests.Tokenization;
 
 public sealed class StreamingDetokenizerTests
 {

@@ -3,7 +3,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using MmServe.Model.Tokenization;
 
-namespace MmServe.Runtime.Onnx.Tests.Tokenization;
+namespace MmServe.Model.Tests.Tokenization;
 
 /// <summary>
 /// A tiny tokenizer.json: ids 0..255 are the single bytes (id == byte value, so expected ids can be read off the

@@ -1,6 +1,6 @@
 using MmServe.Model.Tokenization;
 
-namespace MmServe.Runtime.Onnx.Tests.Tokenization;
+namespace MmServe.Model.Tests.Tokenization;
 
 public sealed class TokenizerJsonErrorTests
 {
