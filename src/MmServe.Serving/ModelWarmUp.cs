@@ -13,14 +13,14 @@ namespace MmServe.Serving;
 /// on a sample item (the right number of finite values), each generator on zero signal states (the right number of
 /// finite samples), then one short greedy turn through the same <see cref="GenerationService"/> as every request,
 /// with the samples in its prompt. The first requests then pay no session warm-up, and a component that loads but
-/// computes garbage keeps the server not ready instead of failing clients. It runs the concrete engine and
-/// generators, which is what it warms, even where a host decorates the interfaces requests use.
+/// computes garbage keeps the server not ready instead of failing clients. The host hands it the concrete engine
+/// and generators (what it warms), even where it decorates the interfaces requests use.
 /// </summary>
 public sealed class ModelWarmUp(
     ServedModel model,
     MediaEmbedder media,
-    MediaGenerator generator,
-    GenerationEngine engine,
+    IMediaGenerator generator,
+    IGenerationEngine engine,
     PromptPreparer preparer,
     TokenLogprobs logprobs,
     ILogger<GenerationSession> logger)

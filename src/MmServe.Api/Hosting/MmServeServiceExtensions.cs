@@ -113,7 +113,14 @@ internal static class MmServeServiceExtensions
         services.AddSingleton<GenerationService>();
         services.AddSingleton<SingleTurnRunner>();
         services.AddSingleton<ModelDescription>();
-        services.AddSingleton<ModelWarmUp>();
+        services.AddSingleton(sp => new ModelWarmUp(
+            sp.GetRequiredService<ServedModel>(),
+            sp.GetRequiredService<MediaEmbedder>(),
+            sp.GetRequiredService<MediaGenerator>(),
+            sp.GetRequiredService<GenerationEngine>(),
+            sp.GetRequiredService<PromptPreparer>(),
+            sp.GetRequiredService<TokenLogprobs>(),
+            sp.GetRequiredService<ILogger<GenerationSession>>()));
         services.AddSingleton<LogprobsMapper>();
         services.AddSingleton<ChatCompletionService>();
         services.AddSingleton<ImageGenerationService>();
