@@ -1,11 +1,11 @@
-using MmServe.Engine;
+using MmServe.Serving.Models;
 
 namespace MmServe.Serving;
 
 /// <summary>
-/// Loads the bundle and starts the engine while the host starts (a bad bundle fails the start with the loader's
-/// message), then runs <see cref="ModelWarmUp"/> in the background; /health/ready turns healthy when every component
-/// has answered well.
+/// Loads every served model and starts its engine while the host starts (a bad bundle fails the start with the
+/// loader's message), then runs each model's <see cref="ModelWarmUp"/> in the background; /health/ready turns healthy
+/// when every component of every model has answered well.
 /// </summary>
 public sealed partial class ModelStartupService(
     IServiceProvider services,
@@ -17,14 +17,10 @@ public sealed partial class ModelStartupService(
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        ServedModel model;
-        GenerationEngine engine;
-        ModelWarmUp warmUp;
+        ModelRegistry models;
         try
         {
-            model = services.GetRequiredService<ServedModel>();
-            engine = services.GetRequiredService<GenerationEngine>();
-            warmUp = services.GetRequiredService<ModelWarmUp>();
+            models = services.GetRequiredService<ModelRegistry>();
         }
         catch (Exception e)
         {
@@ -32,23 +28,31 @@ public sealed partial class ModelStartupService(
             throw;
         }
 
-        Log.Loaded(logger, model.Id, model.Bundle.Directory, engine.ModelInfo.MaxContext, engine.Stats.Workers.Count);
-        _warmUp = Task.Run(() => WarmUpAsync(warmUp, lifetime.ApplicationStopping), CancellationToken.None);
+        foreach (var model in models.All)
+        {
+            Log.Loaded(logger, model.Id, model.Model.Bundle.Directory, model.Engine.ModelInfo.MaxContext, model.Engine.Stats.Workers.Count);
+        }
+
+        _warmUp = Task.Run(() => WarmUpAsync(models, lifetime.ApplicationStopping), CancellationToken.None);
         return Task.CompletedTask;
     }
 
     /// <summary>The warm-up stops with ApplicationStopping, which fires before this is called.</summary>
     public Task StopAsync(CancellationToken cancellationToken) => _warmUp.WaitAsync(cancellationToken);
 
-    private async Task WarmUpAsync(ModelWarmUp warmUp, CancellationToken ct)
+    /// <summary>Every model in turn (they share the cores); ready only when all have answered well.</summary>
+    private async Task WarmUpAsync(ModelRegistry models, CancellationToken ct)
     {
         try
         {
             var started = TimeProvider.System.GetTimestamp();
-            if (await warmUp.RunAsync(ct).ConfigureAwait(false) is { } failure)
+            foreach (var model in models.All)
             {
-                Log.WarmUpFailed(logger, failure);
-                return;
+                if (await model.WarmUp.RunAsync(ct).ConfigureAwait(false) is { } failure)
+                {
+                    Log.WarmUpFailed(logger, model.Id, failure);
+                    return;
+                }
             }
 
             readiness.MarkReady();
@@ -74,8 +78,8 @@ public sealed partial class ModelStartupService(
         [LoggerMessage(3, LogLevel.Information, "Warm-up finished in {Milliseconds:F0} ms; the server is ready.")]
         public static partial void Ready(ILogger logger, double milliseconds);
 
-        [LoggerMessage(4, LogLevel.Critical, "The warm-up failed: {Reason}; the server stays not ready.")]
-        public static partial void WarmUpFailed(ILogger logger, string reason);
+        [LoggerMessage(4, LogLevel.Critical, "The warm-up of model {ModelId} failed: {Reason}; the server stays not ready.")]
+        public static partial void WarmUpFailed(ILogger logger, string modelId, string reason);
 
         [LoggerMessage(5, LogLevel.Critical, "The warm-up crashed; the server stays not ready.")]
         public static partial void WarmUpCrashed(ILogger logger, Exception exception);

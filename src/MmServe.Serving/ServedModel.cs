@@ -18,15 +18,24 @@ public sealed class ServedModel
     public const string VideoModality = "video";
 
     public ServedModel(IOptions<ModelOptions> options, IHostEnvironment environment)
+        : this(options.Value.Path, options.Value.Id, environment.ContentRootPath, "Model:Path")
     {
-        var path = ModelPathResolver.Resolve(options.Value.Path, environment.ContentRootPath)
-            ?? throw new InvalidOperationException($"Model:Path '{options.Value.Path}' was not found.");
+    }
+
+    /// <param name="configuredPath">The bundle folder as configured (resolved like Model:Path).</param>
+    /// <param name="id">The id to serve it under; null for the manifest's.</param>
+    /// <param name="contentRoot">The host's content root.</param>
+    /// <param name="key">The configuration key named when the folder is missing.</param>
+    public ServedModel(string? configuredPath, string? id, string contentRoot, string key)
+    {
+        var path = ModelPathResolver.Resolve(configuredPath, contentRoot)
+            ?? throw new InvalidOperationException($"{key} '{configuredPath}' was not found.");
         Bundle = BundleLoader.Load(path);
         Tokenizer = BundleLoader.LoadTokenizer(Bundle);
         Prompts = PromptBuilder.FromBundle(Bundle, Tokenizer);
         var eos = Bundle.Manifest.Tokenizer.EosTokens.Select(t => Tokenizer.TokenToId(t)!.Value);
         TextDecoder = new TokenTextDecoder(Tokenizer, eos);
-        Id = options.Value.Id ?? Bundle.Manifest.Id;
+        Id = id ?? Bundle.Manifest.Id;
         Created = new DateTimeOffset(File.GetLastWriteTimeUtc(Bundle.ManifestPath)).ToUnixTimeSeconds();
         SystemFingerprint = "fp_" + Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(Bundle.ManifestPath)))[..10];
     }

@@ -3,6 +3,7 @@ using Grpc.Core;
 using MmServe.Grpc.V1;
 using MmServe.Serving;
 using MmServe.Serving.Errors;
+using MmServe.Serving.Models;
 using MmServe.Serving.Requests;
 using MmServe.Serving.Sessions;
 using FinishReason = MmServe.Abstractions.FinishReason;
@@ -16,9 +17,7 @@ namespace MmServe.Api.Grpc;
 /// so the engine frees the request's slot within one step.
 /// </summary>
 internal sealed partial class ChatGrpcService(
-    ServedModel model,
-    GenerationRules rules,
-    GenerationService generation,
+    ModelRegistry models,
     ChatChunkMapper chunks,
     TimeProvider time,
     ILogger<ChatGrpcService> logger) : ChatService.ChatServiceBase
@@ -26,8 +25,8 @@ internal sealed partial class ChatGrpcService(
     public override async Task StreamChat(ChatRequest request, IServerStreamWriter<ChatChunk> responseStream, ServerCallContext context)
     {
         var ct = context.CancellationToken;
-        var (requestId, session) = await StartAsync(request, context).ConfigureAwait(false);
-        await responseStream.WriteAsync(new ChatChunk { RequestId = requestId, Started = Started(request, session) }, ct).ConfigureAwait(false);
+        var (requestId, model, session) = await StartAsync(request, context).ConfigureAwait(false);
+        await responseStream.WriteAsync(new ChatChunk { RequestId = requestId, Started = Started(model, request, session) }, ct).ConfigureAwait(false);
         await foreach (var item in session.ReadEventsAsync(ct).ConfigureAwait(false))
         {
             var chunk = item switch
@@ -48,7 +47,7 @@ internal sealed partial class ChatGrpcService(
 
     public override async Task<ChatResponse> Chat(ChatRequest request, ServerCallContext context)
     {
-        var (requestId, session) = await StartAsync(request, context).ConfigureAwait(false);
+        var (requestId, model, session) = await StartAsync(request, context).ConfigureAwait(false);
         var (result, failed) = await session.CompleteAsync(context.CancellationToken).ConfigureAwait(false);
         if (failed is not null)
         {
@@ -60,7 +59,7 @@ internal sealed partial class ChatGrpcService(
             throw Cancelled(context);
         }
 
-        var started = Started(request, session);
+        var started = Started(model, request, session);
         var response = new ChatResponse
         {
             RequestId = requestId,
@@ -79,7 +78,7 @@ internal sealed partial class ChatGrpcService(
     }
 
     /// <summary>Everything before the first output: shape, rules, prompt, media, admission. Throws the mapped status on refusal.</summary>
-    private async Task<(string RequestId, GenerationSession Session)> StartAsync(ChatRequest request, ServerCallContext context)
+    private async Task<(string RequestId, ServedModel Model, GenerationSession Session)> StartAsync(ChatRequest request, ServerCallContext context)
     {
         var requestId = string.IsNullOrEmpty(request.RequestId) || request.RequestId.Length > GrpcChatRequestMapper.MaxRequestIdLength
             ? context.GetHttpContext().TraceIdentifier
@@ -90,17 +89,23 @@ internal sealed partial class ChatGrpcService(
             throw Refuse(requestId, shapeError);
         }
 
-        var (validated, invalid) = rules.Validate(input!);
+        var (model, unknown) = models.Find(input!.Model);
+        if (unknown is not null)
+        {
+            throw Refuse(requestId, unknown);
+        }
+
+        var (validated, invalid) = model!.Rules.Validate(input);
         if (invalid is not null)
         {
             throw Refuse(requestId, invalid);
         }
 
-        var (session, refused) = await generation.StartAsync(validated!, requestId, context.CancellationToken).ConfigureAwait(false);
-        return refused is null ? (requestId, session!) : throw Refuse(requestId, refused);
+        var (session, refused) = await model.Generation.StartAsync(validated!, requestId, context.CancellationToken).ConfigureAwait(false);
+        return refused is null ? (requestId, model.Model, session!) : throw Refuse(requestId, refused);
     }
 
-    private ChatStarted Started(ChatRequest request, GenerationSession session)
+    private ChatStarted Started(ServedModel model, ChatRequest request, GenerationSession session)
     {
         var started = new ChatStarted
         {

@@ -5,30 +5,24 @@ using MmServe.Grpc.V1;
 using MmServe.Serving.Capabilities;
 using MediaLimit = MmServe.Grpc.V1.MediaLimit;
 using ModelCapabilities = MmServe.Grpc.V1.ModelCapabilities;
-using MmServe.Serving.Errors;
+using MmServe.Serving.Models;
 using ModelProto = MmServe.Grpc.V1.Model;
 
 namespace MmServe.Api.Grpc;
 
-/// <summary>mmserve.v1.ModelService: the served model's <see cref="ModelDescription"/> (as GET /v1/models reports it), plus the limits a gRPC client needs.</summary>
-internal sealed class ModelGrpcService(ModelDescription model, IOptions<GrpcServiceOptions> service) : ModelService.ModelServiceBase
+/// <summary>mmserve.v1.ModelService: each served model's <see cref="ModelDescription"/> (as GET /v1/models reports it), plus the limits a gRPC client needs.</summary>
+internal sealed class ModelGrpcService(ModelRegistry models, IOptions<GrpcServiceOptions> service) : ModelService.ModelServiceBase
 {
     public override Task<ListModelsResponse> ListModels(ListModelsRequest request, ServerCallContext context) =>
-        Task.FromResult(new ListModelsResponse { Models = { Describe() } });
+        Task.FromResult(new ListModelsResponse { Models = { models.All.Select(m => Describe(m.Description)) } });
 
     public override Task<ModelProto> GetModel(GetModelRequest request, ServerCallContext context)
     {
-        if (string.IsNullOrEmpty(request.Id))
-        {
-            throw GrpcErrors.ToException(ServingError.Missing("id"));
-        }
-
-        return request.Id == model.Id
-            ? Task.FromResult(Describe())
-            : throw GrpcErrors.ToException(ServingError.ModelNotFound(request.Id, "id"));
+        var (model, error) = models.Find(request.Id, "id");
+        return error is null ? Task.FromResult(Describe(model!.Description)) : throw GrpcErrors.ToException(error);
     }
 
-    private ModelProto Describe()
+    private ModelProto Describe(ModelDescription model)
     {
         var described = model.Capabilities;
         var capabilities = new ModelCapabilities

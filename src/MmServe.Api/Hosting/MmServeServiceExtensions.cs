@@ -8,7 +8,7 @@ using MmServe.Api.OpenAi.ChatCompletions;
 using MmServe.Api.OpenAi.Images;
 using MmServe.Serving;
 using MmServe.Serving.Generation;
-using MmServe.Serving.Capabilities;
+using MmServe.Serving.Models;
 using MmServe.Serving.Media;
 using MmServe.Serving.Requests;
 using MmServe.Serving.Sessions;
@@ -41,6 +41,28 @@ internal static class MmServeServiceExtensions
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<ModelOptions>, ModelOptionsValidator>();
 
+        services.AddOptions<ModelListOptions>()
+            .Configure<IConfiguration>((options, configuration) =>
+            {
+                var section = configuration.GetSection(ModelListOptions.SectionName);
+                if (section.Exists())
+                {
+                    options.Models = section.Get<List<ModelEntryOptions>>(b => b.ErrorOnUnknownConfiguration = true) ?? [];
+                }
+            })
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ModelListOptions>, ModelListOptionsValidator>();
+
+        // With "Models", entry 0 is served through the one-model settings.
+        services.AddOptions<ModelOptions>()
+            .PostConfigure<IOptions<ModelListOptions>>((model, list) =>
+            {
+                if (list.Value.Models is [var first, ..])
+                {
+                    (model.Path, model.Id) = (first.Path, first.Id);
+                }
+            });
+
         services.AddOptions<WorkerPoolOptions>()
             .Configure<IConfiguration>((options, configuration) =>
             {
@@ -48,6 +70,13 @@ internal static class MmServeServiceExtensions
                 if (section.Exists())
                 {
                     options.Workers = section.Get<List<WorkerOptions>>(b => b.ErrorOnUnknownConfiguration = true) ?? [];
+                }
+            })
+            .PostConfigure<IOptions<ModelListOptions>>((options, list) =>
+            {
+                if (list.Value.Models is [{ Workers: { Count: > 0 } own }, ..])
+                {
+                    options.Workers = own;
                 }
             })
             .ValidateOnStart();
@@ -78,6 +107,57 @@ internal static class MmServeServiceExtensions
             .Configure<IOptions<LimitsOptions>>((kestrel, limits) => kestrel.Limits.MaxRequestBodySize = limits.Value.MaxRequestBodyBytes);
     }
 
+    /// <summary>
+    /// The first model over the container's parts (which hosts and tests may decorate), then every further entry of
+    /// "Models" with its own engine, encoders and generators.
+    /// </summary>
+    private static ModelRegistry CreateRegistry(IServiceProvider sp)
+    {
+        var loggerFactory = sp.GetRequiredService<ILoggerFactory>();
+        var first = ModelInstanceFactory.Assemble(
+            sp.GetRequiredService<ServedModel>(),
+            sp.GetRequiredService<IGenerationEngine>(),
+            sp.GetRequiredService<GenerationEngine>(),
+            sp.GetRequiredService<MediaEmbedder>(),
+            sp.GetRequiredService<IMediaGenerator>(),
+            sp.GetRequiredService<MediaGenerator>(),
+            loggerFactory);
+        var entries = sp.GetRequiredService<IOptions<ModelListOptions>>().Value.Models;
+        var instances = new List<ModelInstance> { first };
+        try
+        {
+            var configuration = sp.GetRequiredService<IConfiguration>();
+            var topLevelWorkers = configuration.GetSection(WorkerPoolOptions.SectionName).Get<List<WorkerOptions>>() is { Count: > 0 } workers
+                ? workers
+                : [new WorkerOptions()];
+            for (int i = 1; i < entries.Count; i++)
+            {
+                instances.Add(ModelInstanceFactory.Create(
+                    entries[i],
+                    $"{ModelListOptions.SectionName}:{i}",
+                    sp.GetRequiredService<IHostEnvironment>().ContentRootPath,
+                    topLevelWorkers,
+                    sp.GetRequiredService<IOptions<EngineOptions>>().Value,
+                    sp.GetRequiredService<IOptions<LimitsOptions>>().Value,
+                    sp.GetRequiredService<IOptions<MediaOptions>>().Value,
+                    sp.GetRequiredService<IOptions<GenerationOptions>>().Value,
+                    sp.GetRequiredService<FfmpegSupport>(),
+                    loggerFactory));
+            }
+
+            return new ModelRegistry(instances);
+        }
+        catch
+        {
+            foreach (var built in instances.Skip(1))
+            {
+                built.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            }
+
+            throw;
+        }
+    }
+
     private static void AddModelServing(this IServiceCollection services)
     {
         services.AddSingleton(TimeProvider.System);
@@ -106,21 +186,7 @@ internal static class MmServeServiceExtensions
             sp.GetRequiredService<IOptions<WorkerPoolOptions>>().Value.Workers[0],
             sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<IMediaGenerator>(sp => sp.GetRequiredService<MediaGenerator>());
-        services.AddSingleton(sp => sp.GetRequiredService<MediaEmbedder>().Policy);
-        services.AddSingleton<GenerationRules>();
-        services.AddSingleton<TokenLogprobs>();
-        services.AddSingleton<PromptPreparer>();
-        services.AddSingleton<GenerationService>();
-        services.AddSingleton<SingleTurnRunner>();
-        services.AddSingleton<ModelDescription>();
-        services.AddSingleton(sp => new ModelWarmUp(
-            sp.GetRequiredService<ServedModel>(),
-            sp.GetRequiredService<MediaEmbedder>(),
-            sp.GetRequiredService<MediaGenerator>(),
-            sp.GetRequiredService<GenerationEngine>(),
-            sp.GetRequiredService<PromptPreparer>(),
-            sp.GetRequiredService<TokenLogprobs>(),
-            sp.GetRequiredService<ILogger<GenerationSession>>()));
+        services.AddSingleton(sp => CreateRegistry(sp));
         services.AddSingleton<LogprobsMapper>();
         services.AddSingleton<ChatCompletionService>();
         services.AddSingleton<ImageGenerationService>();

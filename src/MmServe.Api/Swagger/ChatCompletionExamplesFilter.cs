@@ -2,12 +2,13 @@ using System.Text.Json.Nodes;
 using Microsoft.OpenApi;
 using MmServe.Api.OpenAi.ChatCompletions;
 using MmServe.Serving;
+using MmServe.Serving.Models;
 using Swashbuckle.AspNetCore.SwaggerGen;
 
 namespace MmServe.Api.Swagger;
 
 /// <summary>Request examples for POST /v1/chat/completions that work as they are in Swagger UI's "Try it out".</summary>
-internal sealed class ChatCompletionExamplesFilter(ServedModel model) : IOperationFilter
+internal sealed class ChatCompletionExamplesFilter(ModelRegistry models) : IOperationFilter
 {
     public void Apply(OpenApiOperation operation, OperationFilterContext context)
     {
@@ -21,14 +22,14 @@ internal sealed class ChatCompletionExamplesFilter(ServedModel model) : IOperati
         json.Examples ??= new Dictionary<string, IOpenApiExample>();
         json.Examples["text"] = Example("A text question, greedy decoding", new JsonObject
         {
-            ["model"] = model.Id,
+            ["model"] = models.Default.Id,
             ["messages"] = new JsonArray(Message("user", "What number comes after three?")),
             ["temperature"] = 0,
             ["max_tokens"] = 32,
         });
         json.Examples["image"] = Example("An inline 16x16 red PNG (base64 data: URL) and a question about it", new JsonObject
         {
-            ["model"] = model.Id,
+            ["model"] = models.Default.Id,
             ["messages"] = new JsonArray(new JsonObject
             {
                 ["role"] = "user",
@@ -45,7 +46,7 @@ internal sealed class ChatCompletionExamplesFilter(ServedModel model) : IOperati
         });
         json.Examples["audio"] = Example("An inline WAV clip (OpenAI's input_audio part, base64) and a question about it", new JsonObject
         {
-            ["model"] = model.Id,
+            ["model"] = models.Default.Id,
             ["messages"] = new JsonArray(new JsonObject
             {
                 ["role"] = "user",
@@ -62,7 +63,7 @@ internal sealed class ChatCompletionExamplesFilter(ServedModel model) : IOperati
         });
         json.Examples["stream"] = Example("Streaming (server-sent events) with a final usage chunk", new JsonObject
         {
-            ["model"] = model.Id,
+            ["model"] = models.Default.Id,
             ["messages"] = new JsonArray(
                 Message("system", "You are a helpful assistant."),
                 Message("user", "Count from one to five.")),
@@ -72,7 +73,7 @@ internal sealed class ChatCompletionExamplesFilter(ServedModel model) : IOperati
         });
         json.Examples["generate_image"] = Example("Generated image output (MmServe extension): message.images holds a PNG data URL", new JsonObject
         {
-            ["model"] = model.Id,
+            ["model"] = models.Default.Id,
             ["messages"] = new JsonArray(Message("user", "Draw a red circle.")),
             ["modalities"] = new JsonArray("text", "image"),
             ["temperature"] = 0,
@@ -80,7 +81,7 @@ internal sealed class ChatCompletionExamplesFilter(ServedModel model) : IOperati
         });
         json.Examples["generate_audio"] = Example("Generated audio output (as OpenAI): message.audio holds a WAV file and its transcript", new JsonObject
         {
-            ["model"] = model.Id,
+            ["model"] = models.Default.Id,
             ["messages"] = new JsonArray(Message("user", "Please play two high beeps.")),
             ["modalities"] = new JsonArray("text", "audio"),
             ["audio"] = new JsonObject { ["voice"] = "default", ["format"] = "wav" },
@@ -89,7 +90,7 @@ internal sealed class ChatCompletionExamplesFilter(ServedModel model) : IOperati
         });
         json.Examples["logprobs"] = Example("Log probabilities and the token-id extension", new JsonObject
         {
-            ["model"] = model.Id,
+            ["model"] = models.Default.Id,
             ["messages"] = new JsonArray(Message("user", "Hello!")),
             ["temperature"] = 0,
             ["max_tokens"] = 8,

@@ -3,6 +3,7 @@ using Microsoft.OpenApi;
 using MmServe.Api.OpenAi.Audio;
 using MmServe.Api.OpenAi.Images;
 using MmServe.Serving;
+using MmServe.Serving.Models;
 using Swashbuckle.AspNetCore.SwaggerGen;
 
 namespace MmServe.Api.Swagger;
@@ -12,7 +13,7 @@ namespace MmServe.Api.Swagger;
 /// /v1/audio/speech, and the multipart form of /v1/audio/transcriptions (its handler reads the form itself, so
 /// the schema is declared here for "Try it out" to offer a file upload).
 /// </summary>
-internal sealed class GenerationExamplesFilter(ServedModel model) : IOperationFilter
+internal sealed class GenerationExamplesFilter(ModelRegistry models) : IOperationFilter
 {
     public void Apply(OpenApiOperation operation, OperationFilterContext context)
     {
@@ -23,7 +24,7 @@ internal sealed class GenerationExamplesFilter(ServedModel model) : IOperationFi
                 {
                     ["image"] = Example("One 64x64 image as base64 PNG", new JsonObject
                     {
-                        ["model"] = model.Id,
+                        ["model"] = models.Default.Id,
                         ["prompt"] = "a red circle",
                         ["n"] = 1,
                         ["size"] = "64x64",
@@ -36,7 +37,7 @@ internal sealed class GenerationExamplesFilter(ServedModel model) : IOperationFi
                 {
                     ["wav"] = Example("A WAV file (mmserve-tiny renders beeps)", new JsonObject
                     {
-                        ["model"] = model.Id,
+                        ["model"] = models.Default.Id,
                         ["input"] = "two high beeps",
                         ["voice"] = "default",
                         ["response_format"] = "wav",
@@ -64,7 +65,7 @@ internal sealed class GenerationExamplesFilter(ServedModel model) : IOperationFi
                     Properties = new Dictionary<string, IOpenApiSchema>
                     {
                         ["file"] = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary", Description = "wav or mp3 (flac, ogg, webm, m4a with ffmpeg)" },
-                        ["model"] = new OpenApiSchema { Type = JsonSchemaType.String, Default = JsonValue.Create(model.Id) },
+                        ["model"] = new OpenApiSchema { Type = JsonSchemaType.String, Default = JsonValue.Create(models.Default.Id) },
                         ["prompt"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "Instruction sent with the audio (default: the model's transcription prompt)" },
                         ["response_format"] = new OpenApiSchema { Type = JsonSchemaType.String, Default = JsonValue.Create("json"), Description = "json or text" },
                         ["temperature"] = new OpenApiSchema { Type = JsonSchemaType.Number, Description = "0..1; 0 (default) is greedy" },

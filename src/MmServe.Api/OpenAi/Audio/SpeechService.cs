@@ -3,6 +3,7 @@ using MmServe.Abstractions;
 using MmServe.Api.Errors;
 using MmServe.Serving;
 using MmServe.Serving.Generation;
+using MmServe.Serving.Models;
 using MmServe.Serving.Requests;
 using MmServe.Serving.Tasks;
 using MmServe.Media.Output;
@@ -16,10 +17,7 @@ namespace MmServe.Api.OpenAi.Audio;
 /// or audio/pcm: 16-bit little-endian mono at OpenAI's 24 kHz, also given in the X-Sample-Rate header).
 /// </summary>
 internal sealed partial class SpeechService(
-    ServedModel model,
-    GenerationRules rules,
-    IMediaGenerator generator,
-    SingleTurnRunner runner,
+    ModelRegistry models,
     IOptions<LimitsOptions> limits,
     IOptions<GenerationOptions> options,
     ILogger<SpeechService> logger)
@@ -34,7 +32,13 @@ internal sealed partial class SpeechService(
             return readError.ToResult();
         }
 
-        var (modality, format, validationError) = Validate(body!);
+        var (instance, unknown) = models.Find(body!.Model);
+        if (unknown is not null)
+        {
+            return ApiError.From(unknown).ToResult();
+        }
+
+        var (modality, format, validationError) = Validate(instance!, body);
         if (validationError is not null)
         {
             return validationError.ToResult();
@@ -42,7 +46,7 @@ internal sealed partial class SpeechService(
 
         var text = SingleTurnRunner.FillTemplate(modality!.Spec.PromptTemplate!, body!.Input!);
         var sampling = new SamplingParams { Temperature = 0, MaxTokens = SingleTurnRunner.MaxAnswerTokens };
-        var (result, error) = await runner.RunAsync(
+        var (result, error) = await instance!.Tasks.RunAsync(
             [new ChatPart.Text(text)], [], sampling, [modality], "input", context.TraceIdentifier, ct).ConfigureAwait(false);
         if (error is not null)
         {
@@ -67,14 +71,9 @@ internal sealed partial class SpeechService(
         return TypedResults.Bytes(GeneratedAudioEncoder.EncodeWav(samples, modality.SampleRate), "audio/wav");
     }
 
-    private (OutputModality? Modality, string? Format, ApiError? Error) Validate(SpeechRequest request)
+    private (OutputModality? Modality, string? Format, ApiError? Error) Validate(ModelInstance model, SpeechRequest request)
     {
-        if (rules.CheckModel(request.Model) is { } modelError)
-        {
-            return Fail(ApiError.From(modelError));
-        }
-
-        if (!generator.Modalities.TryGetValue(ServedModel.AudioModality, out var modality) || modality.Spec.PromptTemplate is null)
+        if (!model.Generator.Modalities.TryGetValue(ServedModel.AudioModality, out var modality) || modality.Spec.PromptTemplate is null)
         {
             return Fail(ApiError.InvalidRequest($"The model '{model.Id}' does not generate audio.", "model", "unsupported_model"));
         }

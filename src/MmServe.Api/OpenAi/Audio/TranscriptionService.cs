@@ -2,7 +2,7 @@ using System.Globalization;
 using MmServe.Abstractions;
 using MmServe.Api.Errors;
 using MmServe.Serving;
-using MmServe.Serving.Requests;
+using MmServe.Serving.Models;
 using MmServe.Serving.Tasks;
 using MmServe.Serving.Media;
 using MmServe.Model.Chat;
@@ -16,10 +16,7 @@ namespace MmServe.Api.OpenAi.Audio;
 /// is the text the LLM generates. The container is recognised from the bytes, never from the file name.
 /// </summary>
 internal sealed partial class TranscriptionService(
-    ServedModel model,
-    GenerationRules rules,
-    MediaPolicy policy,
-    SingleTurnRunner runner,
+    ModelRegistry models,
     ILogger<TranscriptionService> logger)
 {
     public async Task<IResult> HandleAsync(HttpContext context)
@@ -43,7 +40,13 @@ internal sealed partial class TranscriptionService(
             return ApiError.InvalidRequest("The multipart/form-data body could not be read.", "file", "invalid_form").ToResult();
         }
 
-        var (instruction, responseFormat, temperature, formError) = Validate(form);
+        var (instance, unknown) = models.Find(form["model"].ToString());
+        if (unknown is not null)
+        {
+            return ApiError.From(unknown).ToResult();
+        }
+
+        var (instruction, responseFormat, temperature, formError) = Validate(instance!, form);
         if (formError is not null)
         {
             return formError.ToResult();
@@ -60,7 +63,7 @@ internal sealed partial class TranscriptionService(
         // recognised from the bytes, so the upload's declared content type only labels the item.
         var media = new MediaReference(ServedModel.AudioModality, MediaSourceKind.Bytes, file.ContentType ?? "", null, "file") { Bytes = bytes };
         var sampling = new SamplingParams { Temperature = temperature, MaxTokens = SingleTurnRunner.MaxAnswerTokens };
-        var (result, error) = await runner.RunAsync(
+        var (result, error) = await instance!.Tasks.RunAsync(
             [new ChatPart.Media(ServedModel.AudioModality, 0), new ChatPart.Text(instruction!)], [media], sampling, [], "prompt", context.TraceIdentifier, ct)
             .ConfigureAwait(false);
         if (error is not null)
@@ -74,16 +77,10 @@ internal sealed partial class TranscriptionService(
             : TypedResults.Json(new TranscriptionResponse(text), OpenAiJsonContext.Wire.TranscriptionResponse);
     }
 
-    private (string? Instruction, string? Format, float Temperature, ApiError? Error) Validate(IFormCollection form)
+    private (string? Instruction, string? Format, float Temperature, ApiError? Error) Validate(ModelInstance model, IFormCollection form)
     {
-        var modelId = form["model"].ToString();
-        if (rules.CheckModel(modelId) is { } modelError)
-        {
-            return Fail(ApiError.From(modelError));
-        }
-
-        var defaultInstruction = model.Bundle.Manifest.InputModalities.TryGetValue(ServedModel.AudioModality, out var audio) ? audio.TranscriptionPrompt : null;
-        if (defaultInstruction is null || !policy.Accepts(ServedModel.AudioModality))
+        var defaultInstruction = model.Model.Bundle.Manifest.InputModalities.TryGetValue(ServedModel.AudioModality, out var audio) ? audio.TranscriptionPrompt : null;
+        if (defaultInstruction is null || !model.Policy.Accepts(ServedModel.AudioModality))
         {
             return Fail(ApiError.InvalidRequest($"The model '{model.Id}' does not transcribe audio.", "model", "unsupported_model"));
         }

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using MmServe.Api.Errors;
 using MmServe.Serving;
 using MmServe.Serving.Generation;
+using MmServe.Serving.Models;
 using MmServe.Serving.Requests;
 using MmServe.Serving.Sessions;
 
@@ -14,10 +15,7 @@ namespace MmServe.Api.OpenAi.ChatCompletions;
 /// one step.
 /// </summary>
 internal sealed partial class ChatCompletionService(
-    ServedModel model,
-    GenerationRules rules,
-    GenerationService generation,
-    IMediaGenerator mediaGenerator,
+    ModelRegistry models,
     LogprobsMapper logprobs,
     IOptions<LimitsOptions> limits,
     IOptions<GenerationOptions> generationOptions,
@@ -40,21 +38,27 @@ internal sealed partial class ChatCompletionService(
             return Refuse(context, parseError);
         }
 
-        var (request, invalid) = rules.Validate(input!);
+        var (model, unknown) = models.Find(input!.Model);
+        if (unknown is not null)
+        {
+            return Refuse(context, ApiError.From(unknown));
+        }
+
+        var (request, invalid) = model!.Rules.Validate(input);
         if (invalid is not null)
         {
             return Refuse(context, ApiError.From(invalid));
         }
 
-        var (session, refused) = await generation.StartAsync(request!, context.TraceIdentifier, ct).ConfigureAwait(false);
+        var (session, refused) = await model.Generation.StartAsync(request!, context.TraceIdentifier, ct).ConfigureAwait(false);
         if (refused is not null)
         {
             return Refuse(context, ApiError.From(refused));
         }
 
         var identity = new CompletionIdentity(
-            CompletionIdentity.NewId(), time.GetUtcNow().ToUnixTimeSeconds(), model.Id, model.SystemFingerprint);
-        var audio = CreateAudioAssembler(request!.Outputs, identity);
+            CompletionIdentity.NewId(), time.GetUtcNow().ToUnixTimeSeconds(), model.Id, model.Model.SystemFingerprint);
+        var audio = CreateAudioAssembler(model, request!.Outputs, identity);
         if (answer!.Stream)
         {
             await new ChatCompletionStreamer(identity, answer, request.Sampling.Logprobs, logprobs, audio, logger)
@@ -77,14 +81,14 @@ internal sealed partial class ChatCompletionService(
         return TypedResults.Json(ToCompletion(identity, answer, request, session!, result, audio), OpenAiJsonContext.Wire.ChatCompletion);
     }
 
-    private ChatAudioAssembler? CreateAudioAssembler(RequestedOutputs outputs, CompletionIdentity identity)
+    private ChatAudioAssembler? CreateAudioAssembler(ModelInstance model, RequestedOutputs outputs, CompletionIdentity identity)
     {
         if (outputs.Audio is not { } format)
         {
             return null;
         }
 
-        var modality = mediaGenerator.Modalities[ServedModel.AudioModality];
+        var modality = model.Generator.Modalities[ServedModel.AudioModality];
         return new ChatAudioAssembler(format, modality.SampleRate, identity.Created + generationOptions.Value.AudioExpirySeconds);
     }
 

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Options;
 using MmServe.Abstractions;
 using MmServe.Api.Errors;
 using MmServe.Serving;
-using MmServe.Serving.Errors;
+using MmServe.Serving.Models;
 using MmServe.Serving.Generation;
 using MmServe.Serving.Tasks;
 using MmServe.Model.Chat;
@@ -15,9 +15,7 @@ namespace MmServe.Api.OpenAi.Images;
 /// the images come back as base64 PNG. A reply in which the model drew nothing is a 400 naming what it said.
 /// </summary>
 internal sealed partial class ImageGenerationService(
-    ServedModel model,
-    IMediaGenerator generator,
-    SingleTurnRunner runner,
+    ModelRegistry models,
     IOptions<LimitsOptions> limits,
     IOptions<GenerationOptions> options,
     TimeProvider time,
@@ -33,7 +31,14 @@ internal sealed partial class ImageGenerationService(
             return readError.ToResult();
         }
 
-        var (modality, size, n, validationError) = Validate(body!);
+        // "model" is optional here (OpenAI defaults it): the first served model draws.
+        var (instance, unknown) = body!.Model is { } id ? models.Find(id) : (models.Default, null);
+        if (unknown is not null)
+        {
+            return ApiError.From(unknown).ToResult();
+        }
+
+        var (modality, size, n, validationError) = Validate(instance!, body);
         if (validationError is not null)
         {
             return validationError.ToResult();
@@ -41,7 +46,7 @@ internal sealed partial class ImageGenerationService(
 
         var text = SingleTurnRunner.FillTemplate(modality!.Spec.PromptTemplate!, body!.Prompt!);
         var sampling = new SamplingParams { Temperature = 0, MaxTokens = SingleTurnRunner.MaxAnswerTokens };
-        var runs = Enumerable.Range(0, n).Select(i => runner.RunAsync(
+        var runs = Enumerable.Range(0, n).Select(i => instance!.Tasks.RunAsync(
             [new ChatPart.Text(text)], [], sampling, [modality], "prompt", $"{context.TraceIdentifier}-{i}", ct)).ToArray();
         var results = await Task.WhenAll(runs).ConfigureAwait(false);
 
@@ -73,14 +78,9 @@ internal sealed partial class ImageGenerationService(
         return TypedResults.Json(response, OpenAiJsonContext.Wire.ImageGenerationResponse);
     }
 
-    private (OutputModality? Modality, string? Size, int N, ApiError? Error) Validate(ImageGenerationRequest request)
+    private (OutputModality? Modality, string? Size, int N, ApiError? Error) Validate(ModelInstance model, ImageGenerationRequest request)
     {
-        if (request.Model is { } id && id != model.Id)
-        {
-            return Fail(ApiError.From(ServingError.ModelNotFound(id)));
-        }
-
-        if (!generator.Modalities.TryGetValue(ServedModel.ImageModality, out var modality) || modality.Spec.PromptTemplate is null || modality.Size is null)
+        if (!model.Generator.Modalities.TryGetValue(ServedModel.ImageModality, out var modality) || modality.Spec.PromptTemplate is null || modality.Size is null)
         {
             return Fail(ApiError.InvalidRequest($"The model '{model.Id}' does not generate images.", "model", "unsupported_model"));
         }

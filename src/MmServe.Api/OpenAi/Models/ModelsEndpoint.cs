@@ -1,25 +1,26 @@
 using MmServe.Api.Errors;
 using MmServe.Serving.Capabilities;
 using MmServe.Serving.Errors;
+using MmServe.Serving.Models;
 
 namespace MmServe.Api.OpenAi.Models;
 
-/// <summary>GET /v1/models and GET /v1/models/{id}: the served model's <see cref="ModelDescription"/> in OpenAI's shape.</summary>
+/// <summary>GET /v1/models and GET /v1/models/{id}: each served model's <see cref="ModelDescription"/> in OpenAI's shape.</summary>
 internal static class ModelsEndpoint
 {
     public static IEndpointRouteBuilder MapModels(this IEndpointRouteBuilder endpoints)
     {
         var group = endpoints.MapGroup("/v1/models").WithTags("Models");
-        group.MapGet("/", (ModelDescription model) =>
-                TypedResults.Json(new ModelList("list", [Card(model)]), OpenAiJsonContext.Wire.ModelList))
+        group.MapGet("/", (ModelRegistry models) =>
+                TypedResults.Json(new ModelList("list", [.. models.All.Select(m => Card(m.Description))]), OpenAiJsonContext.Wire.ModelList))
             .WithName("ListModels")
-            .WithSummary("Lists the served model.")
+            .WithSummary("Lists the served models.")
             .Produces<ModelList>();
-        group.MapGet("/{**id}", (string id, ModelDescription model) => id == model.Id
-                ? (IResult)TypedResults.Json(Card(model), OpenAiJsonContext.Wire.ModelCard)
+        group.MapGet("/{**id}", (string id, ModelRegistry models) => models.Find(id) is ({ } model, null)
+                ? (IResult)TypedResults.Json(Card(model.Description), OpenAiJsonContext.Wire.ModelCard)
                 : ApiError.From(ServingError.ModelNotFound(id)).ToResult())
             .WithName("RetrieveModel")
-            .WithSummary("Describes the served model; any other id is 404 model_not_found.")
+            .WithSummary("Describes a served model; any other id is 404 model_not_found.")
             .Produces<ModelCard>()
             .Produces<OpenAiErrorResponse>(StatusCodes.Status404NotFound);
         return endpoints;

@@ -1,0 +1,72 @@
+using MmServe.Engine;
+using MmServe.Serving.Capabilities;
+using MmServe.Serving.Generation;
+using MmServe.Serving.Media;
+using MmServe.Serving.Requests;
+using MmServe.Serving.Sessions;
+using MmServe.Serving.Tasks;
+
+namespace MmServe.Serving.Models;
+
+/// <summary>
+/// Everything one served model needs to answer requests: its bundle, engine (own workers and KV caches), media
+/// encoders, generators, rules, session service and description. The edges pick an instance by the request's
+/// "model" (<see cref="ModelRegistry"/>) and use nothing else.
+/// </summary>
+public sealed class ModelInstance(
+    ServedModel model,
+    IGenerationEngine engine,
+    MediaPolicy policy,
+    IMediaGenerator generator,
+    GenerationRules rules,
+    GenerationService generation,
+    SingleTurnRunner tasks,
+    ModelDescription description,
+    ModelWarmUp warmUp) : IAsyncDisposable
+{
+    private readonly List<object> _owned = [];
+
+    public string Id => model.Id;
+
+    public ServedModel Model => model;
+
+    public IGenerationEngine Engine => engine;
+
+    public MediaPolicy Policy => policy;
+
+    public IMediaGenerator Generator => generator;
+
+    public GenerationRules Rules => rules;
+
+    public GenerationService Generation => generation;
+
+    public SingleTurnRunner Tasks => tasks;
+
+    public ModelDescription Description => description;
+
+    public ModelWarmUp WarmUp => warmUp;
+
+    /// <summary>Components this instance built itself and disposes (the first model's belong to the container).</summary>
+    internal ModelInstance Owning(params object[] components)
+    {
+        _owned.AddRange(components);
+        return this;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        // Engine first (it stops the workers using the executors), then the batchers behind encoders and generators.
+        foreach (var component in _owned)
+        {
+            switch (component)
+            {
+                case IAsyncDisposable asyncDisposable:
+                    await asyncDisposable.DisposeAsync().ConfigureAwait(false);
+                    break;
+                case IDisposable disposable:
+                    disposable.Dispose();
+                    break;
+            }
+        }
+    }
+}
