@@ -32,6 +32,12 @@ public sealed class ToolRequirement
             : $"the Node.js gRPC client needs node on PATH and `npm ci` in {NodeClient.ClientDirectory}",
         ".ci/run does both and sets MMSERVE_REQUIRE_NODE=1");
 
+    /// <summary>Debian's prometheus server on PATH: the scrape test runs a real one against the server.</summary>
+    public static ToolRequirement Prometheus { get; } = new(
+        "MMSERVE_REQUIRE_PROMETHEUS",
+        () => FindOnPath("prometheus") is not null ? null : "prometheus is not on PATH",
+        "apt-get install prometheus; .ci/run installs it and sets MMSERVE_REQUIRE_PROMETHEUS=1");
+
     /// <summary>Set to 1 to turn "missing" from a skip into a failure.</summary>
     public string RequireVariable { get; }
 
@@ -81,6 +87,12 @@ public sealed class FfmpegFactAttribute : FactAttribute
 public sealed class FfmpegTheoryAttribute : TheoryAttribute
 {
     public FfmpegTheoryAttribute() => Skip = ToolRequirement.Ffmpeg.SkipReason;
+}
+
+/// <summary>A fact that needs a Prometheus server (see <see cref="ToolRequirement.Prometheus"/>).</summary>
+public sealed class PrometheusFactAttribute : FactAttribute
+{
+    public PrometheusFactAttribute() => Skip = ToolRequirement.Prometheus.SkipReason;
 }
 
 /// <summary>A fact that needs the Node.js gRPC client (see <see cref="ToolRequirement.Node"/>).</summary>

@@ -89,13 +89,13 @@ internal sealed partial class ChatGrpcService(
             throw Refuse(requestId, shapeError);
         }
 
-        var (model, unknown) = models.Find(input!.Model);
+        var (model, unknown) = models.Resolve(input!.Model);
         if (unknown is not null)
         {
             throw Refuse(requestId, unknown);
         }
 
-        var (validated, invalid) = model!.Rules.Validate(input);
+        var (validated, invalid) = model!.Validate(input);
         if (invalid is not null)
         {
             throw Refuse(requestId, invalid);

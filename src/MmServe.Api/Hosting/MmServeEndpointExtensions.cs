@@ -6,6 +6,7 @@ using MmServe.Api.OpenAi.ChatCompletions;
 using MmServe.Api.OpenAi.Images;
 using MmServe.Api.OpenAi.Models;
 using MmServe.Api.Swagger;
+using MmServe.Api.Telemetry;
 
 namespace MmServe.Api.Hosting;
 
@@ -14,6 +15,7 @@ internal static class MmServeEndpointExtensions
 {
     public static WebApplication MapMmServe(this WebApplication app)
     {
+        app.MapMmServeTelemetry();
         app.UseMiddleware<ErrorHandlingMiddleware>();
         app.UseStatusCodePages(ErrorHandlingMiddleware.WriteStatusCodeBodyAsync);
         app.UseMmServeSwagger();

@@ -14,6 +14,8 @@ using MmServe.Serving.Requests;
 using MmServe.Serving.Sessions;
 using MmServe.Serving.Tasks;
 using MmServe.Api.Swagger;
+using MmServe.Api.Telemetry;
+using MmServe.Serving.Telemetry;
 using MmServe.Engine;
 
 namespace MmServe.Api.Hosting;
@@ -29,6 +31,7 @@ internal static class MmServeServiceExtensions
         services.AddMmServeHealthChecks();
         services.AddMmServeGrpc();
         services.AddMmServeSwagger();
+        services.AddMmServeTelemetry(builder.Configuration);
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower);
         return builder;
     }
@@ -121,7 +124,8 @@ internal static class MmServeServiceExtensions
             sp.GetRequiredService<MediaEmbedder>(),
             sp.GetRequiredService<IMediaGenerator>(),
             sp.GetRequiredService<MediaGenerator>(),
-            loggerFactory);
+            loggerFactory,
+            sp.GetRequiredService<ServingMetrics>());
         var entries = sp.GetRequiredService<IOptions<ModelListOptions>>().Value.Models;
         var instances = new List<ModelInstance> { first };
         try
@@ -142,10 +146,11 @@ internal static class MmServeServiceExtensions
                     sp.GetRequiredService<IOptions<MediaOptions>>().Value,
                     sp.GetRequiredService<IOptions<GenerationOptions>>().Value,
                     sp.GetRequiredService<FfmpegSupport>(),
-                    loggerFactory));
+                    loggerFactory,
+                    sp.GetRequiredService<ServingMetrics>()));
             }
 
-            return new ModelRegistry(instances);
+            return new ModelRegistry(instances, sp.GetRequiredService<ServingMetrics>());
         }
         catch
         {

@@ -1,10 +1,12 @@
 using MmServe.Engine;
 using MmServe.Serving.Capabilities;
+using MmServe.Serving.Errors;
 using MmServe.Serving.Generation;
 using MmServe.Serving.Media;
 using MmServe.Serving.Requests;
 using MmServe.Serving.Sessions;
 using MmServe.Serving.Tasks;
+using MmServe.Serving.Telemetry;
 
 namespace MmServe.Serving.Models;
 
@@ -22,7 +24,8 @@ public sealed class ModelInstance(
     GenerationService generation,
     SingleTurnRunner tasks,
     ModelDescription description,
-    ModelWarmUp warmUp) : IAsyncDisposable
+    ModelWarmUp warmUp,
+    ModelMetrics? metrics = null) : IAsyncDisposable
 {
     private readonly List<object> _owned = [];
 
@@ -45,6 +48,19 @@ public sealed class ModelInstance(
     public ModelDescription Description => description;
 
     public ModelWarmUp WarmUp => warmUp;
+
+    /// <summary>The shared rules, counting a refusal in this model's metrics.</summary>
+    public (ValidatedRequest? Request, ServingError? Error) Validate(GenerationInput input)
+    {
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var (request, error) = rules.Validate(input);
+        if (error is not null)
+        {
+            metrics?.Refused(error, started);
+        }
+
+        return (request, error);
+    }
 
     /// <summary>Components this instance built itself and disposes (the first model's belong to the container).</summary>
     internal ModelInstance Owning(params object[] components)

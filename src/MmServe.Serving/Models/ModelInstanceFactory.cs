@@ -6,6 +6,7 @@ using MmServe.Serving.Media;
 using MmServe.Serving.Requests;
 using MmServe.Serving.Sessions;
 using MmServe.Serving.Tasks;
+using MmServe.Serving.Telemetry;
 
 namespace MmServe.Serving.Models;
 
@@ -24,12 +25,14 @@ public static class ModelInstanceFactory
         MediaEmbedder media,
         IMediaGenerator generator,
         MediaGenerator warmGenerator,
-        ILoggerFactory loggerFactory)
+        ILoggerFactory loggerFactory,
+        ServingMetrics? metrics = null)
     {
         var preparer = new PromptPreparer(model, media);
         var logprobs = new TokenLogprobs(model);
         var sessionLogger = loggerFactory.CreateLogger<GenerationSession>();
-        var generation = new GenerationService(preparer, engine, generator, logprobs, sessionLogger);
+        var modelMetrics = metrics is null ? null : new ModelMetrics(metrics, model.Id);
+        var generation = new GenerationService(preparer, engine, generator, logprobs, sessionLogger, modelMetrics);
         return new ModelInstance(
             model,
             engine,
@@ -39,7 +42,8 @@ public static class ModelInstanceFactory
             generation,
             new SingleTurnRunner(generation),
             new ModelDescription(model, media, generator),
-            new ModelWarmUp(model, media, warmGenerator, warmEngine, preparer, logprobs, sessionLogger));
+            new ModelWarmUp(model, media, warmGenerator, warmEngine, preparer, logprobs, sessionLogger),
+            modelMetrics);
     }
 
     /// <summary>Loads and starts one further model (bundle, engine workers, encoders, generators).</summary>
@@ -55,7 +59,8 @@ public static class ModelInstanceFactory
         MediaOptions mediaOptions,
         GenerationOptions generationOptions,
         FfmpegSupport ffmpeg,
-        ILoggerFactory loggerFactory)
+        ILoggerFactory loggerFactory,
+        ServingMetrics? metrics = null)
     {
         var model = new ServedModel(entry.Path, entry.Id, contentRoot, $"{key}:Path");
         var workers = new WorkerPoolOptions { Workers = entry.Workers is { Count: > 0 } own ? own : defaultWorkers };
@@ -77,7 +82,7 @@ public static class ModelInstanceFactory
             disposables.Add(media);
             var generator = MediaGeneratorFactory.Create(model, generationOptions, workers.Workers[0], loggerFactory);
             disposables.Add(generator);
-            return Assemble(model, engine, engine, media, generator, generator, loggerFactory).Owning([.. disposables]);
+            return Assemble(model, engine, engine, media, generator, generator, loggerFactory, metrics).Owning([.. disposables]);
         }
         catch
         {

@@ -1,4 +1,5 @@
 using MmServe.Serving.Errors;
+using MmServe.Serving.Telemetry;
 
 namespace MmServe.Serving.Models;
 
@@ -8,14 +9,18 @@ public sealed class ModelRegistry : IAsyncDisposable
     private readonly IReadOnlyList<ModelInstance> _all;
     private readonly Dictionary<string, ModelInstance> _byId;
 
-    public ModelRegistry(IReadOnlyList<ModelInstance> instances)
+    private readonly ServingMetrics? _metrics;
+
+    public ModelRegistry(IReadOnlyList<ModelInstance> instances, ServingMetrics? metrics = null)
     {
+        _metrics = metrics;
         if (instances.Count == 0)
         {
             throw new ArgumentException("At least one model is served.", nameof(instances));
         }
 
         _all = instances;
+        metrics?.ObserveEngines(() => _all.Select(m => (m.Id, m.Engine)));
         _byId = new Dictionary<string, ModelInstance>(StringComparer.Ordinal);
         foreach (var instance in instances)
         {
@@ -39,6 +44,18 @@ public sealed class ModelRegistry : IAsyncDisposable
         }
 
         return _byId.TryGetValue(id, out var instance) ? (instance, null) : (null, ServingError.ModelNotFound(id, param));
+    }
+
+    /// <summary>The model a generation request names; a missing or unknown one is counted under the bounded label "unknown".</summary>
+    public (ModelInstance? Model, ServingError? Error) Resolve(string? id, string param = "model")
+    {
+        var found = Find(id, param);
+        if (found.Error is { } error)
+        {
+            _metrics?.Refused(ServingMetrics.UnknownModel, error, TimeSpan.Zero);
+        }
+
+        return found;
     }
 
     /// <summary>Disposes the instances built besides the container's (see <see cref="ModelInstance.Owning"/>).</summary>

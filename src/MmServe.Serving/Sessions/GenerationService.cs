@@ -2,6 +2,7 @@ using MmServe.Engine;
 using MmServe.Serving.Errors;
 using MmServe.Serving.Generation;
 using MmServe.Serving.Requests;
+using MmServe.Serving.Telemetry;
 
 namespace MmServe.Serving.Sessions;
 
@@ -16,13 +17,19 @@ public sealed class GenerationService(
     IGenerationEngine engine,
     IMediaGenerator generator,
     TokenLogprobs logprobs,
-    ILogger<GenerationSession> logger)
+    ILogger<GenerationSession> logger,
+    ModelMetrics? metrics = null)
 {
+    /// <param name="request">A request that passed the rules.</param>
+    /// <param name="requestId">For logs and error messages.</param>
+    /// <param name="ct">The client's request token.</param>
     public async Task<(GenerationSession? Session, ServingError? Error)> StartAsync(ValidatedRequest request, string requestId, CancellationToken ct)
     {
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
         var (prompt, media, prepareError) = await preparer.PrepareAsync(request, ct).ConfigureAwait(false);
         if (prepareError is not null)
         {
+            metrics?.Refused(prepareError, started);
             return (null, prepareError);
         }
 
@@ -37,9 +44,16 @@ public sealed class GenerationService(
         var handle = await engine.SubmitAsync(submission, ct).ConfigureAwait(false);
         if (handle.Rejection is { } rejection)
         {
-            return (null, ServingError.FromEngine(rejection, requestId, request.PromptParam));
+            var refused = ServingError.FromEngine(rejection, requestId, request.PromptParam);
+            metrics?.Refused(refused, started);
+            return (null, refused);
         }
 
-        return (new GenerationSession(requestId, prompt.Ids, handle, outputs, request.Sampling.Logprobs ? logprobs : null, request.PromptParam, logger), null);
+        var session = new GenerationSession(requestId, prompt.Ids, handle, outputs, request.Sampling.Logprobs ? logprobs : null, request.PromptParam, logger)
+        {
+            Metrics = metrics,
+            StartedTimestamp = started,
+        };
+        return (session, null);
     }
 }

@@ -3,6 +3,7 @@ using MmServe.Abstractions;
 using MmServe.Engine;
 using MmServe.Serving.Errors;
 using MmServe.Serving.Generation;
+using MmServe.Serving.Telemetry;
 
 namespace MmServe.Serving.Sessions;
 
@@ -35,6 +36,12 @@ public sealed partial class GenerationSession
 
     public string RequestId { get; }
 
+    /// <summary>Where this request's figures go (none for the warm-up).</summary>
+    internal ModelMetrics? Metrics { get; init; }
+
+    /// <summary>When the request reached the session layer (Stopwatch timestamp).</summary>
+    internal long StartedTimestamp { get; init; }
+
     /// <summary>The prompt as the model saw it, media placeholders included.</summary>
     public IReadOnlyList<int> PromptTokenIds { get; }
 
@@ -48,11 +55,29 @@ public sealed partial class GenerationSession
     /// </summary>
     public async IAsyncEnumerable<SessionEvent> ReadEventsAsync([EnumeratorCancellation] CancellationToken ct)
     {
+        long? firstToken = null;
+        long lastToken = 0;
         await foreach (var item in _handle.Events.ReadAllAsync(ct).ConfigureAwait(false))
         {
             switch (item)
             {
                 case TokenDeltaEvent delta:
+                    if (Metrics is not null && delta.TokenIds.Count > 0)
+                    {
+                        long now = System.Diagnostics.Stopwatch.GetTimestamp();
+                        if (firstToken is null)
+                        {
+                            // Tokens merged into the first delta have no measurable gap between them.
+                            firstToken = now;
+                        }
+                        else
+                        {
+                            Metrics.InterToken(lastToken, now, delta.TokenIds.Count);
+                        }
+
+                        lastToken = now;
+                    }
+
                     _outputs?.Observe(delta);
                     yield return new TextDelta(delta.TokenIds, delta.Text, _logprobs?.Resolve(delta.Logprobs));
                     foreach (var media in _outputs?.TakeReady() ?? [])
@@ -68,9 +93,12 @@ public sealed partial class GenerationSession
                     var (rest, failure) = await TakeRemainingMediaAsync().ConfigureAwait(false);
                     if (failure is not null)
                     {
+                        Metrics?.Refused(failure, StartedTimestamp);
                         yield return new SessionFailed(failure);
                         yield break;
                     }
+
+                    Metrics?.Finished(finished.Reason, finished.PromptTokens, finished.CompletionTokens, StartedTimestamp, firstToken);
 
                     foreach (var media in rest)
                     {
@@ -80,14 +108,18 @@ public sealed partial class GenerationSession
                     yield return new SessionFinished(finished.Reason, finished.PromptTokens, finished.CompletionTokens);
                     yield break;
                 case ErrorEvent error:
-                    yield return new SessionFailed(ServingError.FromEngine(error.Error, RequestId, _promptParam));
+                    var failed = ServingError.FromEngine(error.Error, RequestId, _promptParam);
+                    Metrics?.Refused(failed, StartedTimestamp);
+                    yield return new SessionFailed(failed);
                     yield break;
             }
         }
 
         ct.ThrowIfCancellationRequested();
         Log.NoTerminalEvent(_logger, RequestId);
-        yield return new SessionFailed(ServingError.Internal(RequestId));
+        var internalError = ServingError.Internal(RequestId);
+        Metrics?.Refused(internalError, StartedTimestamp);
+        yield return new SessionFailed(internalError);
     }
 
     /// <summary>Waits for the items still being generated; a generator failure fails the request (its cause is logged, not sent).</summary>

@@ -32,7 +32,7 @@ internal sealed partial class SpeechService(
             return readError.ToResult();
         }
 
-        var (instance, unknown) = models.Find(body!.Model);
+        var (instance, unknown) = models.Resolve(body!.Model);
         if (unknown is not null)
         {
             return ApiError.From(unknown).ToResult();

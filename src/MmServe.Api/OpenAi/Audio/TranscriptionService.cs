@@ -40,7 +40,7 @@ internal sealed partial class TranscriptionService(
             return ApiError.InvalidRequest("The multipart/form-data body could not be read.", "file", "invalid_form").ToResult();
         }
 
-        var (instance, unknown) = models.Find(form["model"].ToString());
+        var (instance, unknown) = models.Resolve(form["model"].ToString());
         if (unknown is not null)
         {
             return ApiError.From(unknown).ToResult();

@@ -38,13 +38,13 @@ internal sealed partial class ChatCompletionService(
             return Refuse(context, parseError);
         }
 
-        var (model, unknown) = models.Find(input!.Model);
+        var (model, unknown) = models.Resolve(input!.Model);
         if (unknown is not null)
         {
             return Refuse(context, ApiError.From(unknown));
         }
 
-        var (request, invalid) = model!.Rules.Validate(input);
+        var (request, invalid) = model!.Validate(input);
         if (invalid is not null)
         {
             return Refuse(context, ApiError.From(invalid));

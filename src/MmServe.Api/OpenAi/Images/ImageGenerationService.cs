@@ -32,7 +32,7 @@ internal sealed partial class ImageGenerationService(
         }
 
         // "model" is optional here (OpenAI defaults it): the first served model draws.
-        var (instance, unknown) = body!.Model is { } id ? models.Find(id) : (models.Default, null);
+        var (instance, unknown) = body!.Model is { } id ? models.Resolve(id) : (models.Default, null);
         if (unknown is not null)
         {
             return ApiError.From(unknown).ToResult();

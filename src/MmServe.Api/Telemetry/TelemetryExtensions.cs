@@ -1,0 +1,60 @@
+using Microsoft.AspNetCore.Http.Features;
+using MmServe.Serving.Telemetry;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace MmServe.Api.Telemetry;
+
+/// <summary>
+/// OpenTelemetry as .NET services set it up (Aspire's ServiceDefaults pattern): MmServe's meter plus ASP.NET Core,
+/// HttpClient and runtime instrumentation; a Prometheus scrape endpoint at /metrics; traces of incoming and outgoing
+/// HTTP; OTLP export only when OTEL_EXPORTER_OTLP_ENDPOINT is set (OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES are
+/// read by the SDK). /metrics and the health probes are left out of request metrics and traces.
+/// </summary>
+internal static class TelemetryExtensions
+{
+    public const string ServiceName = "mmserve";
+
+    public static IServiceCollection AddMmServeTelemetry(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddSingleton<ServingMetrics>();
+        var telemetry = services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService(configuration["OTEL_SERVICE_NAME"] ?? ServiceName))
+            .WithMetrics(metrics => metrics
+                .AddMeter(ServingMetrics.MeterName)
+                .AddAspNetCoreInstrumentation()
+                .AddHttpClientInstrumentation()
+                .AddRuntimeInstrumentation()
+                .AddPrometheusExporter())
+            .WithTracing(tracing => tracing
+                .AddAspNetCoreInstrumentation(options => options.Filter = context => !IsInfrastructure(context.Request.Path))
+                .AddHttpClientInstrumentation());
+        if (!string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            telemetry.UseOtlpExporter();
+        }
+
+        return services;
+    }
+
+    /// <summary>/metrics for Prometheus; the scrape and probe requests themselves are not counted.</summary>
+    public static WebApplication MapMmServeTelemetry(this WebApplication app)
+    {
+        app.Use((context, next) =>
+        {
+            if (IsInfrastructure(context.Request.Path) && context.Features.Get<IHttpMetricsTagsFeature>() is { } tags)
+            {
+                tags.MetricsDisabled = true;
+            }
+
+            return next(context);
+        });
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        return app;
+    }
+
+    private static bool IsInfrastructure(PathString path) =>
+        path.StartsWithSegments("/metrics", StringComparison.Ordinal) || path.StartsWithSegments("/health", StringComparison.Ordinal);
+}
