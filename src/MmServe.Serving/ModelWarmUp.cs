@@ -25,7 +25,7 @@ public sealed class ModelWarmUp(
     TokenLogprobs logprobs,
     ILogger<GenerationSession> logger)
 {
-    private readonly GenerationService _generation = new(preparer, engine, generator, logprobs, logger);
+    private readonly GenerationService _generation = new(preparer, engine, generator, logprobs, logger, metrics: null, modelId: model.Id);
 
     /// <summary>Null when every component answered well, else what failed (for the log).</summary>
     public async Task<string?> RunAsync(CancellationToken ct)

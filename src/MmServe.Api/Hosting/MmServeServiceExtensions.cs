@@ -125,7 +125,7 @@ internal static class MmServeServiceExtensions
             sp.GetRequiredService<IMediaGenerator>(),
             sp.GetRequiredService<MediaGenerator>(),
             loggerFactory,
-            sp.GetRequiredService<ServingMetrics>());
+            sp.GetService<ServingMetrics>());
         var entries = sp.GetRequiredService<IOptions<ModelListOptions>>().Value.Models;
         var instances = new List<ModelInstance> { first };
         try
@@ -147,10 +147,10 @@ internal static class MmServeServiceExtensions
                     sp.GetRequiredService<IOptions<GenerationOptions>>().Value,
                     sp.GetRequiredService<FfmpegSupport>(),
                     loggerFactory,
-                    sp.GetRequiredService<ServingMetrics>()));
+                    sp.GetService<ServingMetrics>()));
             }
 
-            return new ModelRegistry(instances, sp.GetRequiredService<ServingMetrics>());
+            return new ModelRegistry(instances, sp.GetService<ServingMetrics>());
         }
         catch
         {

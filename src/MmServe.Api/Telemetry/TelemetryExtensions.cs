@@ -17,8 +17,14 @@ internal static class TelemetryExtensions
 {
     public const string ServiceName = "mmserve";
 
+    /// <summary>Telemetry:Enabled=false leaves OpenTelemetry out entirely (no metrics, no /metrics, no traces), for overhead measurements.</summary>
     public static IServiceCollection AddMmServeTelemetry(this IServiceCollection services, IConfiguration configuration)
     {
+        if (!configuration.GetValue("Telemetry:Enabled", true))
+        {
+            return services;
+        }
+
         services.AddSingleton<ServingMetrics>();
         var telemetry = services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService(configuration["OTEL_SERVICE_NAME"] ?? ServiceName))
@@ -42,6 +48,11 @@ internal static class TelemetryExtensions
     /// <summary>/metrics for Prometheus; the scrape and probe requests themselves are not counted.</summary>
     public static WebApplication MapMmServeTelemetry(this WebApplication app)
     {
+        if (app.Services.GetService<ServingMetrics>() is null)
+        {
+            return app;
+        }
+
         app.Use((context, next) =>
         {
             if (IsInfrastructure(context.Request.Path) && context.Features.Get<IHttpMetricsTagsFeature>() is { } tags)

@@ -32,7 +32,7 @@ public static class ModelInstanceFactory
         var logprobs = new TokenLogprobs(model);
         var sessionLogger = loggerFactory.CreateLogger<GenerationSession>();
         var modelMetrics = metrics is null ? null : new ModelMetrics(metrics, model.Id);
-        var generation = new GenerationService(preparer, engine, generator, logprobs, sessionLogger, modelMetrics);
+        var generation = new GenerationService(preparer, engine, generator, logprobs, sessionLogger, modelMetrics, model.Id);
         return new ModelInstance(
             model,
             engine,

@@ -18,7 +18,8 @@ public sealed class GenerationService(
     IMediaGenerator generator,
     TokenLogprobs logprobs,
     ILogger<GenerationSession> logger,
-    ModelMetrics? metrics = null)
+    ModelMetrics? metrics = null,
+    string modelId = "")
 {
     /// <param name="request">A request that passed the rules.</param>
     /// <param name="requestId">For logs and error messages.</param>
@@ -53,6 +54,7 @@ public sealed class GenerationService(
         {
             Metrics = metrics,
             StartedTimestamp = started,
+            ModelId = modelId,
         };
         return (session, null);
     }

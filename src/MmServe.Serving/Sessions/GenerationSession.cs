@@ -42,6 +42,9 @@ public sealed partial class GenerationSession
     /// <summary>When the request reached the session layer (Stopwatch timestamp).</summary>
     internal long StartedTimestamp { get; init; }
 
+    /// <summary>The served model's id, for the summary line.</summary>
+    internal string ModelId { get; init; } = "";
+
     /// <summary>The prompt as the model saw it, media placeholders included.</summary>
     public IReadOnlyList<int> PromptTokenIds { get; }
 
@@ -87,6 +90,7 @@ public sealed partial class GenerationSession
 
                     break;
                 case FinishedEvent { Reason: FinishReason.Cancelled } cancelled:
+                    Summarize("cancelled", cancelled.PromptTokens, cancelled.CompletionTokens, firstToken);
                     yield return new SessionFinished(cancelled.Reason, cancelled.PromptTokens, cancelled.CompletionTokens);
                     yield break;
                 case FinishedEvent finished:
@@ -94,11 +98,13 @@ public sealed partial class GenerationSession
                     if (failure is not null)
                     {
                         Metrics?.Refused(failure, StartedTimestamp);
+                        Summarize("failed: internal", finished.PromptTokens, finished.CompletionTokens, firstToken);
                         yield return new SessionFailed(failure);
                         yield break;
                     }
 
                     Metrics?.Finished(finished.Reason, finished.PromptTokens, finished.CompletionTokens, StartedTimestamp, firstToken);
+                    Summarize(finished.Reason == FinishReason.Length ? "finished: length" : "finished: stop", finished.PromptTokens, finished.CompletionTokens, firstToken);
 
                     foreach (var media in rest)
                     {
@@ -110,6 +116,7 @@ public sealed partial class GenerationSession
                 case ErrorEvent error:
                     var failed = ServingError.FromEngine(error.Error, RequestId, _promptParam);
                     Metrics?.Refused(failed, StartedTimestamp);
+                    Summarize($"failed: {failed.Code ?? "internal"}", 0, 0, firstToken);
                     yield return new SessionFailed(failed);
                     yield break;
             }
@@ -120,6 +127,18 @@ public sealed partial class GenerationSession
         var internalError = ServingError.Internal(RequestId);
         Metrics?.Refused(internalError, StartedTimestamp);
         yield return new SessionFailed(internalError);
+    }
+
+    /// <summary>One Information line per admitted request: model, outcome, tokens, time to first token and duration.</summary>
+    private void Summarize(string outcome, int promptTokens, int completionTokens, long? firstToken)
+    {
+        if (!_logger.IsEnabled(LogLevel.Information))
+        {
+            return;
+        }
+
+        double ttft = firstToken is { } first ? System.Diagnostics.Stopwatch.GetElapsedTime(StartedTimestamp, first).TotalMilliseconds : -1;
+        Log.Summary(_logger, RequestId, ModelId, outcome, promptTokens, completionTokens, ttft, System.Diagnostics.Stopwatch.GetElapsedTime(StartedTimestamp).TotalMilliseconds);
     }
 
     /// <summary>Waits for the items still being generated; a generator failure fails the request (its cause is logged, not sent).</summary>
@@ -145,6 +164,9 @@ public sealed partial class GenerationSession
     {
         [LoggerMessage(1, LogLevel.Error, "Request {RequestId}: generating its media failed.")]
         public static partial void GenerationFailed(ILogger logger, string requestId, Exception exception);
+
+        [LoggerMessage(3, LogLevel.Information, "Request {RequestId} ({Model}) {Outcome}: {PromptTokens} prompt + {CompletionTokens} completion tokens, first token {TtftMs:F1} ms, total {DurationMs:F1} ms.")]
+        public static partial void Summary(ILogger logger, string requestId, string model, string outcome, int promptTokens, int completionTokens, double ttftMs, double durationMs);
 
         [LoggerMessage(2, LogLevel.Error, "Request {RequestId}: the engine stream ended without a finished or error event.")]
         public static partial void NoTerminalEvent(ILogger logger, string requestId);
