@@ -10,7 +10,7 @@ namespace MmServe.Api.Telemetry;
 /// <summary>
 /// OpenTelemetry as .NET services set it up (Aspire's ServiceDefaults pattern): MmServe's meter plus ASP.NET Core,
 /// HttpClient and runtime instrumentation; a Prometheus scrape endpoint at /metrics; traces of incoming and outgoing
-/// HTTP; OTLP export only when OTEL_EXPORTER_OTLP_ENDPOINT is set (OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES are
+/// HTTP and MmServe's own spans (request, media items, batched encoder and generator runs); OTLP export only when OTEL_EXPORTER_OTLP_ENDPOINT is set (OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES are
 /// read by the SDK). /metrics and the health probes are left out of request metrics and traces.
 /// </summary>
 internal static class TelemetryExtensions
@@ -35,6 +35,7 @@ internal static class TelemetryExtensions
                 .AddRuntimeInstrumentation()
                 .AddPrometheusExporter())
             .WithTracing(tracing => tracing
+                .AddSource(MmServe.Abstractions.Tracing.SourceName)
                 .AddAspNetCoreInstrumentation(options => options.Filter = context => !IsInfrastructure(context.Request.Path))
                 .AddHttpClientInstrumentation());
         if (!string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))

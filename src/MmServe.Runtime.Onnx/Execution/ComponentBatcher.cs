@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
+using MmServe.Abstractions;
 
 namespace MmServe.Runtime.Onnx.Execution;
 
@@ -22,6 +24,7 @@ public sealed partial class ComponentBatcher : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _loop;
     private readonly ILogger _logger;
+    private readonly string _spanName;
     private volatile Exception? _fault;
     private long _runs;
     private long _items;
@@ -33,7 +36,8 @@ public sealed partial class ComponentBatcher : IAsyncDisposable
     /// <param name="maxWait">How long the first waiting item may wait for company.</param>
     /// <param name="logger">Logs failed runs.</param>
     /// <param name="maxConcurrentRuns">Runs in flight at once (default: one per core).</param>
-    public ComponentBatcher(IBatchedChain chain, int maxBatch, TimeSpan maxWait, ILogger logger, int maxConcurrentRuns = 0)
+    /// <param name="spanName">Name of each run's span, e.g. "encoder image"; the span links to every item's caller.</param>
+    public ComponentBatcher(IBatchedChain chain, int maxBatch, TimeSpan maxWait, ILogger logger, int maxConcurrentRuns = 0, string spanName = "component run")
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxBatch);
         ArgumentOutOfRangeException.ThrowIfNegative(maxConcurrentRuns);
@@ -43,6 +47,7 @@ public sealed partial class ComponentBatcher : IAsyncDisposable
         _maxConcurrentRuns = maxConcurrentRuns == 0 ? Environment.ProcessorCount : maxConcurrentRuns;
         _runSlots = new SemaphoreSlim(_maxConcurrentRuns, _maxConcurrentRuns);
         _logger = logger;
+        _spanName = spanName;
         _loop = Task.Run(LoopAsync);
     }
 
@@ -71,7 +76,8 @@ public sealed partial class ComponentBatcher : IAsyncDisposable
             throw new InvalidOperationException("The encoder batcher has failed; see the log.", fault);
         }
 
-        var item = new Item(input, ct);
+        // The caller's span, so the shared run can link back to every request it served.
+        var item = new Item(input, ct) { Caller = Activity.Current?.Context ?? default };
         if (!_queue.Writer.TryWrite(item))
         {
             throw new ObjectDisposedException(nameof(ComponentBatcher));
@@ -213,6 +219,9 @@ public sealed partial class ComponentBatcher : IAsyncDisposable
                 null);
         }
 
+        // One span per run, its own root: it serves several requests, so it links to each instead of having a parent.
+        using var span = Tracing.Source.StartActivity(
+            _spanName, ActivityKind.Internal, default(ActivityContext), [new("mmserve.batch.size", batch.Count)], Links(batch));
         try
         {
             var outputs = _chain.Run(inputs, batch.Count, abandon.Token);
@@ -240,6 +249,7 @@ public sealed partial class ComponentBatcher : IAsyncDisposable
         }
         catch (Exception e)
         {
+            span?.SetStatus(ActivityStatusCode.Error);
             // One failed run fails only the items in it; the loop keeps serving later requests.
             Log.RunFailed(_logger, batch.Count, e);
             foreach (var item in batch)
@@ -278,8 +288,13 @@ public sealed partial class ComponentBatcher : IAsyncDisposable
         _stopping.Dispose();
     }
 
+    private static IEnumerable<ActivityLink>? Links(List<Item> batch) =>
+        Tracing.Source.HasListeners() ? [.. batch.Where(i => i.Caller != default).Select(i => new ActivityLink(i.Caller))] : null;
+
     private sealed record Item(float[] Input, CancellationToken Cancellation)
     {
+        public ActivityContext Caller { get; init; }
+
         public TaskCompletionSource<float[]> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 

@@ -34,7 +34,7 @@ public static class MediaGeneratorFactory
                 }
 
                 var batcher = new ComponentBatcher(
-                    chain, options.Batching.MaxBatch, TimeSpan.FromMilliseconds(options.Batching.MaxWaitMs), loggerFactory.CreateLogger<ComponentBatcher>());
+                    chain, options.Batching.MaxBatch, TimeSpan.FromMilliseconds(options.Batching.MaxWaitMs), loggerFactory.CreateLogger<ComponentBatcher>(), spanName: $"generator {name}");
                 modalities[name] = new OutputModality(name, spec, signals, batcher, chain);
             }
         }

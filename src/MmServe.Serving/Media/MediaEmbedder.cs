@@ -62,16 +62,21 @@ public sealed class MediaEmbedder(
 
     private async Task<MediaResult<float[]>> EmbedOneAsync(MediaReference reference, CancellationTokenSource failFast)
     {
+        // One span per item: fetch/decode/preprocess, then the batched encoder run links back to it.
+        using var span = MmServe.Abstractions.Tracing.Source.StartActivity($"media {reference.Modality}");
+        span?.SetTag("mmserve.media.param", reference.Param);
         var ct = failFast.Token;
         var modality = modalities[reference.Modality];
         var result = await Task.Run(() => PreprocessOrHitAsync(reference, modality, ct), ct).ConfigureAwait(false);
         if (!result.IsSuccess)
         {
+            span?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, result.Error.Code);
             await failFast.CancelAsync().ConfigureAwait(false);
             return result.Error;
         }
 
         var (key, embeddings, input) = result.Value;
+        span?.SetTag("mmserve.media.cache_hit", embeddings is not null);
         if (embeddings is null)
         {
             embeddings = await modality.Batcher.RunAsync(input!, ct).ConfigureAwait(false);

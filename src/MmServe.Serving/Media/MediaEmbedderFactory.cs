@@ -68,7 +68,7 @@ public static partial class MediaEmbedderFactory
 
                 CheckShapes(chain, pre, spec, manifest.Decoder.HiddenSize, at);
                 var batcher = new ComponentBatcher(
-                    chain, media.EncoderBatching.MaxBatch, TimeSpan.FromMilliseconds(media.EncoderBatching.MaxWaitMs), loggerFactory.CreateLogger<ComponentBatcher>());
+                    chain, media.EncoderBatching.MaxBatch, TimeSpan.FromMilliseconds(media.EncoderBatching.MaxWaitMs), loggerFactory.CreateLogger<ComponentBatcher>(), spanName: $"encoder {name}");
                 modalities[name] = new MediaModality(pre, batcher, chain);
                 maxItems[name] = name switch
                 {

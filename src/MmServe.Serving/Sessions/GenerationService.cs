@@ -27,10 +27,15 @@ public sealed class GenerationService(
     public async Task<(GenerationSession? Session, ServingError? Error)> StartAsync(ValidatedRequest request, string requestId, CancellationToken ct)
     {
         long started = System.Diagnostics.Stopwatch.GetTimestamp();
+
+        // The request's span ("chat {model}", GenAI attributes): current while the media are embedded, then carried
+        // by the session, which ends it with the usage and finish reason.
+        var span = RequestSpan.Start(modelId, request, requestId);
         var (prompt, media, prepareError) = await preparer.PrepareAsync(request, ct).ConfigureAwait(false);
         if (prepareError is not null)
         {
             metrics?.Refused(prepareError, started);
+            RequestSpan.Fail(span, prepareError);
             return (null, prepareError);
         }
 
@@ -47,6 +52,7 @@ public sealed class GenerationService(
         {
             var refused = ServingError.FromEngine(rejection, requestId, request.PromptParam);
             metrics?.Refused(refused, started);
+            RequestSpan.Fail(span, refused);
             return (null, refused);
         }
 
@@ -55,6 +61,7 @@ public sealed class GenerationService(
             Metrics = metrics,
             StartedTimestamp = started,
             ModelId = modelId,
+            Span = span,
         };
         return (session, null);
     }

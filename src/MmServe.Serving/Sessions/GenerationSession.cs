@@ -45,6 +45,9 @@ public sealed partial class GenerationSession
     /// <summary>The served model's id, for the summary line.</summary>
     internal string ModelId { get; init; } = "";
 
+    /// <summary>The request's span, ended here at the terminal event (or when the reader goes away).</summary>
+    internal System.Diagnostics.Activity? Span { get; init; }
+
     /// <summary>The prompt as the model saw it, media placeholders included.</summary>
     public IReadOnlyList<int> PromptTokenIds { get; }
 
@@ -60,73 +63,115 @@ public sealed partial class GenerationSession
     {
         long? firstToken = null;
         long lastToken = 0;
-        await foreach (var item in _handle.Events.ReadAllAsync(ct).ConfigureAwait(false))
+        try
         {
-            switch (item)
+            await foreach (var item in _handle.Events.ReadAllAsync(ct).ConfigureAwait(false))
             {
-                case TokenDeltaEvent delta:
-                    if (Metrics is not null && delta.TokenIds.Count > 0)
-                    {
-                        long now = System.Diagnostics.Stopwatch.GetTimestamp();
-                        if (firstToken is null)
+                switch (item)
+                {
+                    case TokenDeltaEvent delta:
+                        if (delta.TokenIds.Count > 0)
                         {
-                            // Tokens merged into the first delta have no measurable gap between them.
-                            firstToken = now;
+                            long now = System.Diagnostics.Stopwatch.GetTimestamp();
+                            if (firstToken is null)
+                            {
+                                // Tokens merged into the first delta have no measurable gap between them.
+                                firstToken = now;
+                                Span?.AddEvent(new System.Diagnostics.ActivityEvent("gen_ai.first_token"));
+                            }
+                            else
+                            {
+                                Metrics?.InterToken(lastToken, now, delta.TokenIds.Count);
+                            }
+
+                            lastToken = now;
                         }
-                        else
+
+                        ObserveUnderSpan(delta);
+                        yield return new TextDelta(delta.TokenIds, delta.Text, _logprobs?.Resolve(delta.Logprobs));
+                        foreach (var media in _outputs?.TakeReady() ?? [])
                         {
-                            Metrics.InterToken(lastToken, now, delta.TokenIds.Count);
+                            yield return new MediaReady(media, _mediaCount++);
                         }
 
-                        lastToken = now;
-                    }
-
-                    _outputs?.Observe(delta);
-                    yield return new TextDelta(delta.TokenIds, delta.Text, _logprobs?.Resolve(delta.Logprobs));
-                    foreach (var media in _outputs?.TakeReady() ?? [])
-                    {
-                        yield return new MediaReady(media, _mediaCount++);
-                    }
-
-                    break;
-                case FinishedEvent { Reason: FinishReason.Cancelled } cancelled:
-                    Summarize("cancelled", cancelled.PromptTokens, cancelled.CompletionTokens, firstToken);
-                    yield return new SessionFinished(cancelled.Reason, cancelled.PromptTokens, cancelled.CompletionTokens);
-                    yield break;
-                case FinishedEvent finished:
-                    var (rest, failure) = await TakeRemainingMediaAsync().ConfigureAwait(false);
-                    if (failure is not null)
-                    {
-                        Metrics?.Refused(failure, StartedTimestamp);
-                        Summarize("failed: internal", finished.PromptTokens, finished.CompletionTokens, firstToken);
-                        yield return new SessionFailed(failure);
+                        break;
+                    case FinishedEvent { Reason: FinishReason.Cancelled } cancelled:
+                        Summarize("cancelled", cancelled.PromptTokens, cancelled.CompletionTokens, firstToken);
+                        RequestSpan.Finish(Span, cancelled.Reason, cancelled.PromptTokens, cancelled.CompletionTokens);
+                        yield return new SessionFinished(cancelled.Reason, cancelled.PromptTokens, cancelled.CompletionTokens);
                         yield break;
-                    }
+                    case FinishedEvent finished:
+                        var (rest, failure) = await TakeRemainingMediaAsync().ConfigureAwait(false);
+                        if (failure is not null)
+                        {
+                            Metrics?.Refused(failure, StartedTimestamp);
+                            Summarize("failed: internal", finished.PromptTokens, finished.CompletionTokens, firstToken);
+                            RequestSpan.Fail(Span, failure);
+                            yield return new SessionFailed(failure);
+                            yield break;
+                        }
 
-                    Metrics?.Finished(finished.Reason, finished.PromptTokens, finished.CompletionTokens, StartedTimestamp, firstToken);
-                    Summarize(finished.Reason == FinishReason.Length ? "finished: length" : "finished: stop", finished.PromptTokens, finished.CompletionTokens, firstToken);
+                        Metrics?.Finished(finished.Reason, finished.PromptTokens, finished.CompletionTokens, StartedTimestamp, firstToken);
+                        Summarize(finished.Reason == FinishReason.Length ? "finished: length" : "finished: stop", finished.PromptTokens, finished.CompletionTokens, firstToken);
+                        RequestSpan.Finish(Span, finished.Reason, finished.PromptTokens, finished.CompletionTokens);
 
-                    foreach (var media in rest)
-                    {
-                        yield return new MediaReady(media, _mediaCount++);
-                    }
+                        foreach (var media in rest)
+                        {
+                            yield return new MediaReady(media, _mediaCount++);
+                        }
 
-                    yield return new SessionFinished(finished.Reason, finished.PromptTokens, finished.CompletionTokens);
-                    yield break;
-                case ErrorEvent error:
-                    var failed = ServingError.FromEngine(error.Error, RequestId, _promptParam);
-                    Metrics?.Refused(failed, StartedTimestamp);
-                    Summarize($"failed: {failed.Code ?? "internal"}", 0, 0, firstToken);
-                    yield return new SessionFailed(failed);
-                    yield break;
+                        yield return new SessionFinished(finished.Reason, finished.PromptTokens, finished.CompletionTokens);
+                        yield break;
+                    case ErrorEvent error:
+                        var failed = ServingError.FromEngine(error.Error, RequestId, _promptParam);
+                        Metrics?.Refused(failed, StartedTimestamp);
+                        Summarize($"failed: {failed.Code ?? "internal"}", 0, 0, firstToken);
+                        RequestSpan.Fail(Span, failed);
+                        yield return new SessionFailed(failed);
+                        yield break;
+                }
+            }
+
+            ct.ThrowIfCancellationRequested();
+            Log.NoTerminalEvent(_logger, RequestId);
+            var internalError = ServingError.Internal(RequestId);
+            Metrics?.Refused(internalError, StartedTimestamp);
+            RequestSpan.Fail(Span, internalError);
+            yield return new SessionFailed(internalError);
+        }
+        finally
+        {
+            // A reader that stops early (client gone) still ends the span.
+            if (Span is { IsStopped: false })
+            {
+                Span.SetStatus(System.Diagnostics.ActivityStatusCode.Unset);
+                Span.Stop();
             }
         }
+    }
 
-        ct.ThrowIfCancellationRequested();
-        Log.NoTerminalEvent(_logger, RequestId);
-        var internalError = ServingError.Internal(RequestId);
-        Metrics?.Refused(internalError, StartedTimestamp);
-        yield return new SessionFailed(internalError);
+    /// <summary>Generator items start under the request's span, so their batched runs link back to it.</summary>
+    private void ObserveUnderSpan(TokenDeltaEvent delta)
+    {
+        if (_outputs is null)
+        {
+            return;
+        }
+
+        var previous = System.Diagnostics.Activity.Current;
+        if (Span is not null)
+        {
+            System.Diagnostics.Activity.Current = Span;
+        }
+
+        try
+        {
+            _outputs.Observe(delta);
+        }
+        finally
+        {
+            System.Diagnostics.Activity.Current = previous;
+        }
     }
 
     /// <summary>One Information line per admitted request: model, outcome, tokens, time to first token and duration.</summary>

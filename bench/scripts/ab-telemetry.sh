@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Telemetry on (default) vs off (--Telemetry:Enabled=false) on one Release build, alternated ROUNDS times:
+#   (cd <clone> && dotnet build src/MmServe.Api -c Release && dotnet build bench/MmServe.Bench -c Release)
+#   ROOT=<clone> ROUNDS=3 bash bench/scripts/ab-telemetry.sh
+# With telemetry on, /metrics is scraped once a second during the run, as a Prometheus server would.
+set -u
+ROOT=${ROOT:?the clone with the Release builds}
+ROUNDS=${ROUNDS:-3}
+BENCH=$ROOT/bench/MmServe.Bench/bin/Release/net10.0/MmServe.Bench.dll
+for round in $(seq 1 $ROUNDS); do
+  for arm in on off; do
+    if curl -s -o /dev/null http://127.0.0.1:8090/health/live; then echo "port 8090 is busy" >&2; exit 1; fi
+    extra=()
+    if [ $arm = off ]; then extra=(--Telemetry:Enabled=false); fi
+    cd $ROOT
+    dotnet src/MmServe.Api/bin/Release/net10.0/MmServe.Api.dll --urls http://127.0.0.1:8090 --Grpc:Enabled=false "${extra[@]}" > /tmp/server-$arm-$round.log 2>&1 &
+    pid=$!
+    cd /tmp
+    for i in $(seq 1 120); do curl -sf http://127.0.0.1:8090/health/ready >/dev/null && break; sleep 1; done
+    kill -0 $pid || { echo "server died" >&2; exit 1; }
+    scraper=""
+    if [ $arm = on ]; then (while true; do curl -s -o /dev/null http://127.0.0.1:8090/metrics; sleep 1; done) & scraper=$!; fi
+    echo "=== telemetry $arm round $round"
+    dotnet $BENCH --url http://127.0.0.1:8090 --sweep 1,16 --num-requests 1024 --max-tokens 64 --ignore-eos --warmup 8 2>&1 | tail -7
+    if [ -n "$scraper" ]; then kill $scraper; fi
+    kill $pid; wait $pid 2>/dev/null
+  done
+done

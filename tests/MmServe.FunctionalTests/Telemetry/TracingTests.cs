@@ -1,0 +1,130 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using MmServe.FunctionalTests.Infrastructure;
+using OpenTelemetry.Trace;
+
+namespace MmServe.FunctionalTests.Telemetry;
+
+/// <summary>
+/// The span tree of image requests, captured with OpenTelemetry's in-memory exporter: the HTTP span (continuing the
+/// client's W3C traceparent), the request span "chat {model}" under it with GenAI attributes, one media span per
+/// image under that, and the batched encoder run as its own span linked to every request's media span it served.
+/// </summary>
+public sealed class TracingTests : IAsyncLifetime
+{
+    private readonly List<Activity> _spans = [];
+    private readonly MmServeFactory _factory;
+    private HttpClient _client = null!;
+
+    public TracingTests()
+    {
+        _factory = new MmServeFactory(
+            new Dictionary<string, string?>
+            {
+                // Items that queue while every run slot is busy leave together; a short wait gathers a burst.
+                ["Media:EncoderBatching:MaxWaitMs"] = "50",
+                ["Media:EncoderCache:MaxBytes"] = "0",
+            },
+            services => services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(_spans)));
+    }
+
+    public async Task InitializeAsync()
+    {
+        await _factory.StartAndWaitReadyAsync();
+
+        // This process's HttpClient is instrumented too and would start its own trace over the test's traceparent:
+        // a handler without a propagator sends the header as written, as an outside client would.
+        _client = new HttpClient(new SocketsHttpHandler { ActivityHeadersPropagator = null })
+        {
+            BaseAddress = _factory.BaseAddress,
+            Timeout = TimeSpan.FromSeconds(60),
+        };
+    }
+
+    public async Task DisposeAsync()
+    {
+        _client.Dispose();
+        await _factory.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task StreamedImageRequest_HasTheRequestMediaAndEncoderSpansUnderTheClientsTrace()
+    {
+        var traceId = ActivityTraceId.CreateRandom();
+        var body = Chat.WithImages("What colour is the shape?", TestImages.DataUrl(TestImages.SolidPng(24, 24, 0, 0, 255)));
+        body["stream"] = true;
+        body["stream_options"] = new JsonObject { ["include_usage"] = true };
+        using var request = new HttpRequestMessage(HttpMethod.Post, Chat.Route) { Content = new StringContent(body.ToJsonString(), System.Text.Encoding.UTF8, "application/json") };
+        request.Headers.Add("traceparent", $"00-{traceId}-{ActivitySpanId.CreateRandom()}-01");
+        using var response = await _client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var events = await Chat.ReadEventsAsync(response);
+        var usage = JsonNode.Parse(events[^2])!["usage"]!;
+
+        // The HTTP span stops last, after the response body is complete.
+        var spans = await WaitForAsync(s => s.TraceId == traceId && s.Kind == ActivityKind.Server);
+        var http = Assert.Single(spans, s => s.TraceId == traceId && s.Kind == ActivityKind.Server);
+        var chat = Assert.Single(spans, s => s.TraceId == traceId && s.DisplayName == $"chat {Chat.Model}");
+        Assert.Equal(http.SpanId, chat.ParentSpanId);
+        Assert.Equal("chat", chat.GetTagItem("gen_ai.operation.name"));
+        Assert.Equal(Chat.Model, chat.GetTagItem("gen_ai.request.model"));
+        Assert.Equal(usage["prompt_tokens"]!.GetValue<int>(), chat.GetTagItem("gen_ai.usage.input_tokens"));
+        Assert.Equal(usage["completion_tokens"]!.GetValue<int>(), chat.GetTagItem("gen_ai.usage.output_tokens"));
+        Assert.Contains(chat.Events, e => e.Name == "gen_ai.first_token");
+
+        var media = Assert.Single(spans, s => s.TraceId == traceId && s.DisplayName == "media image");
+        Assert.Equal(chat.SpanId, media.ParentSpanId);
+        var encoder = Assert.Single(spans, s => s.DisplayName == "encoder image" && s.Links.Any(l => l.Context.SpanId == media.SpanId));
+        Assert.NotEqual(traceId, encoder.TraceId);
+    }
+
+    [Fact]
+    public async Task ConcurrentImageRequests_ShareEncoderRunsLinkedToEveryRequestTheyServed()
+    {
+        // More requests than run slots (one per core): the ones that queue meanwhile share a run.
+        var bodies = Enumerable.Range(0, 3 * Environment.ProcessorCount + 2)
+            .Select(i => Chat.WithImages("What colour is the shape?", TestImages.DataUrl(TestImages.SolidPng(20 + i, 20, (byte)(10 * i), 0, 0))))
+            .ToList();
+        var responses = await Task.WhenAll(bodies.Select(b => Chat.PostAsync(_client, b)));
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        foreach (var response in responses)
+        {
+            response.Dispose();
+        }
+
+        var spans = await WaitForAsync(s => s.DisplayName == "encoder image" && s.Links.Count() >= 2);
+        var run = spans.First(s => s.DisplayName == "encoder image" && s.Links.Count() >= 2);
+        Assert.Equal(run.Links.Count(), run.GetTagItem("mmserve.batch.size"));
+        var linked = run.Links.Select(l => l.Context.SpanId).ToHashSet();
+        var mediaSpans = spans.Where(s => s.DisplayName == "media image" && linked.Contains(s.SpanId)).ToList();
+        Assert.Equal(linked.Count, mediaSpans.Count);
+
+        // Each linked media span sits under its own request's span, in its own trace.
+        Assert.Equal(mediaSpans.Count, mediaSpans.Select(m => m.TraceId).Distinct().Count());
+        Assert.All(mediaSpans, m => Assert.Contains(spans, s => s.SpanId == m.ParentSpanId && s.DisplayName == $"chat {Chat.Model}"));
+    }
+
+    /// <summary>Spans are exported as they stop; the request span stops just before the last bytes are written.</summary>
+    private async Task<List<Activity>> WaitForAsync(Func<Activity, bool> condition)
+    {
+        for (int i = 0; i < 100; i++)
+        {
+            lock (_spans)
+            {
+                if (_spans.Any(condition))
+                {
+                    return [.. _spans];
+                }
+            }
+
+            await Task.Delay(50);
+        }
+
+        lock (_spans)
+        {
+            return [.. _spans];
+        }
+    }
+}
