@@ -1,0 +1,81 @@
+using System.Text.Json;
+using MmServe.Model.Chat.Jinja;
+
+namespace MmServe.Model.Tests.Chat.Jinja;
+
+/// <summary>
+/// Every real template × conversation in golden.json (rendered by @huggingface/jinja, see tools/jinja-oracle)
+/// renders to exactly the same text here, or fails where the reference fails.
+/// </summary>
+public sealed class GoldenTests
+{
+    private static readonly string JinjaDir = Path.Combine(TestPaths.RepoRoot, "tests", "MmServe.Model.Tests", "Chat", "Jinja");
+
+    private static readonly Lazy<JsonElement[]> Cases = new(() =>
+    {
+        using var stream = File.OpenRead(Path.Combine(JinjaDir, "golden.json"));
+        using var document = JsonDocument.Parse(stream);
+        return [.. document.RootElement.GetProperty("cases").EnumerateArray().Select(c => c.Clone())];
+    });
+
+    /// <summary>The instant the oracle froze its clock at (UTC).</summary>
+    internal static readonly DateTimeOffset OracleNow = new(2026, 7, 4, 9, 5, 0, TimeSpan.Zero);
+
+    public static TheoryData<int, string> CaseIndexes()
+    {
+        var data = new TheoryData<int, string>();
+        for (int i = 0; i < Cases.Value.Length; i++)
+        {
+            var c = Cases.Value[i];
+            string conversation = c.GetProperty("conversation").ValueKind == JsonValueKind.Null ? "(parse)" : c.GetProperty("conversation").GetString()!;
+            string prompt = c.GetProperty("context").ValueKind == JsonValueKind.Object
+                && c.GetProperty("context").GetProperty("add_generation_prompt").GetBoolean() ? "+gen" : string.Empty;
+            data.Add(i, $"{c.GetProperty("template").GetString()} {conversation}{prompt}");
+        }
+
+        return data;
+    }
+
+    [Fact]
+    public void Corpus_is_large_enough()
+    {
+        int templates = Directory.GetFiles(Path.Combine(JinjaDir, "Templates"), "*.jinja").Length;
+        Assert.True(templates >= 25, $"{templates} templates");
+        Assert.Equal(templates, Cases.Value.Select(c => c.GetProperty("template").GetString()).Distinct().Count());
+    }
+
+    [Theory]
+    [MemberData(nameof(CaseIndexes))]
+    public void Renders_like_the_reference(int index, string name)
+    {
+        var c = Cases.Value[index];
+        string source = File.ReadAllText(Path.Combine(JinjaDir, "Templates", c.GetProperty("template").GetString() + ".jinja"));
+        var template = JinjaTemplate.Parse(source);
+        var context = c.GetProperty("context").EnumerateObject().ToDictionary(p => p.Name, p => (object?)p.Value);
+        string Render() => template.Render(context, new FixedClock(OracleNow));
+
+        if (c.TryGetProperty("output", out var output))
+        {
+            Assert.Equal(output.GetString(), Render());
+            return;
+        }
+
+        string expected = c.GetProperty("error").GetString()!;
+        var error = Assert.ThrowsAny<TemplateException>(Render);
+        if (error is TemplateRaisedException raised)
+        {
+            Assert.Equal(expected, raised.RaisedMessage);
+        }
+        else
+        {
+            Assert.False(string.IsNullOrEmpty(name));
+        }
+    }
+
+    internal sealed class FixedClock(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
+
+        public override TimeZoneInfo LocalTimeZone => TimeZoneInfo.Utc;
+    }
+}
