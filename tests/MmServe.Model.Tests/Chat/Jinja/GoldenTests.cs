@@ -48,6 +48,12 @@ public sealed class GoldenTests
     [MemberData(nameof(CaseIndexes))]
     public void Renders_like_the_reference(int index, string name)
     {
+        _ = name; // only names the case in test reports
+        RenderCase(index);
+    }
+
+    private static void RenderCase(int index)
+    {
         var c = Cases.Value[index];
         string source = File.ReadAllText(Path.Combine(JinjaDir, "Templates", c.GetProperty("template").GetString() + ".jinja"));
         var template = JinjaTemplate.Parse(source);
@@ -60,16 +66,10 @@ public sealed class GoldenTests
             return;
         }
 
+        // Runtime errors carry the reference's wording, so a raise_exception case cannot pass by failing otherwise.
         string expected = c.GetProperty("error").GetString()!;
         var error = Assert.ThrowsAny<TemplateException>(Render);
-        if (error is TemplateRaisedException raised)
-        {
-            Assert.Equal(expected, raised.RaisedMessage);
-        }
-        else
-        {
-            Assert.False(string.IsNullOrEmpty(name));
-        }
+        Assert.Equal(expected, error is TemplateRaisedException raised ? raised.RaisedMessage : error.Message);
     }
 
     internal sealed class FixedClock(DateTimeOffset now) : TimeProvider
