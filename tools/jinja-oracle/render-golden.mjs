@@ -70,6 +70,23 @@ const conversations = {
       ],
     },
   ],
+  multimodal_turns: [
+    {
+      role: "user",
+      content: [
+        { type: "image" },
+        { type: "text", text: "Describe this image." },
+      ],
+    },
+    { role: "assistant", content: [{ type: "text", text: "A cat on a sofa." }] },
+    {
+      role: "user",
+      content: [
+        { type: "text", text: "And this one?" },
+        { type: "image" },
+      ],
+    },
+  ],
   tools: [
     { role: "user", content: "What's the weather like in Oslo?" },
     {
@@ -89,7 +106,7 @@ const conversations = {
 
 function casesFor(source) {
   const names = ["system_user", "multi_turn", "multi_turn_system", "assistant_last"];
-  if (/image/.test(source)) names.push("multimodal");
+  if (/image/.test(source)) names.push("multimodal", "multimodal_turns");
   if (/tools/.test(source)) names.push("tools");
   return names;
 }
