@@ -5,22 +5,12 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Template } from "@huggingface/jinja";
+import { FIXED_NOW, RealDate } from "./frozen-clock.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const jinjaDir = path.resolve(here, "../../tests/MmServe.Model.Tests/Chat/Jinja");
 const templatesDir = path.join(jinjaDir, "Templates");
 
-// strftime_now must be deterministic: freeze the clock (the C# tests inject the same instant) and use UTC.
-const FIXED_NOW = Date.UTC(2026, 6, 4, 9, 5, 0); // 2026-07-04T09:05:00Z
-const RealDate = Date;
-globalThis.Date = class extends RealDate {
-  constructor(...args) {
-    super(...(args.length === 0 ? [FIXED_NOW] : args));
-  }
-  static now() {
-    return FIXED_NOW;
-  }
-};
 
 const tools = [
   {

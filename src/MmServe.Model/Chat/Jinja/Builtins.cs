@@ -80,7 +80,7 @@ internal static partial class Builtins
 
     public static object? String(string s, string name) => name switch
     {
-        "upper" => Method(() => s.ToUpperInvariant()),
+        "upper" => Method(() => Upper(s)),
         "lower" => Method(() => s.ToLowerInvariant()),
         "strip" => Method(() => s.Trim(Lexer.JsWhitespaceChars)),
         "rstrip" => Method(() => s.TrimEnd(Lexer.JsWhitespaceChars)),
@@ -93,6 +93,33 @@ internal static partial class Builtins
         "split" => new FunctionValue((args, _) => Split(s, args)),
         "replace" => new FunctionValue((args, _) => Replace(s, args)),
         _ => null,
+    };
+
+    /// <summary>
+    /// JavaScript's toUpperCase: invariant upper-casing plus the one-to-many mappings of Unicode SpecialCasing that
+    /// .NET leaves alone (ß becomes SS). Other context-dependent rules (e.g. final sigma in lower case) are not applied.
+    /// </summary>
+    public static string Upper(string s)
+    {
+        string upper = s.ToUpperInvariant();
+        if (!upper.AsSpan().ContainsAny(SpecialUpper.Keys.ToArray()))
+        {
+            return upper;
+        }
+
+        var builder = new StringBuilder(upper.Length + 4);
+        foreach (char c in upper)
+        {
+            builder.Append(SpecialUpper.TryGetValue(c, out var expansion) ? expansion : c.ToString());
+        }
+
+        return builder.ToString();
+    }
+
+    private static readonly Dictionary<char, string> SpecialUpper = new()
+    {
+        ['ß'] = "SS", ['ŉ'] = "ʼN", ['ǰ'] = "J̌", ['ﬀ'] = "FF", ['ﬁ'] = "FI", ['ﬂ'] = "FL", ['ﬃ'] = "FFI", ['ﬄ'] = "FFL",
+        ['ﬅ'] = "ST", ['ﬆ'] = "ST",
     };
 
     private static FunctionValue Method(Func<string> body) => new((_, _) => body());

@@ -65,8 +65,7 @@ internal sealed partial class Interpreter
         var callee = Evaluate(node.Callee, environment);
         if (callee is not FunctionValue function)
         {
-            throw new TemplateException($"Cannot call something that is not a function: got {Values.TypeName(callee)}"
-                + (node.Callee is MemberNode { Property: Identifier p } ? $" ('{p.Name}')" : node.Callee is Identifier id ? $" ('{id.Name}')" : string.Empty));
+            throw new TemplateException($"Cannot call something that is not a function: got {Values.TypeName(callee)}");
         }
 
         return function.Invoke(args, environment);

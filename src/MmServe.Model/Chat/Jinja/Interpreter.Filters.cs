@@ -121,8 +121,9 @@ internal sealed partial class Interpreter
                 return name switch
                 {
                     "list" => operand,
-                    "first" => list.Items.Count > 0 ? list.Items[0] : Undefined.Instance,
-                    "last" => list.Items.Count > 0 ? list.Items[^1] : Undefined.Instance,
+                    // The reference yields a JavaScript undefined here, which fails as soon as it is used.
+                    "first" => list.Items.Count > 0 ? list.Items[0] : throw new TemplateException("first of an empty list"),
+                    "last" => list.Items.Count > 0 ? list.Items[^1] : throw new TemplateException("last of an empty list"),
                     "length" => (long)list.Items.Count,
                     "reverse" => new ListValue([.. Enumerable.Reverse(list.Items)]),
                     "sort" => new ListValue([.. list.Items.Order(Comparer<object>.Create((a, b) => Builtins.Compare(a, b, false)))]),
@@ -135,7 +136,7 @@ internal sealed partial class Interpreter
                 return name switch
                 {
                     "length" => (long)s.Length,
-                    "upper" => s.ToUpperInvariant(),
+                    "upper" => Builtins.Upper(s),
                     "lower" => s.ToLowerInvariant(),
                     "title" => Builtins.Title(s),
                     "capitalize" => Builtins.Capitalize(s),
@@ -325,7 +326,7 @@ internal sealed partial class Interpreter
         "mapping" => operand is DictValue { IsMapping: true },
         "sequence" => operand is ListValue or DictValue { IsMapping: true } or string,
         "lower" => operand is string s && s == s.ToLowerInvariant(),
-        "upper" => operand is string s && s == s.ToUpperInvariant(),
+        "upper" => operand is string s && s == Builtins.Upper(s),
         "defined" => operand is not Undefined,
         "undefined" => operand is Undefined,
         "equalto" or "eq" => Values.StrictEquals(operand, argument ?? Undefined.Instance),

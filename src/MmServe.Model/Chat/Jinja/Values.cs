@@ -242,6 +242,9 @@ internal static class Json
                 return b ? "true" : "false";
             case string s:
                 return Quote(s, options.EnsureAscii);
+            case ListValue { IsTuple: true } or DictValue { Kind: DictKind.KeywordArguments }:
+                // The reference cannot print these (its JSON writer does not know the types).
+                throw new TemplateException($"Cannot convert to JSON: {Values.TypeName(value)}");
             case ListValue or DictValue:
                 string unit = new(' ', indent);
                 string basePadding = "\n" + string.Concat(Enumerable.Repeat(unit, depth));
