@@ -49,7 +49,7 @@ internal sealed record UnaryNode(string Operator, Node Operand, int Position) : 
 
 /// <summary>
 /// A filter application; Arguments is null when the filter is written without parentheses. Unsupported holds the
-/// error (with its location) for a filter this interpreter lacks: like the reference, it fails only if reached, since
+/// error for a filter this interpreter lacks: like the reference, it fails only if reached, since
 /// real templates name such filters in branches that ordinary conversations never take (Llama 3.1's builtin_tools).
 /// </summary>
 internal sealed record FilterNode(Node Operand, string Name, List<Node>? Arguments, int Position, string? Unsupported = null) : Node(Position);

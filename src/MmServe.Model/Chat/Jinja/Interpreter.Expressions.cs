@@ -4,7 +4,13 @@ namespace MmServe.Model.Chat.Jinja;
 
 internal sealed partial class Interpreter
 {
-    private object Evaluate(Node node, Environment environment) => node switch
+    private object Evaluate(Node node, Environment environment)
+    {
+        GuardStack();
+        return EvaluateNode(node, environment);
+    }
+
+    private object EvaluateNode(Node node, Environment environment) => node switch
     {
         IntegerLiteral i => i.Value,
         FloatLiteral f => f.Value,
@@ -18,9 +24,9 @@ internal sealed partial class Interpreter
         CallNode c => EvaluateCall(c, environment),
         BinaryNode b => EvaluateBinary(b, environment),
         UnaryNode u => EvaluateUnary(u, environment),
-        FilterNode { Unsupported: { } error } => throw new TemplateException(error),
+        FilterNode { Unsupported: { } error } f => throw source.Error(error, f.Position),
         FilterNode f => ApplyFilter(Evaluate(f.Operand, environment), f.Name, f.Arguments, environment),
-        TestNode { Unsupported: { } error } => throw new TemplateException(error),
+        TestNode { Unsupported: { } error } t => throw source.Error(error, t.Position),
         TestNode t => t.Negate != RunTest(t.Name, Evaluate(t.Operand, environment), null),
         TernaryNode t => Evaluate(Values.Truthy(Evaluate(t.Condition, environment)) ? t.WhenTrue : t.WhenFalse, environment),
         SelectNode s => Values.Truthy(Evaluate(s.Condition, environment)) ? Evaluate(s.Value, environment) : Undefined.Instance,

@@ -1,10 +1,16 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace MmServe.Model.Chat.Jinja;
 
 /// <summary>Evaluates the syntax tree with @huggingface/jinja's semantics (JavaScript-flavoured where it differs from Python Jinja).</summary>
-internal sealed partial class Interpreter
+internal sealed partial class Interpreter(SourceText source)
 {
+    // Deep enough for any real template, shallow enough to fail cleanly instead of overflowing the stack.
+    private const int MaxCallDepth = 100;
+
+    private int callDepth;
+
     private sealed class BreakSignal : Exception;
 
     private sealed class ContinueSignal : Exception;
@@ -16,7 +22,22 @@ internal sealed partial class Interpreter
         var output = new StringBuilder();
         foreach (var statement in statements)
         {
-            var value = Execute(statement, environment);
+            object value;
+            try
+            {
+                GuardStack();
+                value = Execute(statement, environment);
+            }
+            catch (TemplateException e) when (e.Line == 0 && e is not TemplateRaisedException)
+            {
+                // Locate a rendering error at the innermost tag being rendered.
+                throw source.Error(e.Reason, statement.Position, e);
+            }
+            catch (Exception e) when (e is not (TemplateException or BreakSignal or ContinueSignal))
+            {
+                throw source.Error($"Internal error while rendering: {e.Message}", statement.Position, e);
+            }
+
             if (value is not (NoneValue or Undefined))
             {
                 output.Append(Values.Display(value));
@@ -24,6 +45,14 @@ internal sealed partial class Interpreter
         }
 
         return output.ToString();
+    }
+
+    internal static void GuardStack()
+    {
+        if (!RuntimeHelpers.TryEnsureSufficientExecutionStack())
+        {
+            throw new TemplateException("Template nests too deeply");
+        }
     }
 
     private object Execute(Node node, Environment environment) => node switch
@@ -189,6 +218,11 @@ internal sealed partial class Interpreter
         bool usesVarargs = References(node.Body, "varargs") && !node.Parameters.Any(p => ParameterName(p) == "varargs");
         environment.Set(node.Name, new FunctionValue((args, callScope) =>
         {
+            if (callDepth >= MaxCallDepth)
+            {
+                throw new TemplateException($"Macro calls nested deeper than {MaxCallDepth}");
+            }
+
             var scope = new Environment(callScope);
             var positional = new List<object>(args);
             var keywords = new OrderedDictionary<string, object>();
@@ -239,7 +273,15 @@ internal sealed partial class Interpreter
                 scope.Set(parameter.Name, Evaluate(parameter.Value, scope));
             }
 
-            return EvaluateBlock(node.Body, scope);
+            callDepth++;
+            try
+            {
+                return EvaluateBlock(node.Body, scope);
+            }
+            finally
+            {
+                callDepth--;
+            }
         }));
         return NoneValue.Instance;
     }

@@ -20,12 +20,20 @@ namespace MmServe.Model.Chat.Jinja;
 /// </example>
 public sealed partial class JinjaTemplate
 {
+    private readonly SourceText source;
     private readonly List<Node> body;
 
-    private JinjaTemplate(List<Node> body) => this.body = body;
+    private JinjaTemplate(SourceText source)
+    {
+        this.source = source;
+        body = Parser.Parse(source);
+    }
 
-    /// <summary>Parses a template. Anything this interpreter could not render faithfully fails here.</summary>
-    public static JinjaTemplate Parse(string source) => new(Parser.Parse(SourceText.Preprocess(source)));
+    /// <summary>
+    /// Parses a template. Statements and syntax this interpreter does not implement fail here; a filter or test it
+    /// lacks fails when rendering reaches it (as in the reference, so templates that only name one in a branch work).
+    /// </summary>
+    public static JinjaTemplate Parse(string source) => new(SourceText.Preprocess(source));
 
     /// <summary>
     /// Renders with the given variables. Values may be null, strings, booleans, numbers, dictionaries with string keys
@@ -47,7 +55,7 @@ public sealed partial class JinjaTemplate
             environment.Set(name, Values.FromClr(value));
         }
 
-        return new Interpreter().Render(body, environment);
+        return new Interpreter(source).Render(body, environment);
     }
 
     private static void DefineGlobals(Environment environment, TimeProvider clock)

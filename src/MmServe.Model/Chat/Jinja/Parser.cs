@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 
 namespace MmServe.Model.Chat.Jinja;
 
@@ -106,6 +107,11 @@ internal sealed class Parser
 
     private Node ParseAny()
     {
+        if (!RuntimeHelpers.TryEnsureSufficientExecutionStack())
+        {
+            throw Error("Template nests too deeply");
+        }
+
         var token = Peek;
         switch (token.Kind)
         {
@@ -270,6 +276,11 @@ internal sealed class Parser
 
     private Node ParseExpression()
     {
+        if (!RuntimeHelpers.TryEnsureSufficientExecutionStack())
+        {
+            throw Error("Template nests too deeply");
+        }
+
         var value = ParseOr();
         if (!IsIdentifier("if"))
         {
@@ -411,7 +422,7 @@ internal sealed class Parser
                 throw source.Error("Expected a test name after 'is'", nameAt);
             }
 
-            string? unsupported = Tests.Contains(test.Name) ? null : source.Error($"Unsupported test '{test.Name}'", nameAt).Message;
+            string? unsupported = Tests.Contains(test.Name) ? null : $"Unsupported test '{test.Name}'";
             operand = new TestNode(operand, negate, test.Name, at, unsupported);
         }
 
@@ -430,7 +441,7 @@ internal sealed class Parser
                 throw source.Error("Expected a filter name after '|'", nameAt);
             }
 
-            string? unsupported = Filters.Contains(filter.Name) ? null : source.Error($"Unsupported filter '{filter.Name}'", nameAt).Message;
+            string? unsupported = Filters.Contains(filter.Name) ? null : $"Unsupported filter '{filter.Name}'";
             List<Node>? arguments = null;
             if (Is(TokenKind.OpenParen))
             {
@@ -449,6 +460,11 @@ internal sealed class Parser
 
     private Node ParseSign()
     {
+        if (!RuntimeHelpers.TryEnsureSufficientExecutionStack())
+        {
+            throw Error("Template nests too deeply");
+        }
+
         if (current < tokens.Count && tokens[current].Kind is TokenKind.Unary or TokenKind.Additive
             && tokens[current].Value is "-" or "+")
         {

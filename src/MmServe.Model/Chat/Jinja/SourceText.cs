@@ -68,10 +68,10 @@ internal sealed partial class SourceText
         return (line, column);
     }
 
-    public TemplateException Error(string message, int position)
+    public TemplateException Error(string reason, int position, Exception? inner = null)
     {
         var (line, column) = Locate(position);
-        return new TemplateException(message, line, column);
+        return new TemplateException(reason, line, column, inner);
     }
 
     /// <summary>Replaces each match by the listed groups (in order), keeping the offset map in step.</summary>

@@ -1,17 +1,22 @@
 namespace MmServe.Model.Chat.Jinja;
 
 /// <summary>
-/// A chat template could not be parsed (unsupported or malformed construct; <see cref="Line"/> and
-/// <see cref="Column"/> locate it, 1-based) or failed while rendering (then they are 0).
+/// A chat template could not be parsed (an unsupported or malformed construct) or failed while rendering.
+/// <see cref="Line"/> and <see cref="Column"/> (1-based) locate the construct, or for a rendering error the innermost
+/// tag being rendered; they are 0 when unknown. <see cref="Exception.Message"/> ends with the location.
 /// </summary>
 public class TemplateException : Exception
 {
-    public TemplateException(string message, int line = 0, int column = 0)
-        : base(line > 0 ? $"{message} (template line {line}, column {column})" : message)
+    public TemplateException(string reason, int line = 0, int column = 0, Exception? inner = null)
+        : base(line > 0 ? $"{reason} (template line {line}, column {column})" : reason, inner)
     {
+        Reason = reason;
         Line = line;
         Column = column;
     }
+
+    /// <summary>What went wrong, without the location.</summary>
+    public string Reason { get; }
 
     public int Line { get; }
 

@@ -69,7 +69,7 @@ public sealed class GoldenTests
         // Runtime errors carry the reference's wording, so a raise_exception case cannot pass by failing otherwise.
         string expected = c.GetProperty("error").GetString()!;
         var error = Assert.ThrowsAny<TemplateException>(Render);
-        Assert.Equal(expected, error is TemplateRaisedException raised ? raised.RaisedMessage : error.Message);
+        Assert.Equal(expected, error is TemplateRaisedException raised ? raised.RaisedMessage : error.Reason);
     }
 
     internal sealed class FixedClock(DateTimeOffset now) : TimeProvider

@@ -156,4 +156,42 @@ public sealed class JinjaTemplateTests
         var error = Assert.Throws<TemplateException>(() => template.Render(new Dictionary<string, object?> { ["tools"] = new[] { "a" } }));
         Assert.Contains("Unsupported filter 'reject' (template line 2, column 12)", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Rendering_errors_name_the_innermost_tag()
+    {
+        var template = JinjaTemplate.Parse("{% for m in messages %}\n  {{ m.content + 1 }}\n{% endfor %}");
+        var error = Assert.Throws<TemplateException>(() => template.Render(new Dictionary<string, object?>
+        {
+            ["messages"] = new[] { new Dictionary<string, object?> { ["content"] = null } },
+        }));
+        Assert.Equal("Cannot perform operation on null values", error.Reason);
+        Assert.Equal((2, 3), (error.Line, error.Column));
+    }
+
+    [Fact]
+    public void Runaway_recursion_and_nesting_fail_cleanly()
+    {
+        var recursive = JinjaTemplate.Parse("{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}");
+        Assert.Contains("nested deeper", Assert.Throws<TemplateException>(() => recursive.Render(new Dictionary<string, object?>())).Message, StringComparison.Ordinal);
+
+        string deep = "{{ " + new string('(', 100_000) + "1" + new string(')', 100_000) + " }}";
+        Assert.Contains("nests too deeply", Assert.Throws<TemplateException>(() => JinjaTemplate.Parse(deep)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Accepts_clr_values()
+    {
+        var context = new Dictionary<string, object?>
+        {
+            ["messages"] = new List<object?>
+            {
+                new Dictionary<string, object?> { ["role"] = "user", ["content"] = "hi", ["n"] = 3, ["x"] = 1.5f, ["ok"] = true, ["none"] = null },
+            },
+        };
+        Assert.Equal("user hi 3 1.5 true  [\"role\", \"content\", \"n\", \"x\", \"ok\", \"none\"]",
+            Render("{% for m in messages %}{{ m.role }} {{ m.content }} {{ m.n }} {{ m.x }} {{ m.ok }} {{ m.none }} {{ m.keys() }}{% endfor %}", context));
+        Assert.Throws<TemplateException>(() => Render("{{ x }}", new Dictionary<string, object?> { ["x"] = new object() }));
+        Assert.Throws<TemplateException>(() => Render("{{ true }}", new Dictionary<string, object?> { ["true"] = false }));
+    }
 }

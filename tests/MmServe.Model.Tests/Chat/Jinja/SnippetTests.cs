@@ -50,7 +50,7 @@ public sealed class SnippetTests
         if (!expected.StartsWith("Cannot read properties of undefined", StringComparison.Ordinal))
         {
             // Not a JavaScript TypeError inside the reference: the wording is the reference's own.
-            Assert.Equal(expected, error is TemplateRaisedException raised ? raised.RaisedMessage : error.Message);
+            Assert.Equal(expected, error is TemplateRaisedException raised ? raised.RaisedMessage : error.Reason);
         }
     }
 }
