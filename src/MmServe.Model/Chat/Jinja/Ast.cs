@@ -17,6 +17,12 @@ internal sealed record SetNode(Node Target, Node? Value, List<Node> Body, int Po
 
 internal sealed record MacroNode(string Name, List<Node> Parameters, List<Node> Body, int Position) : Node(Position);
 
+/// <summary><c>{% call(params) macro(args) %}body{% endcall %}</c>: calls the macro with <c>caller</c> rendering the body.</summary>
+internal sealed record CallBlockNode(List<Node> CallerParameters, CallNode Call, List<Node> Body, int Position) : Node(Position);
+
+/// <summary><c>{% filter name(args) %}body{% endfilter %}</c>: the rendered body through a filter.</summary>
+internal sealed record FilterBlockNode(string Name, List<Node>? Arguments, List<Node> Body, int Position, string? Unsupported) : Node(Position);
+
 internal sealed record BreakNode(int Position) : Node(Position);
 
 internal sealed record ContinueNode(int Position) : Node(Position);
@@ -42,6 +48,12 @@ internal sealed record SliceNode(Node? Start, Node? Stop, Node? Step, int Positi
 internal sealed record CallNode(Node Callee, List<Node> Arguments, int Position) : Node(Position);
 
 internal sealed record KeywordArgument(string Name, Node Value, int Position) : Node(Position);
+
+/// <summary><c>*list</c> in a call's arguments.</summary>
+internal sealed record SpreadArgument(Node Value, int Position) : Node(Position);
+
+/// <summary><c>**mapping</c> as a call's last argument.</summary>
+internal sealed record KeywordSpreadArgument(Node Value, int Position) : Node(Position);
 
 internal sealed record BinaryNode(string Operator, Node Left, Node Right, int Position) : Node(Position);
 

@@ -47,13 +47,47 @@ internal sealed partial class Interpreter
 
     private (List<object> Positional, OrderedDictionary<string, object> Keywords) EvaluateArguments(List<Node> arguments, Environment environment)
     {
-        var positional = arguments.Where(a => a is not KeywordArgument).Select(a => Evaluate(a, environment)).ToList();
-        var keywords = new OrderedDictionary<string, object>();
-        foreach (var keyword in arguments.OfType<KeywordArgument>())
+        var positional = new List<object>();
+        foreach (var argument in arguments.Where(a => a is not (KeywordArgument or KeywordSpreadArgument)))
         {
-            if (!keywords.TryAdd(keyword.Name, Evaluate(keyword.Value, environment)))
+            if (argument is SpreadArgument spread)
             {
-                throw new TemplateException($"Got multiple values for keyword argument '{keyword.Name}'");
+                var value = Evaluate(spread.Value, environment);
+                positional.AddRange(value is ListValue list ? list.Items : throw new TemplateException($"Cannot unpack non-iterable type: {Values.TypeName(value)}"));
+            }
+            else
+            {
+                positional.Add(Evaluate(argument, environment));
+            }
+        }
+
+        var keywords = new OrderedDictionary<string, object>();
+        void Add(string name, object value)
+        {
+            if (!keywords.TryAdd(name, value))
+            {
+                throw new TemplateException($"Got multiple values for keyword argument '{name}'");
+            }
+        }
+
+        foreach (var argument in arguments)
+        {
+            if (argument is KeywordArgument keyword)
+            {
+                Add(keyword.Name, Evaluate(keyword.Value, environment));
+            }
+            else if (argument is KeywordSpreadArgument keywordSpread)
+            {
+                var value = Evaluate(keywordSpread.Value, environment);
+                if (value is not DictValue { IsMapping: true } mapping)
+                {
+                    throw new TemplateException($"Argument after ** must be a mapping, not {Values.TypeName(value)}");
+                }
+
+                foreach (var (name, item) in mapping.Items)
+                {
+                    Add(name, item);
+                }
             }
         }
 

@@ -64,6 +64,8 @@ internal sealed partial class Interpreter(SourceText source)
         ForNode forNode => ExecuteFor(forNode, environment),
         SetNode set => ExecuteSet(set, environment),
         MacroNode macro => DefineMacro(macro, environment),
+        CallBlockNode call => ExecuteCallBlock(call, environment),
+        FilterBlockNode filter => ExecuteFilterBlock(filter, environment),
         BreakNode => throw new BreakSignal(),
         ContinueNode => throw new ContinueSignal(),
         _ => Evaluate(node, environment),
@@ -214,8 +216,7 @@ internal sealed partial class Interpreter(SourceText source)
 
     private object DefineMacro(MacroNode node, Environment environment)
     {
-        bool usesKwargs = References(node.Body, "kwargs") && !node.Parameters.Any(p => ParameterName(p) == "kwargs");
-        bool usesVarargs = References(node.Body, "varargs") && !node.Parameters.Any(p => ParameterName(p) == "varargs");
+        var special = SpecialArguments(node.Parameters, node.Body);
         environment.Set(node.Name, new FunctionValue((args, callScope) =>
         {
             if (callDepth >= MaxCallDepth)
@@ -223,56 +224,9 @@ internal sealed partial class Interpreter(SourceText source)
                 throw new TemplateException($"Macro calls nested deeper than {MaxCallDepth}");
             }
 
+            // Macros see the caller's scope (dynamic scoping, as in the reference), which is how `caller` reaches them.
             var scope = new Environment(callScope);
-            var positional = new List<object>(args);
-            var keywords = new OrderedDictionary<string, object>();
-            if (positional.Count > 0 && positional[^1] is DictValue { Kind: DictKind.KeywordArguments } kw)
-            {
-                keywords = new OrderedDictionary<string, object>(kw.Items);
-                positional.RemoveAt(positional.Count - 1);
-            }
-
-            var pendingDefaults = new List<KeywordArgument>();
-            for (int i = 0; i < node.Parameters.Count; i++)
-            {
-                string name = ParameterName(node.Parameters[i]);
-                object? value = i < positional.Count ? positional[i] : null;
-                if (value is null && keywords.Remove(name, out var keyword))
-                {
-                    value = keyword;
-                }
-
-                if (value is null && node.Parameters[i] is KeywordArgument withDefault)
-                {
-                    pendingDefaults.Add(withDefault);
-                }
-
-                scope.Set(name, value ?? Undefined.Instance);
-            }
-
-            if (usesKwargs)
-            {
-                scope.Set("kwargs", new DictValue(keywords));
-            }
-            else if (keywords.Count > 0)
-            {
-                throw new TemplateException($"macro '{node.Name}' takes no keyword argument '{keywords.GetAt(0).Key}'");
-            }
-
-            if (usesVarargs)
-            {
-                scope.Set("varargs", new ListValue([.. positional.Skip(node.Parameters.Count)]));
-            }
-            else if (positional.Count > node.Parameters.Count)
-            {
-                throw new TemplateException($"macro '{node.Name}' takes not more than {node.Parameters.Count} argument(s)");
-            }
-
-            foreach (var parameter in pendingDefaults)
-            {
-                scope.Set(parameter.Name, Evaluate(parameter.Value, scope));
-            }
-
+            BindArguments($"'{node.Name}'", node.Parameters, special, args, scope);
             callDepth++;
             try
             {
@@ -285,6 +239,96 @@ internal sealed partial class Interpreter(SourceText source)
         }));
         return NoneValue.Instance;
     }
+
+    private object ExecuteCallBlock(CallBlockNode node, Environment environment)
+    {
+        var special = SpecialArguments(node.CallerParameters, node.Body);
+        var caller = new FunctionValue((args, _) =>
+        {
+            var scope = new Environment(environment);
+            BindArguments("None", node.CallerParameters, special, args, scope);
+            return EvaluateBlock(node.Body, scope);
+        });
+        var (args, keywords) = EvaluateArguments(node.Call.Arguments, environment);
+        args.Add(new DictValue(keywords, DictKind.KeywordArguments));
+        var callee = Evaluate(node.Call.Callee, environment);
+        if (callee is not FunctionValue function)
+        {
+            throw new TemplateException($"Cannot call something that is not a function: got {Values.TypeName(callee)}");
+        }
+
+        var callScope = new Environment(environment);
+        callScope.Set("caller", caller);
+        return function.Invoke(args, callScope);
+    }
+
+    private object ExecuteFilterBlock(FilterBlockNode node, Environment environment)
+    {
+        if (node.Unsupported is { } error)
+        {
+            throw source.Error(error, node.Position);
+        }
+
+        return ApplyFilter(EvaluateBlock(node.Body, environment), node.Name, node.Arguments, environment);
+    }
+
+    /// <summary>Binds call arguments to parameters: positional, then keyword, then defaults; extra ones go to varargs/kwargs if the body uses them.</summary>
+    private void BindArguments(string displayName, List<Node> parameters, (bool Kwargs, bool Varargs) special, List<object> args, Environment scope)
+    {
+        var positional = new List<object>(args);
+        var keywords = new OrderedDictionary<string, object>();
+        if (positional.Count > 0 && positional[^1] is DictValue { Kind: DictKind.KeywordArguments } kw)
+        {
+            keywords = new OrderedDictionary<string, object>(kw.Items);
+            positional.RemoveAt(positional.Count - 1);
+        }
+
+        var pendingDefaults = new List<KeywordArgument>();
+        for (int i = 0; i < parameters.Count; i++)
+        {
+            string name = ParameterName(parameters[i]);
+            object? value = i < positional.Count ? positional[i] : null;
+            if (value is null && keywords.Remove(name, out var keyword))
+            {
+                value = keyword;
+            }
+
+            if (value is null && parameters[i] is KeywordArgument withDefault)
+            {
+                pendingDefaults.Add(withDefault);
+            }
+
+            scope.Set(name, value ?? Undefined.Instance);
+        }
+
+        if (special.Kwargs)
+        {
+            scope.Set("kwargs", new DictValue(keywords));
+        }
+        else if (keywords.Count > 0)
+        {
+            throw new TemplateException($"macro {displayName} takes no keyword argument '{keywords.GetAt(0).Key}'");
+        }
+
+        if (special.Varargs)
+        {
+            scope.Set("varargs", new ListValue([.. positional.Skip(parameters.Count)]));
+        }
+        else if (positional.Count > parameters.Count)
+        {
+            throw new TemplateException($"macro {displayName} takes not more than {parameters.Count} argument(s)");
+        }
+
+        foreach (var parameter in pendingDefaults)
+        {
+            scope.Set(parameter.Name, Evaluate(parameter.Value, scope));
+        }
+    }
+
+    /// <summary>kwargs and varargs are only collected when the body mentions them and no parameter takes the name.</summary>
+    private static (bool Kwargs, bool Varargs) SpecialArguments(List<Node> parameters, List<Node> body) =>
+        (References(body, "kwargs") && !parameters.Any(p => ParameterName(p) == "kwargs"),
+         References(body, "varargs") && !parameters.Any(p => ParameterName(p) == "varargs"));
 
     private static string ParameterName(Node parameter) => parameter is KeywordArgument kw ? kw.Name : ((Identifier)parameter).Name;
 
@@ -300,6 +344,10 @@ internal sealed partial class Interpreter(SourceText source)
         ForNode f => References(f.Iterable, name) || References(f.Body, name) || References(f.Otherwise, name),
         SetNode s => References(s.Value, name) || References(s.Body, name),
         MacroNode m => References(m.Body, name),
+        CallBlockNode c => References(c.Call, name) || References(c.Body, name),
+        FilterBlockNode f => References(f.Body, name) || (f.Arguments is not null && References(f.Arguments, name)),
+        SpreadArgument s => References(s.Value, name),
+        KeywordSpreadArgument k => References(k.Value, name),
         ListLiteral l => References(l.Items, name),
         TupleLiteral t => References(t.Items, name),
         DictLiteral d => d.Entries.Any(e => References(e.Key, name) || References(e.Value, name)),

@@ -5,7 +5,7 @@ namespace MmServe.Model.Chat.Jinja;
 
 /// <summary>
 /// Recursive-descent parser with @huggingface/jinja's grammar and precedence. Constructs this interpreter does not
-/// implement (call/filter blocks, argument unpacking, unknown statements) are rejected here, at parse time; unknown
+/// implement (unknown statements such as include, extends, with, import) are rejected here, at parse time; unknown
 /// filters and tests are recorded and fail when rendering reaches them (see <see cref="FilterNode"/>).
 /// </summary>
 internal sealed class Parser
@@ -159,6 +159,10 @@ internal sealed class Parser
                 var macro = ParseMacro(start);
                 ExpectEnd("endmacro");
                 return macro;
+            case "call":
+                return ParseCallBlock(start);
+            case "filter":
+                return ParseFilterBlock(start);
             case "break":
                 Expect(TokenKind.CloseStatement, "%}");
                 return new BreakNode(start);
@@ -166,7 +170,6 @@ internal sealed class Parser
                 Expect(TokenKind.CloseStatement, "%}");
                 return new ContinueNode(start);
             default:
-                // call and filter blocks exist in @huggingface/jinja but no chat template we know uses them.
                 throw source.Error($"Unsupported statement '{name}'", start);
         }
     }
@@ -253,6 +256,37 @@ internal sealed class Parser
         var parameters = ParseArguments(parameters: true);
         Expect(TokenKind.CloseStatement, "%}");
         return new MacroNode(name.Name, parameters, ParseUntil("endmacro"), start);
+    }
+
+    private CallBlockNode ParseCallBlock(int start)
+    {
+        var callerParameters = Is(TokenKind.OpenParen) ? ParseArguments(parameters: true) : [];
+        int at = Position;
+        if (ParsePrimary() is not Identifier callee)
+        {
+            throw source.Error("Expected a macro name after 'call'", at);
+        }
+
+        var call = new CallNode(callee, ParseArguments(parameters: false), at);
+        Expect(TokenKind.CloseStatement, "%}");
+        var body = ParseUntil("endcall");
+        ExpectEnd("endcall");
+        return new CallBlockNode(callerParameters, call, body, start);
+    }
+
+    private FilterBlockNode ParseFilterBlock(int start)
+    {
+        int at = Position;
+        if (ParsePrimary() is not Identifier filter)
+        {
+            throw source.Error("Expected a filter name after 'filter'", at);
+        }
+
+        var arguments = Is(TokenKind.OpenParen) ? ParseArguments(parameters: false) : null;
+        Expect(TokenKind.CloseStatement, "%}");
+        var body = ParseUntil("endfilter");
+        ExpectEnd("endfilter");
+        return new FilterBlockNode(filter.Name, arguments, body, at, Filters.Contains(filter.Name) ? null : $"Unsupported filter '{filter.Name}'");
     }
 
     private Node ParseExpressionSequence(bool primary = false)
@@ -488,15 +522,52 @@ internal sealed class Parser
         Expect(TokenKind.OpenParen, "(");
         var arguments = new List<Node>();
         var names = new HashSet<string>();
-        bool sawKeyword = false;
+        bool sawKeyword = false, sawSpread = false;
         while (!Is(TokenKind.CloseParen))
         {
-            if (Is(TokenKind.Exponent) || (Is(TokenKind.Multiplicative) && Peek.Value == "*"))
+            int at = Position;
+            bool keywordSpread = Is(TokenKind.Exponent);
+            bool spread = Is(TokenKind.Multiplicative) && Peek.Value == "*";
+            if (parameters && (keywordSpread || spread))
             {
-                throw Error("Argument unpacking (* and **) is not supported");
+                throw Error("Argument unpacking is not allowed in parameter declarations");
             }
 
-            int at = Position;
+            if (keywordSpread)
+            {
+                current++;
+                arguments.Add(new KeywordSpreadArgument(ParseExpression(), at));
+                if (Is(TokenKind.Comma))
+                {
+                    current++;
+                }
+
+                if (!Is(TokenKind.CloseParen))
+                {
+                    throw Error("`**` must be applied to the final argument");
+                }
+
+                break;
+            }
+
+            if (spread)
+            {
+                if (sawSpread)
+                {
+                    throw Error("Only one `*` argument unpacking is allowed");
+                }
+
+                sawSpread = true;
+                current++;
+                arguments.Add(new SpreadArgument(ParseExpression(), at));
+                if (Is(TokenKind.Comma))
+                {
+                    current++;
+                }
+
+                continue;
+            }
+
             var argument = ParseExpression();
             if (Is(TokenKind.Equals))
             {
@@ -530,6 +601,10 @@ internal sealed class Parser
             else if (sawKeyword)
             {
                 throw source.Error(parameters ? "Non-default argument follows default argument" : "Positional arguments must come before keyword arguments", at);
+            }
+            else if (sawSpread)
+            {
+                throw source.Error("Positional arguments must not follow `*` argument unpacking", at);
             }
 
             arguments.Add(argument);

@@ -118,6 +118,13 @@ public sealed class JinjaTemplateTests
         Assert.Equal("<a|x>|<b|y>", Render("{% macro tag(name, value='x') %}<{{ name }}|{{ value }}>{% endmacro %}{{ tag('a') }}|{{ tag('b', value='y') }}"));
     }
 
+    [Theory]
+    [InlineData("{% macro list(items) %}<{% for i in items %}{{ caller(i) }}{% endfor %}>{% endmacro %}{% call(x) list([1, 2]) %}[{{ x }}]{% endcall %}", "<[1][2]>")]
+    [InlineData("{% macro box() %}({{ caller() }}){% endmacro %}{% call box() %}in{% endcall %}", "(in)")]
+    [InlineData("{% filter upper %}hello {{ 1 }}{% endfilter %}|{% filter replace('a', 'b') %}banana{% endfilter %}", "HELLO 1|bbnbnb")]
+    [InlineData("{% macro m(a, b, c=3) %}{{ a }}{{ b }}{{ c }}{% endmacro %}{{ m(*[1, 2]) }} {{ m(**{'a': 4, 'b': 5, 'c': 6}) }} {{ m(7, *[8]) }}", "123 456 783")]
+    public void Supports_call_and_filter_blocks_and_argument_unpacking(string source, string expected) => Assert.Equal(expected, Render(source));
+
     [Fact]
     public void Raise_exception_fails_with_the_templates_message()
     {
@@ -133,10 +140,11 @@ public sealed class JinjaTemplateTests
     }
 
     [Theory]
-    [InlineData("line one\n{% call foo() %}x{% endcall %}", 2, 1, "Unsupported statement 'call'")]
-    [InlineData("a\nb {% filter upper %}x{% endfilter %}", 2, 3, "Unsupported statement 'filter'")]
+    [InlineData("line one\n{% with x = 1 %}{% endwith %}", 2, 1, "Unsupported statement 'with'")]
+    [InlineData("a\nb {% import 'm.jinja' as m %}", 2, 3, "Unsupported statement 'import'")]
     [InlineData("{% include 'other.jinja' %}", 1, 1, "Unsupported statement 'include'")]
-    [InlineData("x\n  {{ f(*args) }}", 2, 8, "Argument unpacking")]
+    [InlineData("x\n  {% macro m(*args) %}{% endmacro %}", 2, 14, "Argument unpacking is not allowed in parameter declarations")]
+    [InlineData("{{ f(**a, b) }}", 1, 11, "`**` must be applied to the final argument")]
     [InlineData("{{ 'a' ! 'b' }}", 1, 8, "Unexpected character")]
     [InlineData("{% if x %}never closed", 1, 23, "Missing {% endif %}")]
     [InlineData("{{ x ", 1, 6, "Unexpected end")]
