@@ -92,12 +92,31 @@ const conversations = {
     },
     { role: "tool", tool_call_id: "abcXYZ123", name: "get_current_weather", content: "{\"temperature\": 21}" },
   ],
+  // The same turn as many OpenAI-style clients send it: empty content, arguments as a JSON string.
+  tools_string_arguments: [
+    { role: "system", content: "You can call tools." },
+    { role: "user", content: "What's the weather like in Oslo?" },
+    {
+      role: "assistant",
+      content: "",
+      tool_calls: [
+        {
+          id: "abcXYZ123",
+          type: "function",
+          function: { name: "get_current_weather", arguments: "{\"location\": \"Oslo\"}" },
+        },
+      ],
+    },
+    { role: "tool", tool_call_id: "abcXYZ123", name: "get_current_weather", content: "21 degrees" },
+    { role: "assistant", content: "It is 21 degrees in Oslo." },
+    { role: "user", content: "Thanks!" },
+  ],
 };
 
 function casesFor(source) {
   const names = ["system_user", "multi_turn", "multi_turn_system", "assistant_last"];
   if (/image/.test(source)) names.push("multimodal", "multimodal_turns");
-  if (/tools/.test(source)) names.push("tools");
+  if (/tools/.test(source)) names.push("tools", "tools_string_arguments");
   return names;
 }
 
@@ -122,7 +141,7 @@ for (const file of files) {
         eos_token: "</s>",
       };
       // Tool-use variants (and Command-R) iterate `tools` unconditionally, so they always get it.
-      if (conversation === "tools" || /tool_use|command-r/.test(name)) context.tools = tools;
+      if (conversation.startsWith("tools") || /tool_use|command-r/.test(name)) context.tools = tools;
       const entry = { template: name, conversation, context };
       try {
         entry.output = template.render(structuredClone(context));

@@ -4,13 +4,13 @@ namespace MmServe.Model.Chat.Jinja;
 
 internal sealed partial class Interpreter
 {
-    private object Evaluate(Node node, Environment environment)
+    private object Evaluate(Node node, Scope environment)
     {
         GuardStack();
         return EvaluateNode(node, environment);
     }
 
-    private object EvaluateNode(Node node, Environment environment) => node switch
+    private object EvaluateNode(Node node, Scope environment) => node switch
     {
         IntegerLiteral i => i.Value,
         FloatLiteral f => f.Value,
@@ -33,7 +33,7 @@ internal sealed partial class Interpreter
         _ => throw new TemplateException($"Cannot evaluate {node.GetType().Name}"),
     };
 
-    private DictValue EvaluateDict(DictLiteral node, Environment environment)
+    private DictValue EvaluateDict(DictLiteral node, Scope environment)
     {
         var items = new OrderedDictionary<string, object>();
         foreach (var (key, value) in node.Entries)
@@ -45,7 +45,7 @@ internal sealed partial class Interpreter
         return new DictValue(items);
     }
 
-    private (List<object> Positional, OrderedDictionary<string, object> Keywords) EvaluateArguments(List<Node> arguments, Environment environment)
+    private (List<object> Positional, OrderedDictionary<string, object> Keywords) EvaluateArguments(List<Node> arguments, Scope environment)
     {
         var positional = new List<object>();
         foreach (var argument in arguments.Where(a => a is not (KeywordArgument or KeywordSpreadArgument)))
@@ -94,7 +94,7 @@ internal sealed partial class Interpreter
         return (positional, keywords);
     }
 
-    private object EvaluateCall(CallNode node, Environment environment)
+    private object EvaluateCall(CallNode node, Scope environment)
     {
         var (args, keywords) = EvaluateArguments(node.Arguments, environment);
         if (keywords.Count > 0)
@@ -111,7 +111,7 @@ internal sealed partial class Interpreter
         return function.Invoke(args, environment);
     }
 
-    private object EvaluateMember(MemberNode node, Environment environment)
+    private object EvaluateMember(MemberNode node, Scope environment)
     {
         var target = Evaluate(node.Target, environment);
         object property;
@@ -174,7 +174,7 @@ internal sealed partial class Interpreter
         return i >= 0 && i < s.Length ? s[(int)i].ToString() : null;
     }
 
-    private object EvaluateSlice(object target, SliceNode node, Environment environment)
+    private object EvaluateSlice(object target, SliceNode node, Scope environment)
     {
         long? Part(Node? part, string what)
         {
@@ -239,7 +239,7 @@ internal sealed partial class Interpreter
         return result;
     }
 
-    private object EvaluateUnary(UnaryNode node, Environment environment)
+    private object EvaluateUnary(UnaryNode node, Scope environment)
     {
         var operand = Evaluate(node.Operand, environment);
         if (node.Operator == "not")
@@ -257,7 +257,7 @@ internal sealed partial class Interpreter
         };
     }
 
-    private object EvaluateBinary(BinaryNode node, Environment environment)
+    private object EvaluateBinary(BinaryNode node, Scope environment)
     {
         var left = Evaluate(node.Left, environment);
         if (node.Operator == "and")

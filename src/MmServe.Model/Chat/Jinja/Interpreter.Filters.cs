@@ -5,7 +5,7 @@ namespace MmServe.Model.Chat.Jinja;
 
 internal sealed partial class Interpreter
 {
-    private object ApplyFilter(object operand, string name, List<Node>? arguments, Environment environment)
+    private object ApplyFilter(object operand, string name, List<Node>? arguments, Scope environment)
     {
         if (arguments is null)
         {
@@ -162,7 +162,7 @@ internal sealed partial class Interpreter
                     "items" => Builtins.Items(dict),
                     "length" => (long)dict.Items.Count,
                     _ => Builtins.Dict(dict, name) is FunctionValue method
-                        ? method.Invoke([], new Environment())
+                        ? method.Invoke([], new Scope())
                         : throw new TemplateException($"Unknown ObjectValue filter: {name}"),
                 };
             case bool b:

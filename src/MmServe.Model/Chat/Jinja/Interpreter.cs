@@ -15,9 +15,9 @@ internal sealed partial class Interpreter(SourceText source)
 
     private sealed class ContinueSignal : Exception;
 
-    public string Render(List<Node> body, Environment environment) => EvaluateBlock(body, environment);
+    public string Render(List<Node> body, Scope environment) => EvaluateBlock(body, environment);
 
-    private string EvaluateBlock(List<Node> statements, Environment environment)
+    private string EvaluateBlock(List<Node> statements, Scope environment)
     {
         var output = new StringBuilder();
         foreach (var statement in statements)
@@ -55,7 +55,7 @@ internal sealed partial class Interpreter(SourceText source)
         }
     }
 
-    private object Execute(Node node, Environment environment) => node switch
+    private object Execute(Node node, Scope environment) => node switch
     {
         TextNode text => text.Text,
         CommentNode => NoneValue.Instance,
@@ -71,7 +71,7 @@ internal sealed partial class Interpreter(SourceText source)
         _ => Evaluate(node, environment),
     };
 
-    private object ExecuteSet(SetNode node, Environment environment)
+    private object ExecuteSet(SetNode node, Scope environment)
     {
         object value = node.Value is not null ? Evaluate(node.Value, environment) : EvaluateBlock(node.Body, environment);
         switch (node.Target)
@@ -107,9 +107,9 @@ internal sealed partial class Interpreter(SourceText source)
         return NoneValue.Instance;
     }
 
-    private string ExecuteFor(ForNode node, Environment environment)
+    private string ExecuteFor(ForNode node, Scope environment)
     {
-        var scope = new Environment(environment);
+        var scope = new Scope(environment);
         Node iterableNode = node.Iterable;
         Node? test = null;
         if (node.Iterable is SelectNode select)
@@ -131,7 +131,7 @@ internal sealed partial class Interpreter(SourceText source)
         {
             if (test is not null)
             {
-                var loopScope = new Environment(scope);
+                var loopScope = new Scope(scope);
                 Bind(node.Target, item, loopScope);
                 if (!Values.Truthy(Evaluate(test, loopScope)))
                 {
@@ -141,7 +141,7 @@ internal sealed partial class Interpreter(SourceText source)
             else
             {
                 // Validates unpacking eagerly, as the reference does before the first iteration.
-                Bind(node.Target, item, new Environment());
+                Bind(node.Target, item, new Scope());
             }
 
             items.Add(item);
@@ -189,7 +189,7 @@ internal sealed partial class Interpreter(SourceText source)
         return output.ToString();
     }
 
-    private static void Bind(Node target, object value, Environment scope)
+    private static void Bind(Node target, object value, Scope scope)
     {
         if (target is Identifier id)
         {
@@ -214,7 +214,7 @@ internal sealed partial class Interpreter(SourceText source)
         }
     }
 
-    private object DefineMacro(MacroNode node, Environment environment)
+    private object DefineMacro(MacroNode node, Scope environment)
     {
         var special = SpecialArguments(node.Parameters, node.Body);
         environment.Set(node.Name, new FunctionValue((args, callScope) =>
@@ -225,7 +225,7 @@ internal sealed partial class Interpreter(SourceText source)
             }
 
             // Macros see the caller's scope (dynamic scoping, as in the reference), which is how `caller` reaches them.
-            var scope = new Environment(callScope);
+            var scope = new Scope(callScope);
             BindArguments($"'{node.Name}'", node.Parameters, special, args, scope);
             callDepth++;
             try
@@ -240,12 +240,12 @@ internal sealed partial class Interpreter(SourceText source)
         return NoneValue.Instance;
     }
 
-    private object ExecuteCallBlock(CallBlockNode node, Environment environment)
+    private object ExecuteCallBlock(CallBlockNode node, Scope environment)
     {
         var special = SpecialArguments(node.CallerParameters, node.Body);
         var caller = new FunctionValue((args, _) =>
         {
-            var scope = new Environment(environment);
+            var scope = new Scope(environment);
             BindArguments("None", node.CallerParameters, special, args, scope);
             return EvaluateBlock(node.Body, scope);
         });
@@ -257,12 +257,12 @@ internal sealed partial class Interpreter(SourceText source)
             throw new TemplateException($"Cannot call something that is not a function: got {Values.TypeName(callee)}");
         }
 
-        var callScope = new Environment(environment);
+        var callScope = new Scope(environment);
         callScope.Set("caller", caller);
         return function.Invoke(args, callScope);
     }
 
-    private object ExecuteFilterBlock(FilterBlockNode node, Environment environment)
+    private object ExecuteFilterBlock(FilterBlockNode node, Scope environment)
     {
         if (node.Unsupported is { } error)
         {
@@ -273,7 +273,7 @@ internal sealed partial class Interpreter(SourceText source)
     }
 
     /// <summary>Binds call arguments to parameters: positional, then keyword, then defaults; extra ones go to varargs/kwargs if the body uses them.</summary>
-    private void BindArguments(string displayName, List<Node> parameters, (bool Kwargs, bool Varargs) special, List<object> args, Environment scope)
+    private void BindArguments(string displayName, List<Node> parameters, (bool Kwargs, bool Varargs) special, List<object> args, Scope scope)
     {
         var positional = new List<object>(args);
         var keywords = new OrderedDictionary<string, object>();

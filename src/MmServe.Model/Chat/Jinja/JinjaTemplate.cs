@@ -43,7 +43,7 @@ public sealed partial class JinjaTemplate
     public string Render(IReadOnlyDictionary<string, object?> context, TimeProvider? clock = null)
     {
         clock ??= TimeProvider.System;
-        var environment = new Environment();
+        var environment = new Scope();
         DefineGlobals(environment, clock);
         foreach (var (name, value) in context)
         {
@@ -58,7 +58,7 @@ public sealed partial class JinjaTemplate
         return new Interpreter(source).Render(body, environment);
     }
 
-    private static void DefineGlobals(Environment environment, TimeProvider clock)
+    private static void DefineGlobals(Scope environment, TimeProvider clock)
     {
         foreach (var (name, value) in new (string, object)[] { ("true", true), ("false", false), ("none", NoneValue.Instance), ("True", true), ("False", false), ("None", NoneValue.Instance) })
         {

@@ -43,9 +43,9 @@ internal sealed class DictValue(OrderedDictionary<string, object> items, DictKin
     public bool IsMapping => Kind != DictKind.Namespace;
 }
 
-internal sealed class FunctionValue(Func<List<object>, Environment, object> invoke)
+internal sealed class FunctionValue(Func<List<object>, Scope, object> invoke)
 {
-    public Func<List<object>, Environment, object> Invoke { get; } = invoke;
+    public Func<List<object>, Scope, object> Invoke { get; } = invoke;
 }
 
 internal static class Values

@@ -1,9 +1,9 @@
 namespace MmServe.Model.Chat.Jinja;
 
 /// <summary>A variable scope. For loops and macro calls open one; if and set do not (as in the reference).</summary>
-internal sealed class Environment(Environment? parent = null)
+internal sealed class Scope(Scope? parent = null)
 {
-    private readonly Environment? parent = parent;
+    private readonly Scope? parent = parent;
 
     private readonly Dictionary<string, object> variables = new(StringComparer.Ordinal);
 
