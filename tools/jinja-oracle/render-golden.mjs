@@ -129,7 +129,7 @@ for (const file of files) {
   try {
     template = new Template(source);
   } catch (e) {
-    cases.push({ template: name, conversation: null, context: null, error: String(e.message) });
+    cases.push({ template: name, conversation: null, error: String(e.message) });
     continue;
   }
   for (const conversation of casesFor(source)) {
@@ -142,7 +142,7 @@ for (const file of files) {
       };
       // Tool-use variants (and Command-R) iterate `tools` unconditionally, so they always get it.
       if (conversation.startsWith("tools") || /tool_use|command-r/.test(name)) context.tools = tools;
-      const entry = { template: name, conversation, context };
+      const entry = { template: name, conversation, add_generation_prompt: addGenerationPrompt, tools: "tools" in context };
       try {
         entry.output = template.render(structuredClone(context));
       } catch (e) {
@@ -154,6 +154,17 @@ for (const file of files) {
 }
 
 const out = path.join(jinjaDir, "golden.json");
-fs.writeFileSync(out, JSON.stringify({ generator: "@huggingface/jinja 0.5.11", now: new RealDate(FIXED_NOW).toISOString(), cases }, null, 1) + "\n");
+// Each case's context is { messages: conversations[conversation], add_generation_prompt, bos_token, eos_token } plus
+// tools when the case says so; the conversations are stored once.
+const golden = {
+  generator: "@huggingface/jinja 0.5.11",
+  now: new RealDate(FIXED_NOW).toISOString(),
+  bos_token: "<s>",
+  eos_token: "</s>",
+  tools,
+  conversations,
+  cases,
+};
+fs.writeFileSync(out, JSON.stringify(golden, null, 1) + "\n");
 const errors = cases.filter((c) => "error" in c).length;
 console.log(`${files.length} templates, ${cases.length} cases (${errors} expected errors) -> ${out}`);
