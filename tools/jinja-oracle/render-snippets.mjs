@@ -80,6 +80,22 @@ const snippets = [
   "{{ 'generation' }}{% generation %}kept{% endgeneration %}  x {%- generation -%} y {%- endgeneration %}",
 ];
 
+// Every binary operator between every kind of value, and the unary ones and filters on each kind, rendered alone.
+const operands = ["1", "-2", "2.5", "0", "'a'", "''", "true", "false", "none", "missing", "[1, 'a']", "[]", "{'k': 1}", "n", "s", "d", "e"];
+const operators = ["+", "-", "*", "/", "//", "%", "**", "~", "==", "!=", "<", ">", "<=", ">=", "in", "not in", "and", "or"];
+for (const a of operands) {
+  for (const op of operators) {
+    for (const b of operands) {
+      snippets.push(`{{ ${a} ${op} ${b} }}`);
+    }
+  }
+  snippets.push(`{{ not ${a} }}|{{ (${a}) is defined }}|{{ (${a}) is none }}|{{ (${a}) is string }}|{{ (${a}) is number }}`);
+  snippets.push(`{{ -(${a}) }}`);
+  for (const filter of ["length", "string", "int", "float", "tojson", "first", "last", "upper", "trim", "list", "items", "join", "abs", "default('x')", "title"]) {
+    snippets.push(`{{ (${a}) | ${filter} }}`);
+  }
+}
+
 const cases = snippets.map((source) => {
   const entry = { source };
   try {

