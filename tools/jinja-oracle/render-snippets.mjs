@@ -96,6 +96,44 @@ for (const a of operands) {
   }
 }
 
+// Slices of a list and a string (with a surrogate pair) for start/stop/step combinations.
+const bounds = ["", "0", "1", "-1", "2", "-3", "10", "-10"];
+for (const start of bounds) {
+  for (const stop of bounds) {
+    for (const step of ["", "1", "2", "-1", "-2"]) {
+      snippets.push(`{{ [0, 1, 2, 3, 4][${start}:${stop}:${step}] }}|{{ 'ab😀cd'[${start}:${stop}:${step}] }}`);
+    }
+  }
+}
+
+// Every test on every kind of value.
+for (const test of ["boolean", "callable", "odd", "even", "false", "true", "none", "string", "number", "integer", "iterable", "mapping", "sequence", "lower", "upper", "defined", "undefined"]) {
+  for (const a of [...operands, "(1, 2)", "namespace(a=1)", "'ABC'", "3.0", "range"]) {
+    snippets.push(`{{ (${a}) is ${test} }}|{{ (${a}) is not ${test} }}`);
+  }
+}
+
+// String methods with their argument variants.
+for (const call of ["strip()", "lstrip()", "rstrip()", "upper()", "lower()", "title()", "capitalize()", "split()", "split(',')", "split(', ', 1)", "split(none, 1)",
+  "split('')", "startswith('a')", "startswith(['x', ' '])", "endswith('  ')", "endswith(1)", "replace(' ', '_')", "replace('l', 'L', 1)", "replace('l', 'L', count=2)",
+  "replace('', '.')", "replace('x')", "length", "foo", "foo()", "get('a')"]) {
+  for (const value of ["s", "'a,b, c'", "''", "unicode"]) {
+    snippets.push(`{{ ${value}.${call} }}`);
+  }
+}
+
+// Filters with arguments.
+for (const f of ["indent(2)", "indent(2, true)", "indent(2, blank=true)", "indent(width=3, first=true)", "join(', ')", "join(separator='-')", "replace('a', 'b')",
+  "sort", "sort(reverse=true)", "sort(attribute='role')", "sort(attribute='k')", "unique", "reverse", "tojson(indent=2)", "tojson(ensure_ascii=true)",
+  "tojson(separators=(',', ':'))", "tojson(sort_keys=true)", "selectattr('role')", "selectattr('role', 'equalto', 'user')", "rejectattr('content', 'string')",
+  "selectattr('tool_calls', 'defined')", "map(attribute='role')", "map(attribute='content.0.type', default='-')", "map('upper')", "dictsort", "dictsort(reverse=true)",
+  "dictsort(by='value')", "items", "int(3)", "float(default=1.5)", "default(1)", "default(1, true)", "length", "list | length", "first", "last", "string", "trim",
+  "capitalize", "upper", "lower", "title"]) {
+  for (const value of ["msgs", "s", "d", "[3, 1, 'a']", "['b', 'A', 'a']", "[2, 1.5, true]", "{'b': 2, 'a': 3}", "'x\ny\n\nz'", "7", "none", "missing"]) {
+    snippets.push(`{{ ${value} | ${f} }}`);
+  }
+}
+
 const cases = snippets.map((source) => {
   const entry = { source };
   try {

@@ -42,9 +42,8 @@ internal static partial class Builtins
             "value" => 1,
             _ => throw new TemplateException("by must be either 'key' or 'value'"),
         };
-        var sorted = Items(dict).Items.Cast<ListValue>()
-            .OrderBy(x => x, Comparer<ListValue>.Create((a, b) => (reverse ? -1 : 1) * Compare(a.Items[index], b.Items[index], caseSensitive)));
-        return new ListValue([.. sorted]);
+        return new ListValue(JsSort.Sort(Items(dict).Items, (a, b) =>
+            (reverse ? -1 : 1) * Compare(((ListValue)a).Items[index], ((ListValue)b).Items[index], caseSensitive)));
     }
 
     /// <summary>The reference's ordering for sort and dictsort: numbers (and bools) numerically, strings (case-insensitively by default).</summary>

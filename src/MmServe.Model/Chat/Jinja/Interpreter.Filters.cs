@@ -91,7 +91,12 @@ internal sealed partial class Interpreter
                 }
 
                 throw new TemplateException($"Unknown StringValue filter: {name}");
-            case DictValue { IsMapping: true } dict when Builtins.Dict(dict, name) is FunctionValue method:
+            case DictValue { IsMapping: true } dict:
+                if (Builtins.Dict(dict, name) is not FunctionValue method)
+                {
+                    throw new TemplateException($"Unknown ObjectValue filter: {name}");
+                }
+
                 if (keywords.Count > 0)
                 {
                     args.Add(new DictValue(keywords, DictKind.KeywordArguments));
@@ -126,7 +131,7 @@ internal sealed partial class Interpreter
                     "last" => list.Items.Count > 0 ? list.Items[^1] : throw new TemplateException("last of an empty list"),
                     "length" => (long)list.Items.Count,
                     "reverse" => new ListValue([.. Enumerable.Reverse(list.Items)]),
-                    "sort" => new ListValue([.. list.Items.Order(Comparer<object>.Create((a, b) => Builtins.Compare(a, b, false)))]),
+                    "sort" => new ListValue(JsSort.Sort(list.Items, (a, b) => Builtins.Compare(a, b, false))),
                     "join" => string.Concat(list.Items.Select(x => x is NoneValue or Undefined ? string.Empty : Values.Raw(x))),
                     "string" => Json.Serialize(operand, new JsonOptions(null, false, null, false), 0, undefinedAsNull: false),
                     "unique" => Unique(list),
@@ -204,7 +209,7 @@ internal sealed partial class Interpreter
             _ => throw new TemplateException("attribute must be a string, integer, or null"),
         };
         object Key(object item) => path is null ? item : GetAttribute(item, path);
-        return new ListValue([.. list.Items.Order(Comparer<object>.Create((a, b) => (reverse ? -1 : 1) * Builtins.Compare(Key(a), Key(b), caseSensitive)))]);
+        return new ListValue(JsSort.Sort(list.Items, (a, b) => (reverse ? -1 : 1) * Builtins.Compare(Key(a), Key(b), caseSensitive)));
     }
 
     private ListValue SelectAttribute(ListValue list, bool select, List<Node> arguments, List<object> args)

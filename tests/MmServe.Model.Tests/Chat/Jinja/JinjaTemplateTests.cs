@@ -202,4 +202,17 @@ public sealed class JinjaTemplateTests
         Assert.Throws<TemplateException>(() => Render("{{ x }}", new Dictionary<string, object?> { ["x"] = new object() }));
         Assert.Throws<TemplateException>(() => Render("{{ true }}", new Dictionary<string, object?> { ["true"] = false }));
     }
+
+    [Fact]
+    public void Sorts_long_lists_stably_and_reports_comparison_errors()
+    {
+        var items = Enumerable.Range(0, 100).Select(i => (object?)new Dictionary<string, object?> { ["k"] = i % 3, ["i"] = i }).ToList();
+        var context = new Dictionary<string, object?> { ["items"] = items };
+        string sorted = Render("{{ items | sort(attribute='k') | map(attribute='i') | join(',') }}", context);
+        Assert.Equal(string.Join(",", Enumerable.Range(0, 100).OrderBy(i => i % 3)), sorted);
+
+        var mixed = new Dictionary<string, object?> { ["items"] = Enumerable.Range(0, 100).Select(i => i == 50 ? (object)"x" : i).ToList() };
+        var error = Assert.Throws<TemplateException>(() => Render("{{ items | sort }}", mixed));
+        Assert.StartsWith("Cannot compare different types", error.Reason, StringComparison.Ordinal);
+    }
 }
