@@ -134,6 +134,51 @@ for (const f of ["indent(2)", "indent(2, true)", "indent(2, blank=true)", "inden
   }
 }
 
+// Whitespace handling around every kind of tag: trim_blocks, lstrip_blocks and the - modifiers together.
+const before = ["", "a", "a ", "a\n", "a\n  ", "a\n\t \n  "];
+const after = ["", "b", " b", "\nb", "\n  b", "\n\nb", "  \n b"];
+for (const pre of before) {
+  for (const open of ["{% if true %}", "{%- if true %}", "{% if true -%}", "{%- if true -%}"]) {
+    for (const mid of after) {
+      for (const close of ["{% endif %}", "{%- endif %}", "{% endif -%}"]) {
+        snippets.push(`${pre}${open}${mid}${close}${mid}`);
+      }
+    }
+  }
+  for (const tag of ["{{ 'x' }}", "{{- 'x' }}", "{{ 'x' -}}", "{# c #}", "{#- c -#}", "{%- set y = 1 -%}", "{% set y = 1 %}"]) {
+    for (const post of after) {
+      snippets.push(`${pre}${tag}${post}`);
+    }
+  }
+}
+
+// Statements: loops over each kind of value, unpacking, scoping, macros and call blocks.
+snippets.push(
+  "{% for c in 'abc' %}{{ c }}{% endfor %}",
+  "{% for k in {'b': 1, 'a': 2} %}{{ k }}{% endfor %}|{% for k, v in {'b': 1}.items() %}{{ k }}{{ v }}{% endfor %}",
+  "{% for x in (1, 2) %}{{ x }}{% endfor %}|{% for a, b in [(1, 2)] %}{{ a }}{{ b }}{% endfor %}",
+  "{% for x in namespace(a=1) %}{{ x }}{% endfor %}",
+  "{% for x in none %}{% endfor %}",
+  "{% for x in [1, 2] %}{{ loop.previtem }}-{{ loop.nextitem }}-{{ loop.revindex }}-{{ loop.revindex0 }};{% endfor %}",
+  "{% for x in [1, 2] %}{% set y = x %}{% endfor %}{{ y }}|{% for x in [1, 2] %}{{ y }}{% set y = x %}{% endfor %}",
+  "{% set x = 1 %}{% for x in [5] %}{{ x }}{% endfor %}{{ x }}",
+  "{% for x in [[1, [2, 3]]] %}{% for y in x[1] %}{{ loop.index }}{{ y }}{% endfor %}{% endfor %}",
+  "{% macro m(a) %}{{ a }}{{ kwargs }}{{ varargs }}{% endmacro %}{{ m(1, 2, 3, b=4) }}",
+  "{% macro m(a) %}{{ a }}{% endmacro %}{{ m(1, 2) }}",
+  "{% macro m(a) %}{{ a }}{% endmacro %}{{ m(b=1) }}",
+  "{% macro m(a, b=a ~ '!') %}{{ b }}{% endmacro %}{{ m('x') }}",
+  "{% macro m() %}{{ outer }}{% endmacro %}{% set outer = 'late' %}{{ m() }}",
+  "{% macro row(x) %}[{{ caller(x * 2) }}]{% endmacro %}{% call(y) row(3) %}{{ y }}{% endcall %}",
+  "{% set x = namespace() %}{% set x.a = 1 %}{{ x.a }}{{ x.b }}",
+  "{% set x %}{% for i in [1, 2] %}{{ i }}{% endfor %}{% endset %}{{ x | length }}",
+  "{% set a, b = 'xy' %}{{ a }}{{ b }}",
+  "{% set a, b = [1] %}",
+  "{% if [] %}a{% elif {} %}b{% elif 0.0 %}c{% elif ' ' %}d{% endif %}",
+  "{{ 'a' }}{% if false %}{{ 1 / 0 }}{% endif %}{{ missing.a.b.c is defined }}",
+  "{% for m in msgs %}{% if m.role == 'user' %}{% break %}{% endif %}{{ m.role }}{% endfor %}",
+  "{% for m in msgs if m.role != 'system' %}{{ loop.index }}{{ m.role }}{% else %}none{% endfor %}",
+);
+
 const cases = snippets.map((source) => {
   const entry = { source };
   try {
