@@ -5,8 +5,15 @@ namespace MmServe.Model.Chat.Jinja;
 
 /// <summary>
 /// A Hugging Face chat template (the <c>chat_template</c> of tokenizer_config.json or chat_template.jinja), rendered
-/// as @huggingface/jinja 0.5.11 renders it: trim_blocks and lstrip_blocks on, JavaScript-flavoured value printing.
+/// as @huggingface/jinja 0.5.11 renders it: trim_blocks and lstrip_blocks on, JavaScript-flavoured value printing
+/// (<c>true</c>, <c>1.0</c>, dicts as JSON). A parsed template is immutable; Render is safe to call concurrently.
 /// </summary>
+/// <remarks>
+/// Not supported: include/import/extends/with and other statements the reference lacks (parse error); filters and
+/// tests outside the reference's set (error when reached). Known deviations: powers may differ from V8's in the last
+/// digit; upper()/lower() use invariant casing plus ß→SS (no final-sigma rule); objects keep their insertion order
+/// even for integer-like keys (JavaScript would move those first).
+/// </remarks>
 /// <example>
 /// <code>
 /// var template = JinjaTemplate.Parse(source);          // TemplateException (with line and column) if unsupported
