@@ -19,6 +19,8 @@ public sealed class HfParityTests
         "gpt2-style",
         "llama3-style",
         "qwen2-style",
+        "llama2-style",
+        "mistral-style",
     ];
 
     public static string FixturePath(string name) => name == "mmserve-tiny"
@@ -67,6 +69,19 @@ public sealed class HfParityTests
         Assert.Equal(StringsPerTokenizer, count);
         Assert.True(failures.Count == 0,
             $"{failures.Count} of {count} strings differ from HF for {fixture}:\n{string.Join("\n", failures.Take(15))}");
+    }
+
+    [Theory]
+    [InlineData("<0xE4>", "<0xBD>")]                     // a cut 3-byte character
+    [InlineData("<0xE4>", "<0xBD>", "<0xA0>", "<0xFF>")] // a whole one then an invalid byte
+    [InlineData("<0x80>", "▁a", "<0xC3>")]
+    public void Invalid_byte_fallback_runs_decode_like_hf(params string[] tokens)
+    {
+        var path = FixturePath("llama2-style");
+        var ours = ByteLevelBpeTokenizer.Load(path);
+        using var hf = new HfTokenizer(path);
+        var ids = tokens.Select(t => ours.TokenToId(t) ?? throw new InvalidOperationException(t)).ToArray();
+        Assert.Equal(hf.Decode([.. ids.Select(id => (uint)id)]), ours.Decode(ids, skipSpecial: true));
     }
 
     /// <summary>Deltas must be whole characters (no U+FFFD, no half surrogate pair) and add up to the decode.</summary>
