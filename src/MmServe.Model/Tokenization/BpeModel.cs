@@ -15,17 +15,20 @@ internal sealed class BpeModel
     private const int CacheCapacity = 10_000;
     private const int MaxCachedWordLength = 256;
 
-    private readonly IReadOnlyDictionary<string, int> _vocab;
+    private readonly Dictionary<string, int> _vocab;
+    private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _vocabBySpan;
     private readonly Dictionary<long, (int Rank, int NewId)> _merges;
     private readonly int? _unkId;
     private readonly bool _fuseUnk;
     private readonly bool _byteFallback;
     private readonly bool _ignoreMerges;
     private readonly ConcurrentDictionary<string, int[]> _cache = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> _cacheBySpan;
     private int _cacheCount;
 
+    /// <param name="vocab">Must use ordinal comparison (span lookups depend on it).</param>
     public BpeModel(
-        IReadOnlyDictionary<string, int> vocab,
+        Dictionary<string, int> vocab,
         Dictionary<long, (int Rank, int NewId)> merges,
         int? unkId,
         bool fuseUnk,
@@ -33,6 +36,8 @@ internal sealed class BpeModel
         bool ignoreMerges)
     {
         _vocab = vocab;
+        _vocabBySpan = vocab.GetAlternateLookup<ReadOnlySpan<char>>();
+        _cacheBySpan = _cache.GetAlternateLookup<ReadOnlySpan<char>>();
         _merges = merges;
         _unkId = unkId;
         _fuseUnk = fuseUnk;
@@ -41,6 +46,32 @@ internal sealed class BpeModel
     }
 
     public static long PairKey(int left, int right) => ((long)left << 32) | (uint)right;
+
+    /// <summary>
+    /// Span form for the hot path: a word already seen (vocab hit under ignore_merges, or cached) costs two hash
+    /// lookups and no allocation; only a miss makes the word a string.
+    /// </summary>
+    public void Tokenize(ReadOnlySpan<char> word, List<int> output)
+    {
+        if (word.IsEmpty)
+        {
+            return;
+        }
+
+        if (_ignoreMerges && _vocabBySpan.TryGetValue(word, out var whole))
+        {
+            output.Add(whole);
+            return;
+        }
+
+        if (_cacheBySpan.TryGetValue(word, out var cached))
+        {
+            output.AddRange(cached);
+            return;
+        }
+
+        Tokenize(word.ToString(), output);
+    }
 
     public void Tokenize(string word, List<int> output)
     {
@@ -77,10 +108,10 @@ internal sealed class BpeModel
     {
         var symbols = new List<int>(word.Length);
         var previousWasUnk = false;
+        Span<char> text = stackalloc char[2];
         foreach (var rune in word.EnumerateRunes())
         {
-            var text = rune.ToString();
-            if (_vocab.TryGetValue(text, out var id))
+            if (_vocabBySpan.TryGetValue(text[..rune.EncodeToUtf16(text)], out var id))
             {
                 symbols.Add(id);
                 previousWasUnk = false;

@@ -27,6 +27,7 @@ public sealed class ByteLevelBpeTokenizer : ITextTokenizer
     private readonly bool[] _isSpecial;
     private readonly bool[] _isByteToken;
     private readonly TokenDecoding _decoding;
+    private readonly ByteLevelWordSplitter? _fastSplitter;
 
     private ByteLevelBpeTokenizer(HfTokenizerDefinition definition)
     {
@@ -35,6 +36,7 @@ public sealed class ByteLevelBpeTokenizer : ITextTokenizer
         _normalizer = definition.Normalizer;
         _preTokenizer = definition.PreTokenizer;
         _decoding = definition.Decoding;
+        _fastSplitter = ByteLevelWordSplitter.TryCreate(_preTokenizer);
         _matcher = new AddedTokenMatcher(definition.AddedTokens);
         _addedByContent = new Dictionary<string, int>(StringComparer.Ordinal);
 
@@ -201,6 +203,12 @@ public sealed class ByteLevelBpeTokenizer : ITextTokenizer
         if (_normalizer is not null)
         {
             text = _normalizer.Normalize(text);
+        }
+
+        if (_fastSplitter is not null)
+        {
+            _fastSplitter.Tokenize(text, _model, ids);
+            return;
         }
 
         var words = new List<string>();

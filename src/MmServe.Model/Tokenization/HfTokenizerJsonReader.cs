@@ -7,7 +7,7 @@ namespace MmServe.Model.Tokenization;
 /// <summary>The parts of a HF tokenizer.json that a byte-level BPE tokenizer needs.</summary>
 internal sealed record HfTokenizerDefinition(
     BpeModel Model,
-    IReadOnlyDictionary<string, int> Vocab,
+    Dictionary<string, int> Vocab,
     IReadOnlyList<AddedToken> AddedTokens,
     TextNormalizer? Normalizer,
     IPreTokenizer PreTokenizer,

@@ -97,6 +97,12 @@ internal sealed class SequencePreTokenizer(IReadOnlyList<IPreTokenizer> steps) :
 /// </summary>
 internal sealed partial class ByteLevelPreTokenizer(bool addPrefixSpace, bool useRegex) : IPreTokenizer
 {
+    public bool AddPrefixSpace => addPrefixSpace;
+
+    public bool UseRegex => useRegex;
+
+    public static Regex Gpt2() => Gpt2Regex();
+
     /// <summary>GPT-2's pre-tokenization pattern (used when use_regex is true).</summary>
     public const string Gpt2Pattern = @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
 
@@ -136,6 +142,12 @@ internal sealed partial class ByteLevelPreTokenizer(bool addPrefixSpace, bool us
 /// <summary>HF "Split": splits on a regex or literal string, keeping or dropping the matches per the behavior.</summary>
 internal sealed class SplitPreTokenizer(Regex pattern, SplitBehavior behavior, bool invert) : IPreTokenizer
 {
+    public Regex Pattern => pattern;
+
+    public SplitBehavior Behavior => behavior;
+
+    public bool Invert => invert;
+
     public void Split(string piece, bool atStart, List<string> output) =>
         output.AddRange(RegexSplitter.Split(piece, pattern, behavior, invert));
 }
