@@ -221,24 +221,26 @@ public sealed class ByteLevelBpeTokenizer : ITextTokenizer
 
     private static string ReplaceLoneSurrogates(string text)
     {
-        if (!text.AsSpan().ContainsAnyInRange('\uD800', '\uDFFF'))
-        {
-            return text;
-        }
-
-        var chars = text.ToCharArray();
-        for (var i = 0; i < chars.Length; i++)
+        // Jump from surrogate to surrogate (vectorized); most text has none or only well-formed pairs.
+        char[]? chars = null;
+        var i = text.AsSpan().IndexOfAnyInRange('\uD800', '\uDFFF');
+        while (i >= 0 && i < text.Length)
         {
             if (char.IsSurrogatePair(text, i))
             {
+                i += 2;
+            }
+            else
+            {
+                chars ??= text.ToCharArray();
+                chars[i] = '\uFFFD';
                 i++;
             }
-            else if (char.IsSurrogate(chars[i]))
-            {
-                chars[i] = '\uFFFD';
-            }
+
+            var next = i < text.Length ? text.AsSpan(i).IndexOfAnyInRange('\uD800', '\uDFFF') : -1;
+            i = next < 0 ? -1 : i + next;
         }
 
-        return new string(chars);
+        return chars is null ? text : new string(chars);
     }
 }

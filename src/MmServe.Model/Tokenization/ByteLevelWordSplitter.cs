@@ -33,10 +33,13 @@ internal sealed class ByteLevelWordSplitter(Regex regex)
             return;
         }
 
-        // .NET regexes see UTF-16 code units: letters outside the BMP run as BMP stand-ins of the same category
-        // (see RegexSplitter), and offsets map back through map.
+        // .NET regexes see UTF-16 code units: characters outside the BMP run as one BMP stand-in of the same
+        // category (see RegexSplitter). standIns lists the view positions of the stand-ins, so a view offset maps
+        // back to the text by adding the stand-ins before it (matches come in order: a cursor suffices).
         char[]? view = null;
-        int[]? map = null;
+        int[]? standIns = null;
+        var standInCount = 0;
+        var cursor = 0;
         var source = text.AsSpan();
         var byteBuffer = ArrayPool<byte>.Shared.Rent(256);
         var charBuffer = ArrayPool<char>.Shared.Rent(256);
@@ -44,15 +47,16 @@ internal sealed class ByteLevelWordSplitter(Regex regex)
         {
             if (source.ContainsAnyInRange('\uD800', '\uDFFF'))
             {
-                (view, map, var viewLength) = CodePointView(text);
-                source = view.AsSpan(0, viewLength);
+                view = ArrayPool<char>.Shared.Rent(text.Length);
+                standIns = ArrayPool<int>.Shared.Rent(text.Length / 2 + 1);
+                source = view.AsSpan(0, CodePointView(text, view, standIns, out standInCount));
             }
 
             var previous = 0;
             foreach (var m in regex.EnumerateMatches(source))
             {
-                var start = map is null ? m.Index : map[m.Index];
-                var end = map is null ? m.Index + m.Length : map[m.Index + m.Length];
+                var start = ToText(m.Index);
+                var end = ToText(m.Index + m.Length);
                 Emit(text.AsSpan(previous, start - previous), model, ids, ref byteBuffer, ref charBuffer);
                 Emit(text.AsSpan(start, end - start), model, ids, ref byteBuffer, ref charBuffer);
                 previous = end;
@@ -67,8 +71,18 @@ internal sealed class ByteLevelWordSplitter(Regex regex)
             if (view is not null)
             {
                 ArrayPool<char>.Shared.Return(view);
-                ArrayPool<int>.Shared.Return(map!);
+                ArrayPool<int>.Shared.Return(standIns!);
             }
+        }
+
+        int ToText(int viewOffset)
+        {
+            while (cursor < standInCount && standIns![cursor] < viewOffset)
+            {
+                cursor++;
+            }
+
+            return viewOffset + cursor;
         }
     }
 
@@ -98,29 +112,40 @@ internal sealed class ByteLevelWordSplitter(Regex regex)
     }
 
     /// <summary>
-    /// The view and map of <see cref="RegexSplitter"/>, in pooled arrays: map[i] is the text offset of view
-    /// char i, and map[length] == text.Length.
+    /// Writes the code-point view of <paramref name="text"/> (each surrogate pair as one stand-in) into
+    /// <paramref name="view"/>, the stand-ins' view positions into <paramref name="standIns"/>; returns the length.
     /// </summary>
-    private static (char[] View, int[] Map, int Length) CodePointView(string text)
+    private static int CodePointView(string text, char[] view, int[] standIns, out int standInCount)
     {
-        var view = ArrayPool<char>.Shared.Rent(text.Length);
-        var map = ArrayPool<int>.Shared.Rent(text.Length + 1);
+        var span = text.AsSpan();
         var n = 0;
-        for (var i = 0; i < text.Length; i++, n++)
+        standInCount = 0;
+        var i = 0;
+        while (i < span.Length)
         {
-            map[n] = i;
-            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            // Copy the run up to the next surrogate in one go.
+            var run = span[i..].IndexOfAnyInRange('\uD800', '\uDFFF');
+            run = run < 0 ? span.Length - i : run;
+            span.Slice(i, run).CopyTo(view.AsSpan(n));
+            n += run;
+            i += run;
+            if (i >= span.Length)
             {
-                view[n] = RegexSplitter.StandIn(CharUnicodeInfo.GetUnicodeCategory(text, i));
-                i++;
+                break;
+            }
+
+            if (char.IsSurrogatePair(text, i))
+            {
+                standIns[standInCount++] = n;
+                view[n++] = RegexSplitter.StandIn(CharUnicodeInfo.GetUnicodeCategory(text, i));
+                i += 2;
             }
             else
             {
-                view[n] = text[i];
+                view[n++] = text[i++];
             }
         }
 
-        map[n] = text.Length;
-        return (view, map, n);
+        return n;
     }
 }
