@@ -255,7 +255,9 @@ internal static class HfTokenizerJsonReader
             try
             {
                 // Backtracking engine: HF patterns use lookarounds such as \s+(?!\S), which NonBacktracking rejects.
-                return new Regex(regex, RegexOptions.Compiled | RegexOptions.CultureInvariant);
+                // Multiline: HF compiles patterns with Oniguruma's Ruby syntax, where ^ and $ are line anchors
+                // (DeepSeek's "\s+$" stops before a newline).
+                return new Regex(regex, RegexOptions.Compiled | RegexOptions.CultureInvariant | RegexOptions.Multiline);
             }
             catch (ArgumentException e)
             {

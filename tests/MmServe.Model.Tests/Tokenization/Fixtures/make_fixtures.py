@@ -180,6 +180,24 @@ def main():
         normalizer={"type": "NFC"},
         post_processor={"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": False, "use_regex": False}))
 
+    # DeepSeek-V3 style: several Split steps before ByteLevel (digits, CJK runs, then a GPT-4-like pattern).
+    vocab, merges = byte_level(text, 1500)
+    n = len(vocab)
+    # DeepSeek's letter class is a long literal list of ranges; a shorter one of the same kind, escaped so no
+    # editor normalizes it.
+    deepseek_split = (r"[\r\n]|\s[^\S\r\n]+|\s?[A-Za-z\u00b5\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u01ba\u0370-\u03ff"
+                      r"\u0400-\u04ff\u1f00-\u1fff\uff21-\uff3a\uff41-\uff5a]+|\s?[!-/:-~\uff01-\uff0f\uff1a-\uff5e"
+                      r"\u2018-\u201f\u3000-\u3002]+|\s+$|[^\r\n\p{L}\p{P}\p{S}]*[\p{L}\p{M}]+|\s*\p{N}+"
+                      r"|\s+(?!\S)|\s+|.")
+    write("deepseek-style.tokenizer.json", byte_level_doc(
+        vocab, merges, [added(n + i, s) for i, s in enumerate(["<｜begin▁of▁sentence｜>", "<｜end▁of▁sentence｜>",
+                                                              "<｜User｜>", "<｜Assistant｜>"])],
+        {"type": "Sequence", "pretokenizers": [
+            {"type": "Split", "pattern": {"Regex": r"\p{N}{1,3}"}, "behavior": "Isolated", "invert": False},
+            {"type": "Split", "pattern": {"Regex": "[一-龥\u3040-ゟ゠-ヿ]+"}, "behavior": "Isolated", "invert": False},
+            {"type": "Split", "pattern": {"Regex": deepseek_split}, "behavior": "Isolated", "invert": False},
+            {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": False}]}))
+
     # SentencePiece-style BPE: "▁" for spaces, byte fallback for characters outside the vocab.
     sp_text = "▁" + text.replace(" ", "▁")
     chars = collections.Counter(sp_text)
