@@ -10,9 +10,12 @@ namespace MmServe.Model.Tokenization;
 /// word by word.
 /// </summary>
 /// <remarks>
-/// Known differences from HF, all outside what GPT-2/Llama-3/Qwen2 files use: added tokens marked "normalized" are
-/// matched in the raw text rather than the normalized text; regex classes written with literal characters outside
-/// the BMP are not supported by the .NET regex engine.
+/// Known differences from HF, all outside what GPT-2/Llama-3/Qwen2/Llama-2/Mistral files use: added tokens marked
+/// "normalized" are matched in the raw text rather than the normalized text; regex classes written with literal
+/// characters outside the BMP are not supported by the .NET regex engine; with DeepSeek-style patterns a few
+/// unassigned code points outside the BMP split differently from Oniguruma; the ByteFallback decoder's per-byte
+/// U+FFFD for an invalid byte run is applied by Decode but not by streaming (which follows UTF-8's rules). Unigram
+/// and WordPiece models are not implemented.
 /// </remarks>
 public sealed class ByteLevelBpeTokenizer : ITextTokenizer
 {
