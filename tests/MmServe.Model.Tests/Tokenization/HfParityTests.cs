@@ -22,6 +22,7 @@ public sealed class HfParityTests
         "deepseek-style",
         "llama2-style",
         "mistral-style",
+        "metaspace-split-style",
     ];
 
     public static string FixturePath(string name) => name == "mmserve-tiny"

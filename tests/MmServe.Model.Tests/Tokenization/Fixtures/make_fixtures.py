@@ -237,6 +237,16 @@ def main():
         "post_processor": template, "decoder": sp_decoder,
         "model": bpe_model(vocab, merges, **sp_model)})
 
+    # Older Metaspace conversions (tokenizers < 0.19, e.g. early Mistral/Zephyr files): add_prefix_space instead of
+    # prepend_scheme (meaning "always") and split on every "▁"; decoder Metaspace instead of the sequence.
+    write("metaspace-split-style.tokenizer.json", {
+        "version": "1.0", "truncation": None, "padding": None, "added_tokens": sp_added,
+        "normalizer": None,
+        "pre_tokenizer": {"type": "Metaspace", "replacement": "▁", "add_prefix_space": True},
+        "post_processor": template,
+        "decoder": {"type": "Metaspace", "replacement": "▁", "add_prefix_space": True},
+        "model": bpe_model(vocab, merges, **sp_model)})
+
 
 if __name__ == "__main__":
     main()
