@@ -1,6 +1,7 @@
 // Encode throughput (MB/s of UTF-8 input) of MmServe's tokenizer and of HF's Rust tokenizers (Tokenizers.DotNet)
 // on one ~5 MB mixed text (the size of a large prompt part), per tokenizer.json.
-// Usage: dotnet run -c Release --project bench/MmServe.TokenizerBench [-- --mb 5 --runs 5 --only llama3]
+// Usage: dotnet run -c Release --project bench/MmServe.TokenizerBench [-- --mb 5 --runs 5 --only llama3 --cjk]
+// --cjk: Chinese/Japanese prose without spaces instead, where a regex piece is a whole clause (no word cache).
 using System.Diagnostics;
 using System.Text;
 using MmServe.Model.Tokenization;
@@ -20,7 +21,7 @@ var fixtures = Path.Combine(root, "tests", "MmServe.Model.Tests", "Tokenization"
     ("llama2-style (SentencePiece BPE)", Path.Combine(fixtures, "llama2-style.tokenizer.json")),
 ];
 
-var text = MixedText(root, megabytes * 1_000_000);
+var text = args.Contains("--cjk") ? CjkText(megabytes * 1_000_000) : MixedText(root, megabytes * 1_000_000);
 var mb = Encoding.UTF8.GetByteCount(text) / 1e6;
 Console.WriteLine($"text: {mb:F2} MB UTF-8, {text.Length:N0} chars; best of {runs} runs, one Encode call each");
 Console.WriteLine($"{"tokenizer",-34} {"MmServe MB/s",12} {"HF MB/s",10} {"tokens",10} {"same ids",9}");
@@ -66,6 +67,32 @@ static string FindRoot()
     }
 
     return dir?.FullName ?? throw new InvalidOperationException("run from inside the MmServe repository");
+}
+
+static string CjkText(int targetBytes)
+{
+    string[] sentences =
+    [
+        "我们今天去公园散步，天气很好。", "机器学习模型需要大量的数据和计算资源才能训练出好的结果。",
+        "東京は日本の首都です。", "ひらがなとカタカナと漢字を使います。", "服务器每秒处理数千个请求",
+        "这个分词器必须和参考实现给出完全相同的结果。", "長い文章を一度に送るユーザーもいます。",
+    ];
+    var random = new Random(1);
+    var text = new StringBuilder(targetBytes);
+    var bytes = 0;
+    while (bytes < targetBytes)
+    {
+        var s = sentences[random.Next(sentences.Length)];
+        text.Append(s);
+        bytes += Encoding.UTF8.GetByteCount(s);
+        if (random.Next(12) == 0)
+        {
+            text.Append('\n');
+            bytes++;
+        }
+    }
+
+    return text.ToString();
 }
 
 // Prose (the repo's Markdown), code (its C# sources) and a multilingual/emoji sample, interleaved by file and
