@@ -21,12 +21,16 @@ internal sealed class AddedTokenMatcher
     // Candidates by first character, longest first, so the first hit at a position is the longest.
     private readonly Dictionary<char, AddedToken[]> _byFirstChar;
 
+    // The first characters as a vectorized set: long stretches of text without any of them are skipped at once.
+    private readonly System.Buffers.SearchValues<char> _firstChars;
+
     public AddedTokenMatcher(IEnumerable<AddedToken> tokens)
     {
         _byFirstChar = tokens
             .Where(t => t.Content.Length > 0)
             .GroupBy(t => t.Content[0])
             .ToDictionary(g => g.Key, g => g.OrderByDescending(t => t.Content.Length).ToArray());
+        _firstChars = System.Buffers.SearchValues.Create([.. _byFirstChar.Keys]);
     }
 
     /// <summary>
@@ -46,6 +50,13 @@ internal sealed class AddedTokenMatcher
         var i = 0;
         while (i < text.Length)
         {
+            var skip = text.AsSpan(i).IndexOfAny(_firstChars);
+            if (skip < 0)
+            {
+                break;
+            }
+
+            i += skip;
             if (!_byFirstChar.TryGetValue(text[i], out var candidates)
                 || FindAt(text, i, candidates, matchSpecial) is not { } token)
             {

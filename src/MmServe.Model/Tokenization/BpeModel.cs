@@ -15,17 +15,20 @@ internal sealed class BpeModel
     private const int CacheCapacity = 10_000;
     private const int MaxCachedWordLength = 256;
 
-    private readonly IReadOnlyDictionary<string, int> _vocab;
+    private readonly Dictionary<string, int> _vocab;
+    private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _vocabBySpan;
     private readonly Dictionary<long, (int Rank, int NewId)> _merges;
     private readonly int? _unkId;
     private readonly bool _fuseUnk;
     private readonly bool _byteFallback;
     private readonly bool _ignoreMerges;
     private readonly ConcurrentDictionary<string, int[]> _cache = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> _cacheBySpan;
     private int _cacheCount;
 
+    /// <param name="vocab">Must use ordinal comparison (span lookups depend on it).</param>
     public BpeModel(
-        IReadOnlyDictionary<string, int> vocab,
+        Dictionary<string, int> vocab,
         Dictionary<long, (int Rank, int NewId)> merges,
         int? unkId,
         bool fuseUnk,
@@ -33,6 +36,8 @@ internal sealed class BpeModel
         bool ignoreMerges)
     {
         _vocab = vocab;
+        _vocabBySpan = vocab.GetAlternateLookup<ReadOnlySpan<char>>();
+        _cacheBySpan = _cache.GetAlternateLookup<ReadOnlySpan<char>>();
         _merges = merges;
         _unkId = unkId;
         _fuseUnk = fuseUnk;
@@ -41,6 +46,32 @@ internal sealed class BpeModel
     }
 
     public static long PairKey(int left, int right) => ((long)left << 32) | (uint)right;
+
+    /// <summary>
+    /// Span form for the hot path: a word already seen (vocab hit under ignore_merges, or cached) costs two hash
+    /// lookups and no allocation; only a miss makes the word a string.
+    /// </summary>
+    public void Tokenize(ReadOnlySpan<char> word, List<int> output)
+    {
+        if (word.IsEmpty)
+        {
+            return;
+        }
+
+        if (_ignoreMerges && _vocabBySpan.TryGetValue(word, out var whole))
+        {
+            output.Add(whole);
+            return;
+        }
+
+        if (_cacheBySpan.TryGetValue(word, out var cached))
+        {
+            output.AddRange(cached);
+            return;
+        }
+
+        Tokenize(word.ToString(), output);
+    }
 
     public void Tokenize(string word, List<int> output)
     {
@@ -77,10 +108,10 @@ internal sealed class BpeModel
     {
         var symbols = new List<int>(word.Length);
         var previousWasUnk = false;
+        Span<char> text = stackalloc char[2];
         foreach (var rune in word.EnumerateRunes())
         {
-            var text = rune.ToString();
-            if (_vocab.TryGetValue(text, out var id))
+            if (_vocabBySpan.TryGetValue(text[..rune.EncodeToUtf16(text)], out var id))
             {
                 symbols.Add(id);
                 previousWasUnk = false;
@@ -145,19 +176,26 @@ internal sealed class BpeModel
             alive[i] = true;
         }
 
-        var queue = new PriorityQueue<(int Pos, int NewId), (int Rank, int Pos)>();
+        // Priority = rank << 32 | position: lowest rank first, leftmost on ties, compared as one long (a tuple
+        // comparer costs about twice as much on words of millions of symbols, e.g. SentencePiece-style input
+        // without a pre-tokenizer). The first pairs are heapified at once rather than enqueued one by one.
+        var initialPairs = new List<(int, long)>(n - 1);
         for (var i = 0; i + 1 < n; i++)
         {
-            Enqueue(queue, ids, i, i + 1);
+            if (_merges.TryGetValue(PairKey(ids[i], ids[i + 1]), out var merge))
+            {
+                initialPairs.Add((i, Priority(merge.Rank, i)));
+            }
         }
 
-        while (queue.TryDequeue(out var top, out _))
+        var queue = new PriorityQueue<int, long>(initialPairs);
+        while (queue.TryDequeue(out var pos, out var priority))
         {
-            var pos = top.Pos;
             var right = next[pos];
-            // Entries go stale when a neighbour merged first; HF checks the pair still yields the same token.
+            // Entries go stale when a neighbour merged first; the pair must still be the one queued (a rank names
+            // one pair, so an equal rank means the same merge, which is HF's check on the new id).
             if (!alive[pos] || right < 0
-                || !_merges.TryGetValue(PairKey(ids[pos], ids[right]), out var merge) || merge.NewId != top.NewId)
+                || !_merges.TryGetValue(PairKey(ids[pos], ids[right]), out var merge) || merge.Rank != (int)(priority >> 32))
             {
                 continue;
             }
@@ -190,11 +228,13 @@ internal sealed class BpeModel
         return result.ToArray();
     }
 
-    private void Enqueue(PriorityQueue<(int, int), (int, int)> queue, int[] ids, int left, int right)
+    private static long Priority(int rank, int position) => ((long)rank << 32) | (uint)position;
+
+    private void Enqueue(PriorityQueue<int, long> queue, int[] ids, int left, int right)
     {
         if (_merges.TryGetValue(PairKey(ids[left], ids[right]), out var merge))
         {
-            queue.Enqueue((left, merge.NewId), (merge.Rank, left));
+            queue.Enqueue(left, Priority(merge.Rank, left));
         }
     }
 }

@@ -7,14 +7,17 @@ namespace MmServe.Model.Tokenization;
 /// <summary>The parts of a HF tokenizer.json that a byte-level BPE tokenizer needs.</summary>
 internal sealed record HfTokenizerDefinition(
     BpeModel Model,
-    IReadOnlyDictionary<string, int> Vocab,
+    Dictionary<string, int> Vocab,
     IReadOnlyList<AddedToken> AddedTokens,
     TextNormalizer? Normalizer,
-    IPreTokenizer PreTokenizer);
+    IPreTokenizer PreTokenizer,
+    TokenDecoding Decoding);
 
 /// <summary>
-/// Reads tokenizer.json (as written by HF tokenizers) for model.type "BPE" with a ByteLevel pre-tokenizer and
-/// decoder (GPT-2, Llama-3, Qwen2 style). Anything else fails loudly rather than tokenizing differently from HF.
+/// Reads tokenizer.json (as written by HF tokenizers) for model.type "BPE": byte-level (ByteLevel pre-tokenizer and
+/// decoder: GPT-2, Llama-3, Qwen2) or SentencePiece-style (▁ via Metaspace or Prepend/Replace normalizers, byte
+/// fallback, Replace/ByteFallback/Fuse/Strip decoders: Llama-2, Mistral, Phi-3). Anything else fails loudly
+/// rather than tokenizing differently from HF.
 /// The post_processor is ignored on purpose: prompts come from the chat template, which writes BOS itself.
 /// </summary>
 internal static class HfTokenizerJsonReader
@@ -76,19 +79,22 @@ internal static class HfTokenizerJsonReader
                 Bool(model, "byte_fallback"),
                 Bool(model, "ignore_merges"));
 
+            var decoding = ReadDecoder(root);
             var preTokenizer = Optional(root, "pre_tokenizer") is { ValueKind: JsonValueKind.Object } pre
                 ? ReadPreTokenizer(pre, "pre_tokenizer")
-                : throw Unsupported("pre_tokenizer", "is missing (a ByteLevel pre-tokenizer is required)");
-            if (!ContainsByteLevel(preTokenizer))
+                : new WholeTextPreTokenizer();
+            // Byte-level vocabularies only make sense with the byte-level mapping on both sides.
+            if (decoding.ByteLevel != ContainsByteLevel(preTokenizer))
             {
-                throw Unsupported("pre_tokenizer", "has no ByteLevel step");
+                throw Unsupported("pre_tokenizer", decoding.ByteLevel
+                    ? "has no ByteLevel step but the decoder is ByteLevel"
+                    : "has a ByteLevel step but the decoder is not ByteLevel");
             }
 
-            ReadDecoder(root);
             var normalizer = Optional(root, "normalizer") is { ValueKind: JsonValueKind.Object } n
                 ? ReadNormalizer(n, "normalizer")
                 : null;
-            return new HfTokenizerDefinition(bpe, vocab, added, normalizer, preTokenizer);
+            return new HfTokenizerDefinition(bpe, vocab, added, normalizer, preTokenizer, decoding);
         }
 
         private Dictionary<string, int> ReadVocab(JsonElement vocab)
@@ -220,8 +226,13 @@ internal static class HfTokenizerJsonReader
                         Bool(element, "invert"));
                 case "Digits":
                     return new DigitsPreTokenizer(Bool(element, "individual_digits"));
+                case "Metaspace":
+                    return new MetaspacePreTokenizer(
+                        ReadReplacement(element, field), ReadPrependScheme(element, field),
+                        Optional(element, "split") is not { ValueKind: JsonValueKind.False });
                 default:
-                    throw Unsupported($"{field}.type", $"'{type}' (supported: ByteLevel, Split, Digits, Sequence)");
+                    throw Unsupported(
+                        $"{field}.type", $"'{type}' (supported: ByteLevel, Split, Digits, Metaspace, Sequence)");
             }
         }
 
@@ -244,7 +255,9 @@ internal static class HfTokenizerJsonReader
             try
             {
                 // Backtracking engine: HF patterns use lookarounds such as \s+(?!\S), which NonBacktracking rejects.
-                return new Regex(regex, RegexOptions.Compiled | RegexOptions.CultureInvariant);
+                // Multiline: HF compiles patterns with Oniguruma's Ruby syntax, where ^ and $ are line anchors
+                // (DeepSeek's "\s+$" stops before a newline).
+                return new Regex(regex, RegexOptions.Compiled | RegexOptions.CultureInvariant | RegexOptions.Multiline);
             }
             catch (ArgumentException e)
             {
@@ -260,19 +273,97 @@ internal static class HfTokenizerJsonReader
                 : throw Unsupported($"{field}.behavior", $"'{behavior}'");
         }
 
-        private void ReadDecoder(JsonElement root)
+        private TokenDecoding ReadDecoder(JsonElement root)
         {
             if (Optional(root, "decoder") is not { ValueKind: JsonValueKind.Object } decoder)
             {
-                throw Unsupported("decoder", "is missing (a ByteLevel decoder is required)");
+                throw Unsupported("decoder", "is missing (ByteLevel, Metaspace or a Replace/ByteFallback/Fuse/Strip sequence is required)");
             }
 
-            var type = TypeOf(decoder, "decoder");
-            if (type != "ByteLevel")
+            var steps = TypeOf(decoder, "decoder") == "Sequence"
+                ? Property(decoder, "decoders", "decoder").EnumerateArray()
+                    .Select((d, i) => (Element: d, Field: $"decoder.decoders[{i}]")).ToList()
+                : [(decoder, "decoder")];
+            var byteLevel = false;
+            var byteFallback = false;
+            var strip = 0;
+            var replacements = new List<(string, string)>();
+            foreach (var (step, field) in steps)
             {
-                throw Unsupported("decoder.type", $"'{type}' (only ByteLevel is supported)");
+                switch (TypeOf(step, field))
+                {
+                    case "ByteLevel":
+                        byteLevel = true;
+                        break;
+                    case "ByteFallback":
+                        byteFallback = true;
+                        break;
+                    case "Fuse":
+                        break;
+                    case "Replace":
+                        replacements.Add((ReadLiteralPattern(step, field), Property(step, "content", field).GetString()!));
+                        break;
+                    case "Strip":
+                        if (Property(step, "content", field).GetString() != " " || Int(step, "stop") != 0)
+                        {
+                            throw Unsupported(field, "Strip other than leading spaces is not supported");
+                        }
+
+                        strip = Int(step, "start");
+                        break;
+                    case "Metaspace":
+                        // HF's Metaspace decoder: replacement -> " ", and the first token loses one leading space
+                        // unless nothing was prepended when encoding.
+                        replacements.Add((ReadReplacement(step, field), " "));
+                        strip = ReadPrependScheme(step, field) == MetaspacePrepend.Never ? 0 : 1;
+                        break;
+                    case var other:
+                        throw Unsupported($"{field}.type",
+                            $"'{other}' (supported: ByteLevel, Metaspace, Replace, ByteFallback, Fuse, Strip, Sequence)");
+                }
             }
+
+            if (byteLevel && (byteFallback || strip != 0 || replacements.Count != 0))
+            {
+                throw Unsupported("decoder", "mixes ByteLevel with SentencePiece-style steps");
+            }
+
+            return byteLevel ? TokenDecoding.ByteLevelDecoding : new TokenDecoding(false, replacements, byteFallback, strip);
         }
+
+        private string ReadLiteralPattern(JsonElement step, string field) =>
+            Optional(Property(step, "pattern", field), "String") is { ValueKind: JsonValueKind.String } s
+                ? s.GetString()!
+                : throw Unsupported($"{field}.pattern", "only {\"String\": ...} patterns are supported here");
+
+        private string ReadReplacement(JsonElement element, string field) =>
+            Optional(element, "replacement") is { ValueKind: JsonValueKind.String } r && r.GetString()!.Length > 0
+                ? r.GetString()!
+                : throw Invalid($"{field}.replacement", "must be a non-empty string");
+
+        /// <summary>prepend_scheme, or the older add_prefix_space flag it replaced (true meaning "always").</summary>
+        private MetaspacePrepend ReadPrependScheme(JsonElement element, string field)
+        {
+            if (Optional(element, "prepend_scheme") is { ValueKind: JsonValueKind.String } scheme)
+            {
+                return scheme.GetString() switch
+                {
+                    "always" => MetaspacePrepend.Always,
+                    "first" => MetaspacePrepend.First,
+                    "never" => MetaspacePrepend.Never,
+                    var other => throw Unsupported($"{field}.prepend_scheme", $"'{other}'"),
+                };
+            }
+
+            return Optional(element, "add_prefix_space") is { ValueKind: JsonValueKind.False }
+                ? MetaspacePrepend.Never
+                : MetaspacePrepend.Always;
+        }
+
+        private int Int(JsonElement element, string name) =>
+            Optional(element, name) is { ValueKind: JsonValueKind.Number } n && n.TryGetInt32(out var value) && value >= 0
+                ? value
+                : 0;
 
         private TextNormalizer ReadNormalizer(JsonElement element, string field)
         {
@@ -284,10 +375,21 @@ internal static class HfTokenizerJsonReader
                 "NFKC" => TextNormalizer.UnicodeForm(NormalizationForm.FormKC),
                 "NFKD" => TextNormalizer.UnicodeForm(NormalizationForm.FormKD),
                 "Lowercase" => TextNormalizer.Lowercase(),
+                "Prepend" => TextNormalizer.Prepend(Property(element, "prepend", field).GetString()!),
+                "Replace" => ReadReplaceNormalizer(element, field),
                 "Sequence" => TextNormalizer.Sequence(Property(element, "normalizers", field).EnumerateArray()
                     .Select((n, i) => ReadNormalizer(n, $"{field}.normalizers[{i}]"))),
-                _ => throw Unsupported($"{field}.type", $"'{type}' (supported: NFC, NFD, NFKC, NFKD, Lowercase, Sequence)"),
+                _ => throw Unsupported($"{field}.type", $"'{type}' (supported: NFC, NFD, NFKC, NFKD, Lowercase, Prepend, Replace, Sequence)"),
             };
+        }
+
+        private TextNormalizer ReadReplaceNormalizer(JsonElement element, string field)
+        {
+            var content = Property(element, "content", field).GetString()!;
+            var pattern = Property(element, "pattern", field);
+            return Optional(pattern, "String") is { ValueKind: JsonValueKind.String } literal
+                ? TextNormalizer.Replace(literal.GetString()!, content)
+                : TextNormalizer.Replace(ReadPattern(pattern, $"{field}.pattern"), content);
         }
 
         private static bool ContainsByteLevel(IPreTokenizer preTokenizer) => preTokenizer switch

@@ -19,6 +19,12 @@ public interface ITextTokenizer
     /// </summary>
     int[] Encode(IReadOnlyList<TextSegment> segments);
 
+    /// <summary>
+    /// How many leading spaces <see cref="Decode"/> removes from the whole text (SentencePiece-style tokenizers
+    /// strip the "▁" they prepended when encoding; 0 for byte-level ones). Streaming decoders must do the same.
+    /// </summary>
+    int LeadingSpacesStrippedOnDecode { get; }
+
     /// <summary>Decodes ids to text; invalid UTF-8 becomes U+FFFD and unknown ids are skipped.</summary>
     string Decode(ReadOnlySpan<int> ids, bool skipSpecial);
 

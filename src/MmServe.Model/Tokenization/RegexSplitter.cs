@@ -156,7 +156,7 @@ internal static class RegexSplitter
     }
 
     /// <summary>A BMP character of the given category, unlikely to appear literally in a pre-tokenizer pattern.</summary>
-    private static char StandIn(UnicodeCategory category) => category switch
+    internal static char StandIn(UnicodeCategory category) => category switch
     {
         UnicodeCategory.UppercaseLetter => '\u0410',
         UnicodeCategory.LowercaseLetter => '\u0430',

@@ -15,6 +15,9 @@ public sealed class StreamingDetokenizer(ITextTokenizer tokenizer, bool skipSpec
     // replacement rules as Encoding.UTF8.GetString, which is what makes the deltas add up to a full decode.
     private readonly Decoder _utf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetDecoder();
 
+    // Leading spaces still to drop, as Decode drops them from the start of the whole text.
+    private int _stripLeft = tokenizer.LeadingSpacesStrippedOnDecode;
+
     /// <summary>Adds one id; returns the text it completes (empty while a character is still partial).</summary>
     public string Push(int tokenId)
     {
@@ -33,6 +36,15 @@ public sealed class StreamingDetokenizer(ITextTokenizer tokenizer, bool skipSpec
     {
         var chars = new char[_utf8.GetCharCount(bytes, 0, bytes.Length, flush)];
         var count = _utf8.GetChars(bytes, 0, bytes.Length, chars, 0, flush);
-        return new string(chars, 0, count);
+        var text = new string(chars, 0, count);
+        if (_stripLeft > 0 && text.Length > 0)
+        {
+            var stripped = ByteLevelBpeTokenizer.StripLeadingSpaces(text, _stripLeft);
+            // Spaces removed so far count against the budget; any other character ends the stripping.
+            _stripLeft = stripped.Length == 0 ? _stripLeft - text.Length : 0;
+            text = stripped;
+        }
+
+        return text;
     }
 }
