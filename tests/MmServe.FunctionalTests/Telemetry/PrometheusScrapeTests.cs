@@ -7,8 +7,9 @@ namespace MmServe.FunctionalTests.Telemetry;
 /// <summary>
 /// A real Prometheus server scrapes a running MmServe while it answers a known mix of requests (text, image,
 /// streamed, one refused); its HTTP API must then report exactly those requests, the tokens the responses reported,
-/// the refusal by type, and one time-to-first-token observation per answered request. The model is served under its
-/// own id so no other test's traffic can add to the series.
+/// the refusal by type, and one time-to-first-token observation per answered request; and every query of the Grafana
+/// dashboard (deploy/grafana) must run and find data. The model is served under its own id so no other test's
+/// traffic can add to the series.
 /// </summary>
 public sealed class PrometheusScrapeTests
 {
@@ -72,6 +73,38 @@ public sealed class PrometheusScrapeTests
         var itl = await prometheus.QueryAsync($"sum(mmserve_inter_token_latency_seconds_count{selector})");
         Assert.InRange(itl ?? 0, 1, completion - 4);
         Assert.Equal(0, await prometheus.QueryAsync($"sum(mmserve_num_requests_running{selector})"));
+
+        // Every query of the Grafana dashboard (deploy/grafana) is valid PromQL over these series and finds this model's data.
+        foreach (var (title, expr) in DashboardQueries())
+        {
+            var query = expr.Replace("$model", Model, StringComparison.Ordinal).Replace("$__rate_interval", "1m", StringComparison.Ordinal);
+            // rate() needs two scrapes of a series: a new series may take a second or two to show.
+            var (status, series, body) = await prometheus.EvaluateAsync(query);
+            for (int i = 0; i < 40 && status == "success" && series == 0; i++)
+            {
+                await Task.Delay(250);
+                (status, series, body) = await prometheus.EvaluateAsync(query);
+            }
+
+            Assert.True(status == "success", $"{title}: {query} → {body}");
+            Assert.True(series > 0, $"{title}: {query} found no series");
+        }
+    }
+
+    private static IEnumerable<(string Title, string Expr)> DashboardQueries()
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(TestPaths.RepoRoot, "deploy", "grafana", "mmserve-dashboard.json")));
+        var queries = new List<(string, string)>();
+        foreach (var panel in doc.RootElement.GetProperty("panels").EnumerateArray())
+        {
+            foreach (var target in panel.GetProperty("targets").EnumerateArray())
+            {
+                queries.Add((panel.GetProperty("title").GetString()!, target.GetProperty("expr").GetString()!));
+            }
+        }
+
+        Assert.True(queries.Count >= 10, $"{queries.Count} dashboard queries");
+        return queries;
     }
 
     private static System.Text.Json.Nodes.JsonObject WithModel(System.Text.Json.Nodes.JsonObject body)

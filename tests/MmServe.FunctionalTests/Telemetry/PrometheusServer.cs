@@ -71,6 +71,18 @@ public sealed class PrometheusServer : IAsyncDisposable
             : double.Parse(result[0].GetProperty("value")[1].GetString()!, CultureInfo.InvariantCulture);
     }
 
+    /// <summary>Evaluates a query as a dashboard would: Prometheus's status ("success" or "error") and how many series came back.</summary>
+    public async Task<(string Status, int Series, string Body)> EvaluateAsync(string query)
+    {
+        using var response = await _http.GetAsync($"api/v1/query?query={Uri.EscapeDataString(query)}");
+        var body = await response.Content.ReadAsStringAsync();
+        using var doc = JsonDocument.Parse(body);
+        var root = doc.RootElement;
+        var status = root.GetProperty("status").GetString()!;
+        int series = status == "success" ? root.GetProperty("data").GetProperty("result").GetArrayLength() : 0;
+        return (status, series, body);
+    }
+
     /// <summary>Polls until <paramref name="query"/> equals <paramref name="expected"/> (a scrape after the traffic), or the time is up.</summary>
     public async Task<double?> WaitForAsync(string query, double expected, TimeSpan timeout)
     {
