@@ -291,7 +291,8 @@ def manifest(comps: dict, vocab: int) -> dict:
 CHAT_TEMPLATE_JINJA = (
     "{% for message in messages %}<|im_start|>{{ 'system' if message['role'] == 'developer' else message['role'] }}\n"
     "{% if message['content'] is string %}{{ message['content'] }}{% else %}"
-    "{% for part in message['content'] %}{% if not loop.first %}\n{% endif %}"
+    # HF renders with trim_blocks, which drops a newline right after a block tag: the part separator is printed.
+    "{% for part in message['content'] %}{% if not loop.first %}{{ '\\n' }}{% endif %}"
     "{% if part['type'] == 'text' %}{{ part['text'] }}{% elif part['type'] == 'image_url' or part['type'] == 'image' %}<|image|>"
     "{% elif part['type'] == 'input_audio' or part['type'] == 'audio' %}<|audio|>{% elif part['type'] == 'video_url' or part['type'] == 'video' %}<|video|>{% endif %}"
     "{% endfor %}{% endif %}<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
