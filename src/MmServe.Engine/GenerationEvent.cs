@@ -25,7 +25,23 @@ public sealed record TokenDeltaEvent(
 /// <param name="Reason">Why it stopped.</param>
 /// <param name="PromptTokens">Prompt length in tokens.</param>
 /// <param name="CompletionTokens">Generated tokens, including a final end-of-sequence token.</param>
-public sealed record FinishedEvent(FinishReason Reason, int PromptTokens, int CompletionTokens) : GenerationEvent;
+public sealed record FinishedEvent(FinishReason Reason, int PromptTokens, int CompletionTokens) : GenerationEvent
+{
+    /// <summary>When the request went through the engine's stages, for metrics and traces.</summary>
+    public RequestTimings? Timings { get; init; }
+
+    /// <summary>Timings are measurements, not part of what the outcome is: two equal outcomes are equal events.</summary>
+    public bool Equals(FinishedEvent? other) =>
+        other is not null && Reason == other.Reason && PromptTokens == other.PromptTokens && CompletionTokens == other.CompletionTokens;
+
+    public override int GetHashCode() => HashCode.Combine(Reason, PromptTokens, CompletionTokens);
+}
+
+/// <summary>
+/// A request's way through the engine as <see cref="System.Diagnostics.Stopwatch"/> timestamps: submitted, first
+/// scheduled (its prefill starts), first token sampled, finished. A stage not reached is 0.
+/// </summary>
+public sealed record RequestTimings(long Submitted, long Scheduled, long FirstToken, long Finished);
 
 /// <summary>The request failed; always the last event.</summary>
 public sealed record ErrorEvent(EngineError Error) : GenerationEvent;

@@ -219,7 +219,10 @@ internal sealed partial class EngineWorker : IDisposable
         foreach (var sequence in _toRemove)
         {
             _scheduler.Finish(sequence, FinishReason.Cancelled);
-            Retire(sequence, new FinishedEvent(FinishReason.Cancelled, sequence.PromptLength, sequence.GeneratedCount));
+            Retire(sequence, new FinishedEvent(FinishReason.Cancelled, sequence.PromptLength, sequence.GeneratedCount)
+            {
+                Timings = sequence.TimingsUntil(System.Diagnostics.Stopwatch.GetTimestamp()),
+            });
         }
 
         _toRemove.Clear();
@@ -258,9 +261,15 @@ internal sealed partial class EngineWorker : IDisposable
 
     private void BuildInputs(StepPlan plan)
     {
+        long now = System.Diagnostics.Stopwatch.GetTimestamp();
         foreach (var item in plan.Items)
         {
             var sequence = item.Sequence;
+            if (item.IsPrefill && sequence.ScheduledTimestamp == 0)
+            {
+                sequence.ScheduledTimestamp = now;
+            }
+
             if (item.IsPrefill && sequence.TryLeaveQueue())
             {
                 _admission.Leave();
@@ -301,11 +310,16 @@ internal sealed partial class EngineWorker : IDisposable
 
         _scheduler.UpdateFromOutput(plan, _sampledIds.AsSpan(0, rows), _finished);
 
+        long now = System.Diagnostics.Stopwatch.GetTimestamp();
         for (int row = 0; row < rows; row++)
         {
             var item = plan.Items[row];
             var sequence = item.Sequence;
             var sampled = _sampled[row];
+            if (sequence.FirstTokenTimestamp == 0)
+            {
+                sequence.FirstTokenTimestamp = now;
+            }
 
             // An EOS that ends the sequence is a control token: counted, but it adds no text.
             bool endedByEos = sequence.Status == SequenceStatus.Finished && sequence.FinishReason == FinishReason.Stop;
@@ -329,7 +343,10 @@ internal sealed partial class EngineWorker : IDisposable
         foreach (var sequence in _finished)
         {
             sequence.Output.PostText(sequence.Text.Finish());
-            Retire(sequence, new FinishedEvent(sequence.FinishReason!.Value, sequence.PromptLength, sequence.GeneratedCount));
+            Retire(sequence, new FinishedEvent(sequence.FinishReason!.Value, sequence.PromptLength, sequence.GeneratedCount)
+            {
+                Timings = sequence.TimingsUntil(now),
+            });
         }
     }
 

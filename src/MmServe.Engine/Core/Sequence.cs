@@ -42,6 +42,17 @@ internal sealed class Sequence
 
     public long Id { get; }
 
+    /// <summary>Stopwatch timestamp of the submission.</summary>
+    public long SubmittedTimestamp { get; } = System.Diagnostics.Stopwatch.GetTimestamp();
+
+    /// <summary>When its prefill was first scheduled; 0 before.</summary>
+    public long ScheduledTimestamp { get; set; }
+
+    /// <summary>When its first token was sampled; 0 before.</summary>
+    public long FirstTokenTimestamp { get; set; }
+
+    public RequestTimings TimingsUntil(long finished) => new(SubmittedTimestamp, ScheduledTimestamp, FirstTokenTimestamp, finished);
+
     public GenerationRequest Request { get; }
 
     public SamplingParams Sampling => Request.Sampling;

@@ -112,6 +112,12 @@ public sealed partial class GenerationSession
                         }
 
                         Metrics?.Finished(finished.Reason, finished.PromptTokens, finished.CompletionTokens, StartedTimestamp, firstToken);
+                        if (finished.Timings is { } timings)
+                        {
+                            Metrics?.EngineStages(timings);
+                            RequestSpan.EngineStages(Span, timings);
+                        }
+
                         Summarize(finished.Reason == FinishReason.Length ? "finished: length" : "finished: stop", finished.PromptTokens, finished.CompletionTokens, firstToken);
                         RequestSpan.Finish(Span, finished.Reason, finished.PromptTokens, finished.CompletionTokens);
 

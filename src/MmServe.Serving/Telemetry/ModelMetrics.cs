@@ -21,6 +21,20 @@ public sealed class ModelMetrics(ServingMetrics metrics, string model)
             Stopwatch.GetElapsedTime(startedTimestamp),
             firstTokenTimestamp is { } first ? Stopwatch.GetElapsedTime(startedTimestamp, first) : null);
 
+    /// <summary>Queue and prefill time from the engine's timestamps (a stage not reached is 0 and not recorded).</summary>
+    public void EngineStages(Engine.RequestTimings timings)
+    {
+        if (timings.Scheduled == 0)
+        {
+            return;
+        }
+
+        metrics.EngineStages(
+            model,
+            Stopwatch.GetElapsedTime(timings.Submitted, timings.Scheduled),
+            timings.FirstToken == 0 ? null : Stopwatch.GetElapsedTime(timings.Scheduled, timings.FirstToken));
+    }
+
     public void InterToken(long previousTimestamp, long nowTimestamp, int tokens) =>
         metrics.InterToken(model, Stopwatch.GetElapsedTime(previousTimestamp, nowTimestamp), tokens);
 }

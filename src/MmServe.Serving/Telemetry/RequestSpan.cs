@@ -53,6 +53,39 @@ public static class RequestSpan
         span.Stop();
     }
 
+    /// <summary>
+    /// The engine's stages as child spans of the request, from its timestamps: "gen_ai.queue" (submission to the
+    /// prefill being scheduled), "gen_ai.prefill" (to the first token), "gen_ai.decode" (to the last). One span per
+    /// stage, never one per token.
+    /// </summary>
+    public static void EngineStages(Activity? span, Engine.RequestTimings? timings)
+    {
+        if (span is null || timings is null || timings.Scheduled == 0)
+        {
+            return;
+        }
+
+        Stage(span, "gen_ai.queue", timings.Submitted, timings.Scheduled);
+        if (timings.FirstToken != 0)
+        {
+            Stage(span, "gen_ai.prefill", timings.Scheduled, timings.FirstToken);
+            Stage(span, "gen_ai.decode", timings.FirstToken, timings.Finished);
+        }
+    }
+
+    private static void Stage(Activity parent, string name, long start, long end)
+    {
+        var now = DateTime.UtcNow;
+        var stage = Tracing.Source.StartActivity(name, ActivityKind.Internal, parent.Context, startTime: now - Stopwatch.GetElapsedTime(start));
+        if (stage is null)
+        {
+            return;
+        }
+
+        stage.SetEndTime(now - Stopwatch.GetElapsedTime(end));
+        stage.Stop();
+    }
+
     public static void Fail(Activity? span, ServingError error)
     {
         if (span is null)

@@ -41,6 +41,8 @@ public sealed class ServingMetrics
     private readonly Histogram<double> _tpot;
     private readonly Histogram<double> _e2e;
     private readonly Histogram<double> _decode;
+    private readonly Histogram<double> _queue;
+    private readonly Histogram<double> _prefill;
 
     public ServingMetrics(IMeterFactory meters)
     {
@@ -58,6 +60,8 @@ public sealed class ServingMetrics
         _tpot = Meter.CreateHistogram("mmserve.request_time_per_output_token", "s", "Mean time per output token after the first, per request.", advice: Buckets(TpotBuckets));
         _e2e = Meter.CreateHistogram("mmserve.e2e_request_latency", "s", "Request start (after validation) to its last event.", advice: Buckets(LatencyBuckets));
         _decode = Meter.CreateHistogram("mmserve.request_decode_time", "s", "First token to the last, per request.", advice: Buckets(LatencyBuckets));
+        _queue = Meter.CreateHistogram("mmserve.request_queue_time", "s", "Submission to the engine until its prefill is scheduled.", advice: Buckets(LatencyBuckets));
+        _prefill = Meter.CreateHistogram("mmserve.request_prefill_time", "s", "Prefill scheduled until the first token is sampled.", advice: Buckets(LatencyBuckets));
     }
 
     public Meter Meter { get; }
@@ -119,6 +123,17 @@ public sealed class ServingMetrics
             var tpot = decode.TotalSeconds / (completionTokens - 1);
             _tpot.Record(tpot, modelTag);
             _genAiTpot.Record(tpot, genAi);
+        }
+    }
+
+    /// <summary>The engine's stages of a finished request.</summary>
+    public void EngineStages(string model, TimeSpan queue, TimeSpan? prefill)
+    {
+        var modelTag = new KeyValuePair<string, object?>("model", model);
+        _queue.Record(queue.TotalSeconds, modelTag);
+        if (prefill is { } p)
+        {
+            _prefill.Record(p.TotalSeconds, modelTag);
         }
     }
 

@@ -63,6 +63,8 @@ public sealed class PrometheusScrapeTests
         Assert.Equal(prompt, await prometheus.QueryAsync($"sum(mmserve_prompt_tokens_total{selector})"));
         Assert.Equal(1, await prometheus.QueryAsync($"sum(mmserve_request_errors_total{{model=\"{Model}\",error_type=\"invalid_request\",code=\"invalid_value\"}})"));
         Assert.Equal(4, await prometheus.QueryAsync($"sum(mmserve_time_to_first_token_seconds_count{selector})"));
+        Assert.Equal(4, await prometheus.QueryAsync($"sum(mmserve_request_queue_time_seconds_count{selector})"));
+        Assert.Equal(4, await prometheus.QueryAsync($"sum(mmserve_request_prefill_time_seconds_count{selector})"));
         Assert.Equal(4, await prometheus.QueryAsync($"sum(gen_ai_server_time_to_first_token_seconds_count{{gen_ai_request_model=\"{Model}\"}})"));
         Assert.Equal(prompt, await prometheus.QueryAsync(
             $"sum(gen_ai_client_token_usage_sum{{gen_ai_request_model=\"{Model}\",gen_ai_token_type=\"input\"}})"));

@@ -9,8 +9,9 @@ namespace MmServe.FunctionalTests.Telemetry;
 
 /// <summary>
 /// The span tree of image requests, captured with OpenTelemetry's in-memory exporter: the HTTP span (continuing the
-/// client's W3C traceparent), the request span "chat {model}" under it with GenAI attributes, one media span per
-/// image under that, and the batched encoder run as its own span linked to every request's media span it served.
+/// client's W3C traceparent), the request span "chat {model}" under it with GenAI attributes and the engine's
+/// queue/prefill/decode stages, one media span per image under that, and the batched encoder run as its own span
+/// linked to every request's media span it served.
 /// </summary>
 public sealed class TracingTests : IAsyncLifetime
 {
@@ -73,6 +74,16 @@ public sealed class TracingTests : IAsyncLifetime
         Assert.Equal(usage["prompt_tokens"]!.GetValue<int>(), chat.GetTagItem("gen_ai.usage.input_tokens"));
         Assert.Equal(usage["completion_tokens"]!.GetValue<int>(), chat.GetTagItem("gen_ai.usage.output_tokens"));
         Assert.Contains(chat.Events, e => e.Name == "gen_ai.first_token");
+
+        // The engine's stages, one span each, in order inside the request span.
+        var stages = new[] { "gen_ai.queue", "gen_ai.prefill", "gen_ai.decode" }
+            .Select(name => Assert.Single(spans, s => s.TraceId == traceId && s.DisplayName == name))
+            .ToList();
+        Assert.All(stages, stage => Assert.Equal(chat.SpanId, stage.ParentSpanId));
+        Assert.True(chat.StartTimeUtc <= stages[0].StartTimeUtc);
+        Assert.True(stages[0].StartTimeUtc + stages[0].Duration <= stages[1].StartTimeUtc + TimeSpan.FromMilliseconds(1));
+        Assert.True(stages[1].StartTimeUtc + stages[1].Duration <= stages[2].StartTimeUtc + TimeSpan.FromMilliseconds(1));
+        Assert.True(stages[2].StartTimeUtc + stages[2].Duration <= chat.StartTimeUtc + chat.Duration + TimeSpan.FromMilliseconds(1));
 
         var media = Assert.Single(spans, s => s.TraceId == traceId && s.DisplayName == "media image");
         Assert.Equal(chat.SpanId, media.ParentSpanId);
