@@ -184,12 +184,14 @@ internal static class MmServeServiceExtensions
             sp.GetRequiredService<IOptions<MediaOptions>>().Value,
             sp.GetRequiredService<IOptions<WorkerPoolOptions>>().Value.Workers[0],
             sp.GetRequiredService<FfmpegSupport>(),
-            sp.GetRequiredService<ILoggerFactory>()));
+            sp.GetRequiredService<ILoggerFactory>(),
+            sp.GetService<ServingMetrics>()));
         services.AddSingleton<MediaGenerator>(sp => MediaGeneratorFactory.Create(
             sp.GetRequiredService<ServedModel>(),
             sp.GetRequiredService<IOptions<GenerationOptions>>().Value,
             sp.GetRequiredService<IOptions<WorkerPoolOptions>>().Value.Workers[0],
-            sp.GetRequiredService<ILoggerFactory>()));
+            sp.GetRequiredService<ILoggerFactory>(),
+            sp.GetService<ServingMetrics>()));
         services.AddSingleton<IMediaGenerator>(sp => sp.GetRequiredService<MediaGenerator>());
         services.AddSingleton(sp => CreateRegistry(sp));
         services.AddSingleton<LogprobsMapper>();

@@ -25,6 +25,7 @@ public sealed partial class ComponentBatcher : IAsyncDisposable
     private readonly Task _loop;
     private readonly ILogger _logger;
     private readonly string _spanName;
+    private readonly Action<int>? _runObserved;
     private volatile Exception? _fault;
     private long _runs;
     private long _items;
@@ -37,7 +38,9 @@ public sealed partial class ComponentBatcher : IAsyncDisposable
     /// <param name="logger">Logs failed runs.</param>
     /// <param name="maxConcurrentRuns">Runs in flight at once (default: one per core).</param>
     /// <param name="spanName">Name of each run's span, e.g. "encoder image"; the span links to every item's caller.</param>
-    public ComponentBatcher(IBatchedChain chain, int maxBatch, TimeSpan maxWait, ILogger logger, int maxConcurrentRuns = 0, string spanName = "component run")
+    /// <param name="runObserved">Told the item count of every run that completes (for metrics).</param>
+    public ComponentBatcher(
+        IBatchedChain chain, int maxBatch, TimeSpan maxWait, ILogger logger, int maxConcurrentRuns = 0, string spanName = "component run", Action<int>? runObserved = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxBatch);
         ArgumentOutOfRangeException.ThrowIfNegative(maxConcurrentRuns);
@@ -48,6 +51,7 @@ public sealed partial class ComponentBatcher : IAsyncDisposable
         _runSlots = new SemaphoreSlim(_maxConcurrentRuns, _maxConcurrentRuns);
         _logger = logger;
         _spanName = spanName;
+        _runObserved = runObserved;
         _loop = Task.Run(LoopAsync);
     }
 
@@ -227,6 +231,7 @@ public sealed partial class ComponentBatcher : IAsyncDisposable
             var outputs = _chain.Run(inputs, batch.Count, abandon.Token);
             Interlocked.Increment(ref _runs);
             Interlocked.Add(ref _items, batch.Count);
+            _runObserved?.Invoke(batch.Count);
             if (batch.Count == 1)
             {
                 batch[0].Completion.TrySetResult(outputs);

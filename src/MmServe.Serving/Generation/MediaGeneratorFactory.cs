@@ -10,7 +10,8 @@ namespace MmServe.Serving.Generation;
 /// </summary>
 public static class MediaGeneratorFactory
 {
-    public static MediaGenerator Create(ServedModel model, GenerationOptions options, WorkerOptions worker, ILoggerFactory loggerFactory)
+    public static MediaGenerator Create(
+        ServedModel model, GenerationOptions options, WorkerOptions worker, ILoggerFactory loggerFactory, Telemetry.ServingMetrics? metrics = null)
     {
         var manifest = model.Bundle.Manifest;
         var sessions = OnnxExecutorFactory.CreateSessionFactory(worker, loggerFactory);
@@ -34,7 +35,8 @@ public static class MediaGeneratorFactory
                 }
 
                 var batcher = new ComponentBatcher(
-                    chain, options.Batching.MaxBatch, TimeSpan.FromMilliseconds(options.Batching.MaxWaitMs), loggerFactory.CreateLogger<ComponentBatcher>(), spanName: $"generator {name}");
+                    chain, options.Batching.MaxBatch, TimeSpan.FromMilliseconds(options.Batching.MaxWaitMs), loggerFactory.CreateLogger<ComponentBatcher>(), spanName: $"generator {name}",
+                    runObserved: metrics is null ? null : items => metrics.ComponentRun(model.Id, "generator", name, items));
                 modalities[name] = new OutputModality(name, spec, signals, batcher, chain);
             }
         }

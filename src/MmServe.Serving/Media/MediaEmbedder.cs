@@ -21,6 +21,9 @@ public sealed class MediaEmbedder(
 {
     public MediaPolicy Policy => policy;
 
+    /// <summary>Told how long each item took to read, decode and preprocess (or to be found in the cache).</summary>
+    public Action<string, TimeSpan>? Decoded { get; init; }
+
     public EncoderOutputCache Cache => cache;
 
     /// <summary>Media modalities served (sorted), for /v1/models.</summary>
@@ -67,7 +70,9 @@ public sealed class MediaEmbedder(
         span?.SetTag("mmserve.media.param", reference.Param);
         var ct = failFast.Token;
         var modality = modalities[reference.Modality];
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
         var result = await Task.Run(() => PreprocessOrHitAsync(reference, modality, ct), ct).ConfigureAwait(false);
+        Decoded?.Invoke(reference.Modality, System.Diagnostics.Stopwatch.GetElapsedTime(started));
         if (!result.IsSuccess)
         {
             span?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, result.Error.Code);

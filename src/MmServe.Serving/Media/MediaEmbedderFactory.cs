@@ -19,7 +19,8 @@ public static partial class MediaEmbedderFactory
         MediaOptions media,
         WorkerOptions encoderWorker,
         FfmpegSupport ffmpeg,
-        ILoggerFactory loggerFactory)
+        ILoggerFactory loggerFactory,
+        Telemetry.ServingMetrics? metrics = null)
     {
         var manifest = model.Bundle.Manifest;
         var where = model.Bundle.ManifestPath;
@@ -68,7 +69,8 @@ public static partial class MediaEmbedderFactory
 
                 CheckShapes(chain, pre, spec, manifest.Decoder.HiddenSize, at);
                 var batcher = new ComponentBatcher(
-                    chain, media.EncoderBatching.MaxBatch, TimeSpan.FromMilliseconds(media.EncoderBatching.MaxWaitMs), loggerFactory.CreateLogger<ComponentBatcher>(), spanName: $"encoder {name}");
+                    chain, media.EncoderBatching.MaxBatch, TimeSpan.FromMilliseconds(media.EncoderBatching.MaxWaitMs), loggerFactory.CreateLogger<ComponentBatcher>(), spanName: $"encoder {name}",
+                    runObserved: metrics is null ? null : items => metrics.ComponentRun(model.Id, "encoder", name, items));
                 modalities[name] = new MediaModality(pre, batcher, chain);
                 maxItems[name] = name switch
                 {
@@ -90,7 +92,12 @@ public static partial class MediaEmbedderFactory
 
         var remote = media.Remote.Enabled ? new RemoteMediaSource(new RemoteMediaFetcher(media.Remote)) : null;
         var policy = new MediaPolicy(maxItems, unavailable, audioFormats, remote is not null);
-        return new MediaEmbedder(modalities, policy, new EncoderOutputCache(media.EncoderCache.MaxBytes), remote);
+        var cache = new EncoderOutputCache(media.EncoderCache.MaxBytes);
+        metrics?.ObserveEncoderCache(model.Id, cache);
+        return new MediaEmbedder(modalities, policy, cache, remote)
+        {
+            Decoded = metrics is null ? null : (modality, duration) => metrics.MediaDecoded(model.Id, modality, duration),
+        };
     }
 
     private static VideoInputPreprocessor? CreateVideo(

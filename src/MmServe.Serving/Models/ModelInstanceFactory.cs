@@ -78,9 +78,9 @@ public static class ModelInstanceFactory
         {
             var engine = new GenerationEngine(executors, model.TextDecoder, engineForModel, loggerFactory);
             disposables.Add(engine);
-            var media = MediaEmbedderFactory.Create(model, limits, mediaOptions, workers.Workers[0], ffmpeg, loggerFactory);
+            var media = MediaEmbedderFactory.Create(model, limits, mediaOptions, workers.Workers[0], ffmpeg, loggerFactory, metrics);
             disposables.Add(media);
-            var generator = MediaGeneratorFactory.Create(model, generationOptions, workers.Workers[0], loggerFactory);
+            var generator = MediaGeneratorFactory.Create(model, generationOptions, workers.Workers[0], loggerFactory, metrics);
             disposables.Add(generator);
             return Assemble(model, engine, engine, media, generator, generator, loggerFactory, metrics).Owning([.. disposables]);
         }

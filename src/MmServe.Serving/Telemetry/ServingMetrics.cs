@@ -43,6 +43,9 @@ public sealed class ServingMetrics
     private readonly Histogram<double> _decode;
     private readonly Histogram<double> _queue;
     private readonly Histogram<double> _prefill;
+    private readonly Histogram<int> _batchSize;
+    private readonly Histogram<double> _mediaDecode;
+    private readonly List<(string Model, Media.EncoderOutputCache Cache)> _caches = [];
 
     public ServingMetrics(IMeterFactory meters)
     {
@@ -62,6 +65,11 @@ public sealed class ServingMetrics
         _decode = Meter.CreateHistogram("mmserve.request_decode_time", "s", "First token to the last, per request.", advice: Buckets(LatencyBuckets));
         _queue = Meter.CreateHistogram("mmserve.request_queue_time", "s", "Submission to the engine until its prefill is scheduled.", advice: Buckets(LatencyBuckets));
         _prefill = Meter.CreateHistogram("mmserve.request_prefill_time", "s", "Prefill scheduled until the first token is sampled.", advice: Buckets(LatencyBuckets));
+        _batchSize = Meter.CreateHistogram<int>("mmserve.component_batch_size", "{item}", "Items per batched ORT run of an encoder or generator.",
+            advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64] });
+        _mediaDecode = Meter.CreateHistogram("mmserve.media_decode_time", "s", "Reading, decoding and preprocessing one media item (cache hits included).", advice: Buckets(LatencyBuckets));
+        Meter.CreateObservableCounter("mmserve.encoder_cache_queries", () => Caches(c => c.Hits + c.Misses), "{item}", "Media items looked up in the encoder-output cache.");
+        Meter.CreateObservableCounter("mmserve.encoder_cache_hits", () => Caches(c => c.Hits), "{item}", "Media items whose encoder output came from the cache.");
     }
 
     public Meter Meter { get; }
@@ -123,6 +131,31 @@ public sealed class ServingMetrics
             var tpot = decode.TotalSeconds / (completionTokens - 1);
             _tpot.Record(tpot, modelTag);
             _genAiTpot.Record(tpot, genAi);
+        }
+    }
+
+    /// <summary>Reports a model's encoder-output cache in the cache counters.</summary>
+    public void ObserveEncoderCache(string model, Media.EncoderOutputCache cache)
+    {
+        lock (_caches)
+        {
+            _caches.Add((model, cache));
+        }
+    }
+
+    /// <summary>One batched run of <paramref name="component"/> ("encoder" or "generator") for <paramref name="modality"/>.</summary>
+    public void ComponentRun(string model, string component, string modality, int items) =>
+        _batchSize.Record(items, new("model", model), new("component", component), new("modality", modality));
+
+    /// <summary>One media item read, decoded and preprocessed (or found in the cache).</summary>
+    public void MediaDecoded(string model, string modality, TimeSpan duration) =>
+        _mediaDecode.Record(duration.TotalSeconds, new("model", model), new("modality", modality));
+
+    private IEnumerable<Measurement<long>> Caches(Func<Media.EncoderOutputCache, long> value)
+    {
+        lock (_caches)
+        {
+            return [.. _caches.Select(c => new Measurement<long>(value(c.Cache), new KeyValuePair<string, object?>("model", c.Model)))];
         }
     }
 

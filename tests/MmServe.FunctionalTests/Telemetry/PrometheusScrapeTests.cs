@@ -65,6 +65,11 @@ public sealed class PrometheusScrapeTests
         Assert.Equal(4, await prometheus.QueryAsync($"sum(mmserve_time_to_first_token_seconds_count{selector})"));
         Assert.Equal(4, await prometheus.QueryAsync($"sum(mmserve_request_queue_time_seconds_count{selector})"));
         Assert.Equal(4, await prometheus.QueryAsync($"sum(mmserve_request_prefill_time_seconds_count{selector})"));
+
+        // Component metrics also count the warm-up's sample image: the test's one image makes at least two.
+        Assert.True(await prometheus.QueryAsync($"sum(mmserve_media_decode_time_seconds_count{{model=\"{Model}\",modality=\"image\"}})") >= 2);
+        Assert.True(await prometheus.QueryAsync($"sum(mmserve_encoder_cache_queries_total{selector})") >= 2);
+        Assert.True(await prometheus.QueryAsync($"sum(mmserve_component_batch_size_count{{model=\"{Model}\",component=\"encoder\",modality=\"image\"}})") >= 2);
         Assert.Equal(4, await prometheus.QueryAsync($"sum(gen_ai_server_time_to_first_token_seconds_count{{gen_ai_request_model=\"{Model}\"}})"));
         Assert.Equal(prompt, await prometheus.QueryAsync(
             $"sum(gen_ai_client_token_usage_sum{{gen_ai_request_model=\"{Model}\",gen_ai_token_type=\"input\"}})"));
