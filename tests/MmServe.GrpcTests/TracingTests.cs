@@ -64,5 +64,6 @@ public sealed class TracingTests : IAsyncLifetime
         var chat = Assert.Single(spans, s => s.TraceId == traceId && s.DisplayName == $"chat {Chat.Model}");
         Assert.Equal(server.SpanId, chat.ParentSpanId);
         Assert.Equal(4, chat.GetTagItem("gen_ai.request.max_tokens"));
+        Assert.Equal(chat.SpanId, Assert.Single(spans, s => s.TraceId == traceId && s.DisplayName == "write grpc").ParentSpanId);
     }
 }

@@ -26,6 +26,7 @@ internal sealed partial class ChatGrpcService(
     {
         var ct = context.CancellationToken;
         var (requestId, model, session) = await StartAsync(request, context).ConfigureAwait(false);
+        using var writeSpan = session.StartWriteSpan("grpc");
         await responseStream.WriteAsync(new ChatChunk { RequestId = requestId, Started = Started(model, request, session) }, ct).ConfigureAwait(false);
         await foreach (var item in session.ReadEventsAsync(ct).ConfigureAwait(false))
         {

@@ -51,6 +51,14 @@ public sealed partial class GenerationSession
     /// <summary>The prompt as the model saw it, media placeholders included.</summary>
     public IReadOnlyList<int> PromptTokenIds { get; }
 
+    /// <summary>
+    /// A span for an edge's writes to its client (SSE, gRPC stream), under the request's span: streamed answers
+    /// interleave writing with generation, so it runs from the first write to the last.
+    /// </summary>
+    public System.Diagnostics.Activity? StartWriteSpan(string protocol) => Span is null
+        ? null
+        : MmServe.Abstractions.Tracing.Source.StartActivity($"write {protocol}", System.Diagnostics.ActivityKind.Internal, Span.Context);
+
     /// <summary>Whether text deltas carry logprobs.</summary>
     public bool ReturnsLogprobs => _logprobs is not null;
 

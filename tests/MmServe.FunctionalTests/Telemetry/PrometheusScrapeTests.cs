@@ -81,6 +81,10 @@ public sealed class PrometheusScrapeTests
         Assert.InRange(itl ?? 0, 1, completion - 4);
         Assert.Equal(0, await prometheus.QueryAsync($"sum(mmserve_num_requests_running{selector})"));
 
+        // The scrapes themselves and the health probes are not request metrics.
+        Assert.Equal(0, (await prometheus.EvaluateAsync("http_server_request_duration_seconds_count{http_route=~\"/metrics|/health.*\"}")).Series);
+        Assert.True((await prometheus.EvaluateAsync("http_server_request_duration_seconds_count{http_route=\"/v1/chat/completions\"}")).Series > 0);
+
         // Every query of the Grafana dashboard (deploy/grafana) is valid PromQL over these series and finds this model's data.
         foreach (var (title, expr) in DashboardQueries())
         {

@@ -85,6 +85,9 @@ public sealed class TracingTests : IAsyncLifetime
         Assert.True(stages[1].StartTimeUtc + stages[1].Duration <= stages[2].StartTimeUtc + TimeSpan.FromMilliseconds(1));
         Assert.True(stages[2].StartTimeUtc + stages[2].Duration <= chat.StartTimeUtc + chat.Duration + TimeSpan.FromMilliseconds(1));
 
+        var write = Assert.Single(spans, s => s.TraceId == traceId && s.DisplayName == "write sse");
+        Assert.Equal(chat.SpanId, write.ParentSpanId);
+
         var media = Assert.Single(spans, s => s.TraceId == traceId && s.DisplayName == "media image");
         Assert.Equal(chat.SpanId, media.ParentSpanId);
         var encoder = Assert.Single(spans, s => s.DisplayName == "encoder image" && s.Links.Any(l => l.Context.SpanId == media.SpanId));

@@ -26,6 +26,7 @@ internal sealed partial class ChatCompletionStreamer(
 
     public async Task StreamAsync(HttpContext context, GenerationSession session, CancellationToken ct)
     {
+        using var writeSpan = session.StartWriteSpan("sse");
         await using var sse = new SseWriter(context.Response);
         await sse.StartAsync(ct).ConfigureAwait(false);
         try
