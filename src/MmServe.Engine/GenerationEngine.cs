@@ -56,6 +56,15 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
 
     public ExecutorInfo ModelInfo { get; }
 
+    /// <summary>Tells <paramref name="observer"/> the tokens of every engine step (all workers), for metrics; call before traffic arrives.</summary>
+    public void ObserveStepTokens(Action<int> observer)
+    {
+        foreach (var worker in _workers)
+        {
+            worker.StepTokensObserved = observer;
+        }
+    }
+
     public EngineStats Stats => new(_admission.Count, Array.ConvertAll(_workers, w => w.Stats));
 
     public ValueTask<GenerationHandle> SubmitAsync(GenerationRequest request, CancellationToken ct = default)

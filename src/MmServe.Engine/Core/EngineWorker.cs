@@ -61,6 +61,9 @@ internal sealed partial class EngineWorker : IDisposable
 
     public int Index { get; }
 
+    /// <summary>Told the tokens of each step that ran (prefill and decode rows together), for metrics.</summary>
+    public Action<int>? StepTokensObserved { get; set; }
+
     /// <summary>Requests assigned and not yet finished; the dispatch load.</summary>
     public int Load => Volatile.Read(ref _active);
 
@@ -240,6 +243,7 @@ internal sealed partial class EngineWorker : IDisposable
         {
             _executor.Forward(_inputs, _output, ct);
             ProcessOutputs(plan);
+            StepTokensObserved?.Invoke(plan.TotalTokens);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {

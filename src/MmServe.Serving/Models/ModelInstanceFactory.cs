@@ -32,6 +32,11 @@ public static class ModelInstanceFactory
         var logprobs = new TokenLogprobs(model);
         var sessionLogger = loggerFactory.CreateLogger<GenerationSession>();
         var modelMetrics = metrics is null ? null : new ModelMetrics(metrics, model.Id);
+        if (metrics is not null)
+        {
+            warmEngine.ObserveStepTokens(tokens => metrics.EngineStep(model.Id, tokens));
+        }
+
         var generation = new GenerationService(preparer, engine, generator, logprobs, sessionLogger, modelMetrics, model.Id);
         return new ModelInstance(
             model,

@@ -44,6 +44,7 @@ public sealed class ServingMetrics
     private readonly Histogram<double> _queue;
     private readonly Histogram<double> _prefill;
     private readonly Histogram<int> _batchSize;
+    private readonly Histogram<int> _iterationTokens;
     private readonly Histogram<double> _mediaDecode;
     private readonly List<(string Model, Media.EncoderOutputCache Cache)> _caches = [];
 
@@ -67,6 +68,8 @@ public sealed class ServingMetrics
         _prefill = Meter.CreateHistogram("mmserve.request_prefill_time", "s", "Prefill scheduled until the first token is sampled.", advice: Buckets(LatencyBuckets));
         _batchSize = Meter.CreateHistogram<int>("mmserve.component_batch_size", "{item}", "Items per batched ORT run of an encoder or generator.",
             advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64] });
+        _iterationTokens = Meter.CreateHistogram<int>("mmserve.iteration_tokens", "{token}", "Tokens per engine step (prefill and decode rows of one forward pass).",
+            advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384] });
         _mediaDecode = Meter.CreateHistogram("mmserve.media_decode_time", "s", "Reading, decoding and preprocessing one media item (cache hits included).", advice: Buckets(LatencyBuckets));
         Meter.CreateObservableCounter("mmserve.encoder_cache_queries", () => Caches(c => c.Hits + c.Misses), "{item}", "Media items looked up in the encoder-output cache.");
         Meter.CreateObservableCounter("mmserve.encoder_cache_hits", () => Caches(c => c.Hits), "{item}", "Media items whose encoder output came from the cache.");
@@ -146,6 +149,9 @@ public sealed class ServingMetrics
     /// <summary>One batched run of <paramref name="component"/> ("encoder" or "generator") for <paramref name="modality"/>.</summary>
     public void ComponentRun(string model, string component, string modality, int items) =>
         _batchSize.Record(items, new("model", model), new("component", component), new("modality", modality));
+
+    /// <summary>One engine step of <paramref name="model"/> ran <paramref name="tokens"/> tokens.</summary>
+    public void EngineStep(string model, int tokens) => _iterationTokens.Record(tokens, new KeyValuePair<string, object?>("model", model));
 
     /// <summary>One media item read, decoded and preprocessed (or found in the cache).</summary>
     public void MediaDecoded(string model, string modality, TimeSpan duration) =>

@@ -69,6 +69,7 @@ public sealed class PrometheusScrapeTests
         // Component metrics also count the warm-up's sample image: the test's one image makes at least two.
         Assert.True(await prometheus.QueryAsync($"sum(mmserve_media_decode_time_seconds_count{{model=\"{Model}\",modality=\"image\"}})") >= 2);
         Assert.True(await prometheus.QueryAsync($"sum(mmserve_encoder_cache_queries_total{selector})") >= 2);
+        Assert.True(await prometheus.QueryAsync($"sum(mmserve_iteration_tokens_sum{selector})") >= prompt + completion - 4);
         Assert.True(await prometheus.QueryAsync($"sum(mmserve_component_batch_size_count{{model=\"{Model}\",component=\"encoder\",modality=\"image\"}})") >= 2);
         Assert.Equal(4, await prometheus.QueryAsync($"sum(gen_ai_server_time_to_first_token_seconds_count{{gen_ai_request_model=\"{Model}\"}})"));
         Assert.Equal(prompt, await prometheus.QueryAsync(
