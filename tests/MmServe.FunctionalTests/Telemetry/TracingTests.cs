@@ -10,8 +10,8 @@ namespace MmServe.FunctionalTests.Telemetry;
 /// <summary>
 /// The span tree of image requests, captured with OpenTelemetry's in-memory exporter: the HTTP span (continuing the
 /// client's W3C traceparent), the request span "chat {model}" under it with GenAI attributes and the engine's
-/// queue/prefill/decode stages, one media span per image under that, and the batched encoder run as its own span
-/// linked to every request's media span it served.
+/// queue/prefill/decode stages and the SSE write, one media span per image under that, and the batched encoder run as
+/// its own span linked to every request's media span it served.
 /// </summary>
 public sealed class TracingTests : IAsyncLifetime
 {
@@ -94,10 +94,13 @@ public sealed class TracingTests : IAsyncLifetime
         Assert.NotEqual(traceId, encoder.TraceId);
     }
 
+    /// <remarks>
+    /// Whether two of these requests share a run depends on timing; that a shared run links every caller is pinned
+    /// down deterministically in Runtime.Onnx.Tests (ComponentBatcherTracingTests). Here: the end-to-end wiring.
+    /// </remarks>
     [Fact]
-    public async Task ConcurrentImageRequests_ShareEncoderRunsLinkedToEveryRequestTheyServed()
+    public async Task ConcurrentImageRequests_EveryMediaSpanIsLinkedFromTheEncoderRunThatServedIt()
     {
-        // More requests than run slots (one per core): the ones that queue meanwhile share a run.
         var bodies = Enumerable.Range(0, 3 * Environment.ProcessorCount + 2)
             .Select(i => Chat.WithImages("What colour is the shape?", TestImages.DataUrl(TestImages.SolidPng(20 + i, 20, (byte)(10 * i), 0, 0))))
             .ToList();
@@ -108,16 +111,31 @@ public sealed class TracingTests : IAsyncLifetime
             response.Dispose();
         }
 
-        var spans = await WaitForAsync(s => s.DisplayName == "encoder image" && s.Links.Count() >= 2);
-        var run = spans.First(s => s.DisplayName == "encoder image" && s.Links.Count() >= 2);
-        Assert.Equal(run.Links.Count(), run.GetTagItem("mmserve.batch.size"));
-        var linked = run.Links.Select(l => l.Context.SpanId).ToHashSet();
-        var mediaSpans = spans.Where(s => s.DisplayName == "media image" && linked.Contains(s.SpanId)).ToList();
-        Assert.Equal(linked.Count, mediaSpans.Count);
+        var spans = await WaitForAsync(_ => CountChats() >= bodies.Count);
+        var chats = spans.Where(s => s.DisplayName == $"chat {Chat.Model}" && (int?)s.GetTagItem("mmserve.media.count") == 1).TakeLast(bodies.Count).ToList();
+        var media = spans.Where(s => s.DisplayName == "media image" && chats.Any(c => c.SpanId == s.ParentSpanId)).ToList();
+        Assert.Equal(bodies.Count, media.Count);
+        var runs = spans.Where(s => s.DisplayName == "encoder image").ToList();
+        foreach (var item in media)
+        {
+            var run = Assert.Single(runs, r => r.Links.Any(l => l.Context.SpanId == item.SpanId));
+            Assert.Equal(run.Links.Count(), run.GetTagItem("mmserve.batch.size"));
+            Assert.NotEqual(item.TraceId, run.TraceId);
+        }
 
-        // Each linked media span sits under its own request's span, in its own trace.
-        Assert.Equal(mediaSpans.Count, mediaSpans.Select(m => m.TraceId).Distinct().Count());
-        Assert.All(mediaSpans, m => Assert.Contains(spans, s => s.SpanId == m.ParentSpanId && s.DisplayName == $"chat {Chat.Model}"));
+        // A run that carried several items links requests of different traces.
+        foreach (var run in runs.Where(r => r.Links.Count() > 1 && r.Links.Any(l => media.Any(m => m.SpanId == l.Context.SpanId))))
+        {
+            Assert.Equal(run.Links.Count(), run.Links.Select(l => l.Context.TraceId).Distinct().Count());
+        }
+
+        int CountChats()
+        {
+            lock (_spans)
+            {
+                return _spans.Count(s => s.DisplayName == $"chat {Chat.Model}");
+            }
+        }
     }
 
     /// <summary>Spans are exported as they stop; the request span stops just before the last bytes are written.</summary>
