@@ -19,7 +19,14 @@ public sealed record TokenDeltaEvent(
     IReadOnlyList<int> TokenIds,
     string Text,
     IReadOnlyList<TokenLogprob>? Logprobs = null,
-    HiddenStatesChunk? HiddenStates = null) : GenerationEvent;
+    HiddenStatesChunk? HiddenStates = null) : GenerationEvent
+{
+    /// <summary>
+    /// Stopwatch timestamp of the step that sampled each token in <see cref="TokenIds"/> (0 where unknown), so
+    /// inter-token latency is exact even when a slow reader gets several steps merged into one delta.
+    /// </summary>
+    public IReadOnlyList<long> SampledAt { get; init; } = [];
+}
 
 /// <summary>The request completed normally (or was cancelled); always the last event.</summary>
 /// <param name="Reason">Why it stopped.</param>

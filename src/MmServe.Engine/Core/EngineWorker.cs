@@ -341,7 +341,7 @@ internal sealed partial class EngineWorker : IDisposable
                 }
             }
 
-            sequence.Output.PostDelta(sampled.TokenId, text, sampled.Logprob, _output.GetHiddenStates(row), item.StartPosition);
+            sequence.Output.PostDelta(sampled.TokenId, text, sampled.Logprob, _output.GetHiddenStates(row), item.StartPosition, now);
         }
 
         foreach (var sequence in _finished)

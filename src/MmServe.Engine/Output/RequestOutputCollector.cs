@@ -17,6 +17,7 @@ internal sealed class RequestOutputCollector : ChannelReader<GenerationEvent>
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private readonly List<int> _tokens = [];
+    private readonly List<long> _timestamps = [];
     private readonly StringBuilder _text = new();
     private readonly List<TokenLogprob> _logprobs = [];
     private float[] _hidden = [];
@@ -35,7 +36,8 @@ internal sealed class RequestOutputCollector : ChannelReader<GenerationEvent>
     public override Task Completion => _completion.Task;
 
     /// <summary>Only the step loop posts; several posts between two reads become one delta.</summary>
-    public void PostDelta(int tokenId, string text, TokenLogprob? logprob, ReadOnlySpan<float> hiddenStates, int hiddenStartPosition)
+    /// <param name="sampledAt">Stopwatch timestamp of the step that sampled the token (0: unknown).</param>
+    public void PostDelta(int tokenId, string text, TokenLogprob? logprob, ReadOnlySpan<float> hiddenStates, int hiddenStartPosition, long sampledAt = 0)
     {
         TaskCompletionSource<bool>? waiter;
         lock (_gate)
@@ -46,6 +48,7 @@ internal sealed class RequestOutputCollector : ChannelReader<GenerationEvent>
             }
 
             _tokens.Add(tokenId);
+            _timestamps.Add(sampledAt);
             _text.Append(text);
             if (logprob is not null)
             {
@@ -166,9 +169,13 @@ internal sealed class RequestOutputCollector : ChannelReader<GenerationEvent>
             _tokens.ToArray(),
             _text.ToString(),
             _wantsLogprobs ? _logprobs.ToArray() : null,
-            hidden);
+            hidden)
+        {
+            SampledAt = _timestamps.ToArray(),
+        };
 
         _tokens.Clear();
+        _timestamps.Clear();
         _text.Clear();
         _logprobs.Clear();
         _hiddenPositions.Clear();

@@ -80,19 +80,24 @@ public sealed partial class GenerationSession
                     case TokenDeltaEvent delta:
                         if (delta.TokenIds.Count > 0)
                         {
-                            long now = System.Diagnostics.Stopwatch.GetTimestamp();
-                            if (firstToken is null)
+                            // The engine's sampling times make inter-token latency exact even for merged deltas.
+                            for (int i = 0; i < delta.TokenIds.Count; i++)
                             {
-                                // Tokens merged into the first delta have no measurable gap between them.
-                                firstToken = now;
-                                Span?.AddEvent(new System.Diagnostics.ActivityEvent("gen_ai.first_token"));
-                            }
-                            else
-                            {
-                                Metrics?.InterToken(lastToken, now, delta.TokenIds.Count);
-                            }
+                                long sampledAt = i < delta.SampledAt.Count && delta.SampledAt[i] != 0
+                                    ? delta.SampledAt[i]
+                                    : System.Diagnostics.Stopwatch.GetTimestamp();
+                                if (firstToken is null)
+                                {
+                                    firstToken = sampledAt;
+                                    Span?.AddEvent(new System.Diagnostics.ActivityEvent("gen_ai.first_token"));
+                                }
+                                else
+                                {
+                                    Metrics?.InterToken(lastToken, sampledAt, 1);
+                                }
 
-                            lastToken = now;
+                                lastToken = sampledAt;
+                            }
                         }
 
                         ObserveUnderSpan(delta);

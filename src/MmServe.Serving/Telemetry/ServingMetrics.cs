@@ -176,7 +176,7 @@ public sealed class ServingMetrics
         }
     }
 
-    /// <summary>The gap before a delta of <paramref name="tokens"/> tokens, spread over them (merged deltas carry several).</summary>
+    /// <summary>The gap before <paramref name="tokens"/> tokens, spread over them (the session passes one token at a time).</summary>
     public void InterToken(string model, TimeSpan gap, int tokens)
     {
         var each = gap.TotalSeconds / tokens;

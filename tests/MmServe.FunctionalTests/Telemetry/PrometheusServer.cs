@@ -6,7 +6,10 @@ using System.Text.Json;
 
 namespace MmServe.FunctionalTests.Telemetry;
 
-/// <summary>A real Prometheus (Debian's package) scraping one target every second, on loopback, with its own data folder.</summary>
+/// <summary>
+/// A real Prometheus (Debian's package) scraping one target every 2 s, on loopback, with its own data folder. A
+/// scrape timeout short enough to miss a scrape on a loaded machine would mark every series stale.
+/// </summary>
 public sealed class PrometheusServer : IAsyncDisposable
 {
     private readonly Process _process;
@@ -27,8 +30,8 @@ public sealed class PrometheusServer : IAsyncDisposable
         var config = Path.Combine(folder.FullName, "prometheus.yml");
         await File.WriteAllTextAsync(config, $"""
             global:
-              scrape_interval: 1s
-              scrape_timeout: 1s
+              scrape_interval: 2s
+              scrape_timeout: 2s
             scrape_configs:
               - job_name: mmserve
                 metrics_path: /metrics
