@@ -39,8 +39,6 @@ public sealed class ModelInstance(
 
     public IMediaGenerator Generator => generator;
 
-    public GenerationRules Rules => rules;
-
     public GenerationService Generation => generation;
 
     public SingleTurnRunner Tasks => tasks;

@@ -93,7 +93,7 @@ public sealed partial class GenerationSession
                                 }
                                 else
                                 {
-                                    Metrics?.InterToken(lastToken, sampledAt, 1);
+                                    Metrics?.InterToken(lastToken, sampledAt);
                                 }
 
                                 lastToken = sampledAt;

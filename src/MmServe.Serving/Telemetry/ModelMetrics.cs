@@ -35,6 +35,6 @@ public sealed class ModelMetrics(ServingMetrics metrics, string model)
             timings.FirstToken == 0 ? null : Stopwatch.GetElapsedTime(timings.Scheduled, timings.FirstToken));
     }
 
-    public void InterToken(long previousTimestamp, long nowTimestamp, int tokens) =>
-        metrics.InterToken(model, Stopwatch.GetElapsedTime(previousTimestamp, nowTimestamp), tokens);
+    public void InterToken(long previousTimestamp, long nowTimestamp) =>
+        metrics.InterToken(model, Stopwatch.GetElapsedTime(previousTimestamp, nowTimestamp));
 }

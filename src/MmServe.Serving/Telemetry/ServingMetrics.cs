@@ -176,15 +176,9 @@ public sealed class ServingMetrics
         }
     }
 
-    /// <summary>The gap before <paramref name="tokens"/> tokens, spread over them (the session passes one token at a time).</summary>
-    public void InterToken(string model, TimeSpan gap, int tokens)
-    {
-        var each = gap.TotalSeconds / tokens;
-        for (int i = 0; i < tokens; i++)
-        {
-            _itl.Record(each, new KeyValuePair<string, object?>("model", model));
-        }
-    }
+    /// <summary>The gap between two consecutive generated tokens.</summary>
+    public void InterToken(string model, TimeSpan gap) =>
+        _itl.Record(gap.TotalSeconds, new KeyValuePair<string, object?>("model", model));
 
     private static KeyValuePair<string, object?>[] GenAi(string model, string? errorType) => errorType is null
         ? [new("gen_ai.operation.name", Operation), new("gen_ai.provider.name", Provider), new("gen_ai.request.model", model)]
