@@ -11,6 +11,13 @@ public sealed class ModelOptions
     /// </summary>
     public string? Path { get; set; }
 
-    /// <summary>The id clients send as "model"; defaults to the manifest's id.</summary>
+    /// <summary>The id clients send as "model"; defaults to the manifest's id (a Hugging Face export's folder name).</summary>
     public string? Id { get; set; }
+
+    /// <summary>
+    /// For a Hugging Face ONNX export: which variant of its ONNX files to load, as transformers.js names them
+    /// ("fp32" → model.onnx, "q8" → model_quantized.onnx, "q4" → model_q4.onnx, "fp16" → model_fp16.onnx...).
+    /// Default fp32. Ignored for MmServe bundles.
+    /// </summary>
+    public string? Dtype { get; set; }
 }

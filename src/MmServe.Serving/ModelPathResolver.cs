@@ -1,4 +1,5 @@
 using MmServe.Model.Bundle;
+using MmServe.Model.HuggingFace;
 
 namespace MmServe.Serving;
 
@@ -20,7 +21,7 @@ public static class ModelPathResolver
         return [.. roots.Distinct(StringComparer.Ordinal)];
     }
 
-    /// <returns>The absolute bundle folder holding a manifest.json, or null when none was found.</returns>
+    /// <returns>The absolute folder holding a manifest.json or config.json, or null when none was found.</returns>
     public static string? Resolve(string? configuredPath, string contentRoot)
     {
         var path = string.IsNullOrWhiteSpace(configuredPath) ? DefaultRelativePath : configuredPath;
@@ -34,8 +35,9 @@ public static class ModelPathResolver
             .FirstOrDefault(HasManifest);
     }
 
+    /// <summary>An MmServe bundle (manifest.json) or a Hugging Face export (config.json).</summary>
     private static bool HasManifest(string directory) =>
-        File.Exists(Path.Combine(directory, BundleLoader.ManifestFileName));
+        File.Exists(Path.Combine(directory, BundleLoader.ManifestFileName)) || File.Exists(Path.Combine(directory, HfModelConfig.FileName));
 
     private static IEnumerable<string> Ancestors(string start)
     {

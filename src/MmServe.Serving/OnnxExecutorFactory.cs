@@ -19,7 +19,7 @@ public sealed class OnnxExecutorFactory(
     {
         var sessions = CreateSessionFactory(workers.Value.Workers[workerIndex], loggerFactory);
         var bundle = model.Bundle;
-        var embed = sessions.Create(bundle.ComponentPath(bundle.Manifest.Embedding.Component));
+        var embed = bundle.Manifest.Embedding is { } embedding ? sessions.Create(bundle.ComponentPath(embedding.Component)) : null;
         try
         {
             var decoder = sessions.Create(bundle.ComponentPath(bundle.Manifest.Decoder.Component));
@@ -28,7 +28,7 @@ public sealed class OnnxExecutorFactory(
         }
         catch
         {
-            embed.Dispose();
+            embed?.Dispose();
             throw;
         }
     }

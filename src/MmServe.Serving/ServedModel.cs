@@ -2,12 +2,13 @@ using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
 using MmServe.Model.Bundle;
 using MmServe.Model.Chat;
+using MmServe.Model.HuggingFace;
 using MmServe.Model.Tokenization;
 
 namespace MmServe.Serving;
 
 /// <summary>
-/// The loaded bundle and everything derived from it that requests share: tokenizer, prompt builder, the id the
+/// The loaded bundle (or Hugging Face export, see <see cref="HfFolderLoader"/>) and everything derived from it that requests share: tokenizer, prompt builder, the id the
 /// model is served under. Loading throws <see cref="BundleValidationException"/> for a malformed bundle, which
 /// fails the host's start (see <see cref="ModelStartupService"/>).
 /// </summary>
@@ -18,7 +19,7 @@ public sealed class ServedModel
     public const string VideoModality = "video";
 
     public ServedModel(IOptions<ModelOptions> options, IHostEnvironment environment)
-        : this(options.Value.Path, options.Value.Id, environment.ContentRootPath, "Model:Path")
+        : this(options.Value.Path, options.Value.Id, environment.ContentRootPath, "Model:Path", options.Value.Dtype)
     {
     }
 
@@ -26,13 +27,24 @@ public sealed class ServedModel
     /// <param name="id">The id to serve it under; null for the manifest's.</param>
     /// <param name="contentRoot">The host's content root.</param>
     /// <param name="key">The configuration key named when the folder is missing.</param>
-    public ServedModel(string? configuredPath, string? id, string contentRoot, string key)
+    /// <param name="dtype">A Hugging Face export's ONNX variant (Model:Dtype); null for fp32.</param>
+    public ServedModel(string? configuredPath, string? id, string contentRoot, string key, string? dtype = null)
     {
         var path = ModelPathResolver.Resolve(configuredPath, contentRoot)
-            ?? throw new InvalidOperationException($"{key} '{configuredPath}' was not found.");
-        Bundle = BundleLoader.Load(path);
-        Tokenizer = BundleLoader.LoadTokenizer(Bundle);
-        Prompts = PromptBuilder.FromBundle(Bundle, Tokenizer);
+            ?? throw new InvalidOperationException($"{key} '{configuredPath}' was not found (a folder with manifest.json, or a Hugging Face export with config.json).");
+        if (HfFolderLoader.IsHfFolder(path))
+        {
+            (Bundle, Tokenizer) = HfFolderLoader.Load(path, dtype);
+            var image = Bundle.Manifest.InputModalities.GetValueOrDefault(ImageModality);
+            Prompts = new JinjaPromptBuilder(Bundle.HuggingFace!, Tokenizer, Tokenizer.PostProcessor, image?.PlaceholderToken, image?.TokensPerItem ?? 0);
+        }
+        else
+        {
+            Bundle = BundleLoader.Load(path);
+            Tokenizer = BundleLoader.LoadTokenizer(Bundle);
+            Prompts = PromptBuilder.FromBundle(Bundle, Tokenizer);
+        }
+
         var eos = Bundle.Manifest.Tokenizer.EosTokens.Select(t => Tokenizer.TokenToId(t)!.Value);
         TextDecoder = new TokenTextDecoder(Tokenizer, eos);
         Id = id ?? Bundle.Manifest.Id;
@@ -44,7 +56,7 @@ public sealed class ServedModel
 
     public ByteLevelBpeTokenizer Tokenizer { get; }
 
-    public PromptBuilder Prompts { get; }
+    public IPromptBuilder Prompts { get; }
 
     public TokenTextDecoder TextDecoder { get; }
 

@@ -19,7 +19,11 @@ public sealed record BundleManifest
     /// <summary>ONNX files by component name; other sections refer to components by these names.</summary>
     public required IReadOnlyDictionary<string, ComponentSpec> Components { get; init; }
 
-    public required EmbeddingSpec Embedding { get; init; }
+    /// <summary>
+    /// The token-embedding component; required in v1 bundles. Null for a Hugging Face export whose decoder takes
+    /// input_ids itself (<see cref="DecoderSpec.InputIds"/>).
+    /// </summary>
+    public EmbeddingSpec? Embedding { get; init; }
     public required DecoderSpec Decoder { get; init; }
 
     // "?? empty" below: the source-generated deserializer assigns every init-only property, null when absent.

@@ -174,7 +174,12 @@ internal sealed class BundleValidator(string manifestDisplayPath, string bundleD
 
     private void ValidateEmbedding(BundleManifest m)
     {
-        var e = m.Embedding;
+        if (m.Embedding is not { } e)
+        {
+            Fail("embedding", "is required");
+            return;
+        }
+
         if (RequireComponent("embedding.component", e.Component, m) is { } component)
         {
             RequireTensor("embedding.input_ids", e.InputIds, e.Component, component.Inputs, "input");
@@ -265,7 +270,14 @@ internal sealed class BundleValidator(string manifestDisplayPath, string bundleD
             RequireComponent($"{field}.frame_encoder", im.FrameEncoder, m);
         }
 
-        RequireComponent($"{field}.projector", im.Projector, m);
+        if (im.Projector is null)
+        {
+            Fail($"{field}.projector", "is required");
+        }
+        else
+        {
+            RequireComponent($"{field}.projector", im.Projector, m);
+        }
         ValidatePreprocessing($"{field}.preprocessing", im.Preprocessing, m);
     }
 

@@ -8,6 +8,12 @@ public sealed record EmbeddingSpec
     public required string Component { get; init; }
     public required string InputIds { get; init; }
     public required string InputsEmbeds { get; init; }
+
+    /// <summary>
+    /// Feature inputs fed as empty [0, hidden] tensors, e.g. Phi-3-V's prepare_inputs_embeds "image_features": the
+    /// server splices media embeddings itself, so the component only ever embeds token ids.
+    /// </summary>
+    public IReadOnlyList<string> EmptyFeatureInputs { get; init => field = value ?? []; } = [];
 }
 
 /// <summary>manifest.json "decoder": the language model's dimensions and its ONNX tensor names.</summary>
@@ -30,6 +36,13 @@ public sealed record DecoderSpec
     public required int VocabSize { get; init; }
 
     public required string InputsEmbeds { get; init; }
+
+    /// <summary>
+    /// Set when the decoder embeds tokens itself (a Hugging Face text LLM's model.onnx takes "input_ids"): then
+    /// the manifest has no embedding component and <see cref="InputsEmbeds"/> is unused.
+    /// </summary>
+    public string? InputIds { get; init; }
+
     public required string AttentionMask { get; init; }
     public required string PositionIds { get; init; }
     public required string PastKey { get; init; }

@@ -8,6 +8,7 @@ public sealed record InputModalitySpec
     /// <summary>Token standing for one media item in the chat template; expanded to <see cref="TokensPerItem"/> copies.</summary>
     public required string PlaceholderToken { get; init; }
 
+    /// <summary>Embedding rows per item; 0 when they vary per item (Phi-3-V: from the image size).</summary>
     public required int TokensPerItem { get; init; }
 
     /// <summary>Component encoding one item (image, audio clip); video uses <see cref="FrameEncoder"/> instead.</summary>
@@ -16,7 +17,9 @@ public sealed record InputModalitySpec
     /// <summary>Component encoding one video frame.</summary>
     public string? FrameEncoder { get; init; }
 
-    public required string Projector { get; init; }
+    /// <summary>Required in v1 bundles; null when the encoder already yields LLM-space embeddings (HF exports).</summary>
+    public string? Projector { get; init; }
+
     public required PreprocessingSpec Preprocessing { get; init; }
 
     /// <summary>
@@ -36,6 +39,12 @@ public sealed record PreprocessingSpec
     public const string KindLogMel = "log_mel";
     public const string KindVideoFrames = "video_frames";
 
+    /// <summary>Hugging Face CLIPImageProcessor semantics from <see cref="ConfigFile"/> (LLaVA exports).</summary>
+    public const string KindHfClip = "hf_clip";
+
+    /// <summary>Hugging Face Phi3VImageProcessor (HD transform) from <see cref="ConfigFile"/> (Phi-3-vision exports).</summary>
+    public const string KindHfPhi3V = "hf_phi3_v";
+
     public const string ChannelOrderRgb = "rgb";
     public const string ChannelOrderBgr = "bgr";
     public const string LayoutNchw = "nchw";
@@ -45,6 +54,9 @@ public sealed record PreprocessingSpec
     public const string AlphaDrop = "drop";
 
     public required string Kind { get; init; }
+
+    /// <summary>kinds "hf_*": absolute path of the folder's preprocessor_config.json.</summary>
+    public string? ConfigFile { get; init; }
 
     // kind "image"
     public int? Width { get; init; }

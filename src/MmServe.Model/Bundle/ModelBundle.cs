@@ -2,7 +2,7 @@ namespace MmServe.Model.Bundle;
 
 /// <summary>A validated bundle: its manifest plus the absolute paths of the files it refers to.</summary>
 /// <param name="Directory">Absolute bundle folder.</param>
-/// <param name="ManifestPath">Absolute path of manifest.json.</param>
+/// <param name="ManifestPath">Absolute path of manifest.json (config.json for a Hugging Face export).</param>
 /// <param name="Manifest">The parsed, validated manifest.</param>
 /// <param name="TokenizerPath">Absolute path of the HF tokenizer.json.</param>
 /// <param name="ChatTemplatePath">Absolute path of the Jinja template, when the manifest names one.</param>
@@ -15,6 +15,12 @@ public sealed record ModelBundle(
     string? ChatTemplatePath,
     IReadOnlyDictionary<string, string> ComponentPaths)
 {
+    /// <summary>
+    /// Set when the folder is a Hugging Face ONNX export: <see cref="Manifest"/> was synthesized from its config
+    /// files (see <see cref="HuggingFace.HfFolderLoader"/>) and prompts come from its Jinja chat template.
+    /// </summary>
+    public HuggingFace.HfModelInfo? HuggingFace { get; init; }
+
     /// <summary>Absolute ONNX path of <paramref name="componentName"/>; throws when the manifest has no such component.</summary>
     public string ComponentPath(string componentName) =>
         ComponentPaths.TryGetValue(componentName, out var path)

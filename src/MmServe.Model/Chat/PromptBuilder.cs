@@ -20,7 +20,7 @@ public sealed record TokenizedPrompt(int[] Ids, IReadOnlyList<MediaSpan> MediaSp
 /// and text are still encoded as one stream (see <see cref="ITextTokenizer.Encode(IReadOnlyList{TextSegment})"/>),
 /// so for ordinary input the ids equal HF tokenizers' encoding of <see cref="ChatTemplate.Render"/>'s string.
 /// </remarks>
-public sealed class PromptBuilder
+public sealed class PromptBuilder : IPromptBuilder
 {
     private readonly ChatTemplate _template;
     private readonly ITextTokenizer _tokenizer;
@@ -51,52 +51,17 @@ public sealed class PromptBuilder
         new(ChatTemplate.FromManifest(bundle.Manifest), tokenizer, bundle.Manifest.InputModalities,
             bundle.Manifest.Tokenizer.BosToken);
 
+    /// <summary>Every item of a modality has tokens_per_item positions.</summary>
+    public bool NeedsMediaLengths => false;
+
     /// <exception cref="ArgumentException">A media part names a modality the model does not take.</exception>
-    public TokenizedPrompt Build(IReadOnlyList<ChatTurn> conversation, bool addGenerationPrompt = true)
+    public TokenizedPrompt Build(IReadOnlyList<ChatTurn> conversation, bool addGenerationPrompt = true, IReadOnlyList<int>? mediaLengths = null)
     {
-        var ids = new List<int>();
-        var spans = new List<MediaSpan>();
-        if (_bosTokenId is { } bos)
-        {
-            ids.Add(bos);
-        }
-
-        // Text between two placeholders is encoded in one call; a placeholder is a special token, so HF would
-        // split the text there anyway and encoding the runs separately gives the same ids.
-        var run = new List<TextSegment>();
-        foreach (var segment in _template.RenderSegments(conversation, addGenerationPrompt))
-        {
-            switch (segment)
-            {
-                case PromptSegment.Markup markup:
-                    run.Add(TextSegment.Trusted(markup.Text));
-                    break;
-                case PromptSegment.Content content:
-                    run.Add(TextSegment.Untrusted(content.Text));
-                    break;
-                case PromptSegment.Placeholder placeholder:
-                    FlushRun(run, ids);
-                    var (tokenId, count) = _placeholders.TryGetValue(placeholder.Modality, out var p)
-                        ? p
-                        : throw new ArgumentException(
-                            $"the model has no input modality '{placeholder.Modality}'", nameof(conversation));
-                    spans.Add(new MediaSpan(placeholder.Modality, placeholder.Index, ids.Count, count));
-                    ids.AddRange(Enumerable.Repeat(tokenId, count));
-                    break;
-            }
-        }
-
-        FlushRun(run, ids);
-        return new TokenizedPrompt(ids.ToArray(), spans);
-    }
-
-    private void FlushRun(List<TextSegment> run, List<int> ids)
-    {
-        if (run.Count > 0)
-        {
-            ids.AddRange(_tokenizer.Encode(run));
-            run.Clear();
-        }
+        var expand = (PromptSegment.Placeholder placeholder) => _placeholders.TryGetValue(placeholder.Modality, out var p)
+            ? p
+            : throw new ArgumentException($"the model has no input modality '{placeholder.Modality}'", nameof(conversation));
+        return PromptEncoder.Encode(
+            _template.RenderSegments(conversation, addGenerationPrompt), _tokenizer, expand, _bosTokenId is { } bos ? [bos] : []);
     }
 
     private static int RequireToken(ITextTokenizer tokenizer, string token) =>

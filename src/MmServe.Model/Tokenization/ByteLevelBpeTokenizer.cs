@@ -39,6 +39,7 @@ public sealed class ByteLevelBpeTokenizer : ITextTokenizer
         _normalizer = definition.Normalizer;
         _preTokenizer = definition.PreTokenizer;
         _decoding = definition.Decoding;
+        PostProcessor = definition.PostProcessor;
         _fastSplitter = ByteLevelWordSplitter.TryCreate(_preTokenizer);
         _matcher = new AddedTokenMatcher(definition.AddedTokens);
         _addedByContent = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -70,6 +71,9 @@ public sealed class ByteLevelBpeTokenizer : ITextTokenizer
     }
 
     public int VocabSize { get; }
+
+    /// <summary>What HF adds around a sequence with add_special_tokens=True (tokenizer.json's post_processor).</summary>
+    public SpecialTokenAffixes PostProcessor { get; }
 
     public int LeadingSpacesStrippedOnDecode => _decoding.StripLeadingSpaces;
 

@@ -11,14 +11,24 @@ internal sealed record HfTokenizerDefinition(
     IReadOnlyList<AddedToken> AddedTokens,
     TextNormalizer? Normalizer,
     IPreTokenizer PreTokenizer,
-    TokenDecoding Decoding);
+    TokenDecoding Decoding,
+    SpecialTokenAffixes PostProcessor);
+
+/// <summary>
+/// What HF's post-processor puts around one sequence when add_special_tokens is true (e.g. Llama's BOS): the ids
+/// before and after it. Chat templates usually write these themselves, so only some callers want them.
+/// </summary>
+public sealed record SpecialTokenAffixes(IReadOnlyList<int> Prefix, IReadOnlyList<int> Suffix)
+{
+    public static readonly SpecialTokenAffixes None = new([], []);
+}
 
 /// <summary>
 /// Reads tokenizer.json (as written by HF tokenizers) for model.type "BPE": byte-level (ByteLevel pre-tokenizer and
 /// decoder: GPT-2, Llama-3, Qwen2) or SentencePiece-style (▁ via Metaspace or Prepend/Replace normalizers, byte
 /// fallback, Replace/ByteFallback/Fuse/Strip decoders: Llama-2, Mistral, Phi-3). Anything else fails loudly
 /// rather than tokenizing differently from HF.
-/// The post_processor is ignored on purpose: prompts come from the chat template, which writes BOS itself.
+/// The post_processor is read only for what it adds around a single sequence (<see cref="SpecialTokenAffixes"/>).
 /// </summary>
 internal static class HfTokenizerJsonReader
 {
@@ -94,7 +104,10 @@ internal static class HfTokenizerJsonReader
             var normalizer = Optional(root, "normalizer") is { ValueKind: JsonValueKind.Object } n
                 ? ReadNormalizer(n, "normalizer")
                 : null;
-            return new HfTokenizerDefinition(bpe, vocab, added, normalizer, preTokenizer, decoding);
+            var postProcessor = Optional(root, "post_processor") is { ValueKind: JsonValueKind.Object } post
+                ? ReadPostProcessor(post, "post_processor", vocab, added)
+                : SpecialTokenAffixes.None;
+            return new HfTokenizerDefinition(bpe, vocab, added, normalizer, preTokenizer, decoding, postProcessor);
         }
 
         private Dictionary<string, int> ReadVocab(JsonElement vocab)
@@ -272,6 +285,75 @@ internal static class HfTokenizerJsonReader
                 ? parsed
                 : throw Unsupported($"{field}.behavior", $"'{behavior}'");
         }
+
+        /// <summary>
+        /// TemplateProcessing's "single" template (special tokens before and after "$A"), Roberta/Bert's cls and
+        /// sep, Sequence of those; ByteLevel only adjusts offsets and adds nothing.
+        /// </summary>
+        private SpecialTokenAffixes ReadPostProcessor(
+            JsonElement post, string field, Dictionary<string, int> vocab, IReadOnlyList<AddedToken> added)
+        {
+            var type = Optional(post, "type")?.GetString();
+            switch (type)
+            {
+                case "ByteLevel":
+                    return SpecialTokenAffixes.None;
+                case "Sequence":
+                    var prefix = new List<int>();
+                    var suffix = new List<int>();
+                    int i = 0;
+                    foreach (var step in Property(post, "processors", field).EnumerateArray())
+                    {
+                        var affixes = ReadPostProcessor(step, $"{field}.processors[{i++}]", vocab, added);
+                        prefix.AddRange(affixes.Prefix);
+                        suffix.InsertRange(0, affixes.Suffix);
+                    }
+
+                    return new SpecialTokenAffixes(prefix, suffix);
+                case "TemplateProcessing":
+                    return ReadTemplateProcessing(post, field);
+                case "RobertaProcessing" or "BertProcessing":
+                    return new SpecialTokenAffixes([TokenPairId(post, "cls", field)], [TokenPairId(post, "sep", field)]);
+                default:
+                    throw Unsupported($"{field}.type", $"'{type}' is not supported");
+            }
+        }
+
+        private SpecialTokenAffixes ReadTemplateProcessing(JsonElement post, string field)
+        {
+            var specials = Optional(post, "special_tokens") is { ValueKind: JsonValueKind.Object } s ? s : default;
+            var prefix = new List<int>();
+            var suffix = new List<int>();
+            bool seenSequence = false;
+            foreach (var piece in Property(post, "single", field).EnumerateArray())
+            {
+                if (Optional(piece, "Sequence") is not null)
+                {
+                    seenSequence = true;
+                    continue;
+                }
+
+                if (Optional(piece, "SpecialToken") is not { } special || Optional(special, "id")?.GetString() is not { } name)
+                {
+                    throw Invalid($"{field}.single", "holds an entry that is neither Sequence nor SpecialToken");
+                }
+
+                if (specials.ValueKind != JsonValueKind.Object || Optional(specials, name) is not { } entry
+                    || Optional(entry, "ids") is not { ValueKind: JsonValueKind.Array } ids)
+                {
+                    throw Invalid($"{field}.special_tokens", $"has no ids for '{name}'");
+                }
+
+                (seenSequence ? suffix : prefix).AddRange(ids.EnumerateArray().Select(id => id.GetInt32()));
+            }
+
+            return new SpecialTokenAffixes(prefix, suffix);
+        }
+
+        private int TokenPairId(JsonElement post, string name, string field) =>
+            Optional(post, name) is { ValueKind: JsonValueKind.Array } pair && pair.GetArrayLength() == 2 && pair[1].TryGetInt32(out var id)
+                ? id
+                : throw Invalid($"{field}.{name}", "must be [token, id]");
 
         private TokenDecoding ReadDecoder(JsonElement root)
         {

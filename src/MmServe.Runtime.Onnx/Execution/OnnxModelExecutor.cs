@@ -16,11 +16,15 @@ namespace MmServe.Runtime.Onnx.Execution;
 /// </summary>
 public sealed class OnnxModelExecutor : IModelExecutor
 {
-    private readonly InferenceSession _embed;
+    private readonly InferenceSession? _embed;
     private readonly InferenceSession _decoder;
     private readonly bool _ownsSessions;
     private readonly DecoderSpec _spec;
-    private readonly EmbeddingSpec _embedding;
+    private readonly EmbeddingSpec? _embedding;
+
+    /// <summary>The decoder embeds tokens itself (input_ids in, no embedding session): HF text LLM exports.</summary>
+    private readonly bool _decoderTakesIds;
+    private readonly bool _feedPositions;
     private readonly int _kvHeads;
     private readonly int _headDim;
     private readonly int _hidden;
@@ -53,20 +57,40 @@ public sealed class OnnxModelExecutor : IModelExecutor
     private readonly List<int> _decodeRows = [];
     private readonly List<int> _prefillRows = [];
 
-    public OnnxModelExecutor(ModelBundle bundle, InferenceSession embed, InferenceSession decoder, int maxBatchSize, bool ownsSessions = true)
+    /// <param name="embed">The token-embedding session; null when the decoder takes input_ids (<see cref="DecoderSpec.InputIds"/>).</param>
+    /// <exception cref="Model.Bundle.BundleValidationException">The sessions' inputs and outputs do not match the manifest (names, KV heads, head size, element types).</exception>
+    public OnnxModelExecutor(ModelBundle bundle, InferenceSession? embed, InferenceSession decoder, int maxBatchSize, bool ownsSessions = true)
     {
         _embed = embed;
         _decoder = decoder;
         _ownsSessions = ownsSessions;
         _spec = bundle.Manifest.Decoder;
         _embedding = bundle.Manifest.Embedding;
+        _decoderTakesIds = _spec.InputIds is not null;
+        if (_decoderTakesIds != (embed is null) || (embed is not null && _embedding is null))
+        {
+            throw new ArgumentException("pass an embedding session exactly when the decoder takes inputs_embeds", nameof(embed));
+        }
+
+        SessionContract.CheckDecoder(bundle, decoder);
+        if (embed is not null)
+        {
+            SessionContract.CheckEmbedding(bundle, embed);
+        }
+
+        _feedPositions = decoder.InputMetadata.ContainsKey(_spec.PositionIds);
         _kvHeads = _spec.NumKvHeads;
         _headDim = _spec.HeadDim;
         _hidden = _spec.HiddenSize;
         _vocab = _spec.VocabSize;
         Info = new ExecutorInfo(_vocab, bundle.Manifest.MaxContext, maxBatchSize, _hidden);
 
-        var inputs = new List<string> { _spec.InputsEmbeds, _spec.AttentionMask, _spec.PositionIds };
+        var inputs = new List<string> { _decoderTakesIds ? _spec.InputIds! : _spec.InputsEmbeds, _spec.AttentionMask };
+        if (_feedPositions)
+        {
+            inputs.Add(_spec.PositionIds);
+        }
+
         var outputs = new List<string> { _spec.Logits };
         _hasHiddenOutput = _spec.HiddenStates is not null;
         if (_hasHiddenOutput)
@@ -343,6 +367,11 @@ public sealed class OnnxModelExecutor : IModelExecutor
             int pad = len - input.TokenIds.Length;
             foreach (var media in input.Media)
             {
+                if (_decoderTakesIds)
+                {
+                    throw new InvalidOperationException($"sequence {input.SequenceId}: this model embeds token ids in its decoder and takes no media");
+                }
+
                 if (media.Start < 0 || media.Start + media.Length > input.TokenIds.Length || media.Embeddings.Length != media.Length * _hidden)
                 {
                     throw new InvalidOperationException($"sequence {input.SequenceId}: media span [{media.Start}, +{media.Length}) does not fit the prompt");
@@ -379,11 +408,41 @@ public sealed class OnnxModelExecutor : IModelExecutor
     // ---------------------------------------------------------------- ORT calls
     private void Embed(int batch, int seq, CancellationToken ct)
     {
+        if (_embed is null)
+        {
+            return;
+        }
+
         Grow(ref _embeds, batch * seq * _hidden);
         using var ids = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _ids.AsMemory(0, batch * seq), [batch, seq]);
         using var embeds = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _embeds.AsMemory(0, batch * seq * _hidden), [batch, seq, _hidden]);
         ct.ThrowIfCancellationRequested();
-        _embed.Run(_runOptions, [_embedding.InputIds], [ids], [_embedding.InputsEmbeds], [embeds]);
+        if (_embedding!.EmptyFeatureInputs.Count == 0)
+        {
+            _embed.Run(_runOptions, [_embedding.InputIds], [ids], [_embedding.InputsEmbeds], [embeds]);
+            return;
+        }
+
+        // Feature inputs (Phi-3-V's image_features) get no rows: media embeddings are spliced in afterwards.
+        var names = new List<string> { _embedding.InputIds };
+        var values = new List<OrtValue> { ids };
+        try
+        {
+            foreach (var name in _embedding.EmptyFeatureInputs)
+            {
+                names.Add(name);
+                values.Add(OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, NoPast.AsMemory(0, 0), [0, _hidden]));
+            }
+
+            _embed.Run(_runOptions, names, values, [_embedding.InputsEmbeds], [embeds]);
+        }
+        finally
+        {
+            for (int i = 1; i < values.Count; i++)
+            {
+                values[i].Dispose();
+            }
+        }
     }
 
     private void RunDecoder(int batch, int seq, int pastSlots, KvBufferSet? past, KvBufferSet present, CancellationToken ct)
@@ -394,9 +453,15 @@ public sealed class OnnxModelExecutor : IModelExecutor
         var values = new List<OrtValue>(_inputNames.Length + _outputNames.Length);
         try
         {
-            values.Add(OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _embeds.AsMemory(0, batch * seq * _hidden), [batch, seq, _hidden]));
+            values.Add(_decoderTakesIds
+                ? OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _ids.AsMemory(0, batch * seq), [batch, seq])
+                : OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _embeds.AsMemory(0, batch * seq * _hidden), [batch, seq, _hidden]));
             values.Add(OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _mask.AsMemory(0, batch * total), [batch, total]));
-            values.Add(OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _positions.AsMemory(0, batch * seq), [batch, seq]));
+            if (_feedPositions)
+            {
+                values.Add(OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _positions.AsMemory(0, batch * seq), [batch, seq]));
+            }
+
             long[] pastShape = [batch, _kvHeads, pastSlots, _headDim];
             int pastElements = batch * _kvHeads * pastSlots * _headDim;
             for (int t = 0; t < 2 * _spec.NumLayers; t++)
@@ -445,7 +510,7 @@ public sealed class OnnxModelExecutor : IModelExecutor
         _runOptions.Dispose();
         if (_ownsSessions)
         {
-            _embed.Dispose();
+            _embed?.Dispose();
             _decoder.Dispose();
         }
     }

@@ -41,14 +41,14 @@ public static partial class MediaEmbedderFactory
                 {
                     case PreprocessingSpec.KindImage:
                         pre = new ImageInputPreprocessor(ImageInputPreprocessor.CreatePreprocessor(spec.Preprocessing, $"{at}.preprocessing"), limits.Image);
-                        chain = new EncoderChain(model.Bundle, Require(spec.Encoder, $"{at}.encoder"), spec.Projector, sessions);
+                        chain = new EncoderChain(model.Bundle, Require(spec.Encoder, $"{at}.encoder"), Require(spec.Projector, $"{at}.projector"), sessions);
                         break;
                     case PreprocessingSpec.KindLogMel:
                         var audio = new AudioInputPreprocessor(
                             AudioInputPreprocessor.CreateSpec(spec.Preprocessing, $"{at}.preprocessing"), limits.Audio, ffmpeg.AudioDecoder);
                         audioFormats = audio.Formats;
                         pre = audio;
-                        chain = new EncoderChain(model.Bundle, Require(spec.Encoder, $"{at}.encoder"), spec.Projector, sessions);
+                        chain = new EncoderChain(model.Bundle, Require(spec.Encoder, $"{at}.encoder"), Require(spec.Projector, $"{at}.projector"), sessions);
                         break;
                     case PreprocessingSpec.KindVideoFrames:
                         pre = CreateVideo(model, spec, at, limits, ffmpeg, out var reason);
@@ -60,7 +60,7 @@ public static partial class MediaEmbedderFactory
                         }
 
                         int frames = spec.Preprocessing.NumFrames ?? 0;
-                        chain = new EncoderChain(model.Bundle, Require(spec.FrameEncoder, $"{at}.frame_encoder"), spec.Projector, sessions, frames);
+                        chain = new EncoderChain(model.Bundle, Require(spec.FrameEncoder, $"{at}.frame_encoder"), Require(spec.Projector, $"{at}.projector"), sessions, frames);
                         break;
                     default:
                         unavailable[name] = $"This server cannot preprocess '{spec.Preprocessing.Kind}' input.";

@@ -6,11 +6,14 @@ namespace MmServe.Serving.Models;
 /// </summary>
 public sealed class ModelEntryOptions
 {
-    /// <summary>The bundle folder, resolved like Model:Path.</summary>
+    /// <summary>The bundle or Hugging Face export folder, resolved like Model:Path.</summary>
     public string? Path { get; set; }
 
     /// <summary>The id clients send as "model"; defaults to the manifest's id. Ids must be unique.</summary>
     public string? Id { get; set; }
+
+    /// <summary>A Hugging Face export's ONNX variant, as Model:Dtype.</summary>
+    public string? Dtype { get; set; }
 
     /// <summary>This model's engine workers; the top-level "Workers" list when absent.</summary>
     public List<WorkerOptions>? Workers { get; set; }

@@ -8,14 +8,25 @@ namespace MmServe.Serving.Sessions;
 
 /// <summary>
 /// Conversation → prompt ids, the context length check before any media is touched, then the media embeddings
-/// spliced at the prompt's placeholder spans.
+/// spliced at the prompt's placeholder spans. Models whose media token counts depend on the item (Phi-3-V: on
+/// the image size) embed the media first and build the prompt with their lengths.
 /// </summary>
 public sealed class PromptPreparer(ServedModel model, MediaEmbedder mediaEmbedder)
 {
     public async Task<(TokenizedPrompt? Prompt, IReadOnlyList<MediaEmbedding> Media, ServingError? Error)> PrepareAsync(
         ValidatedRequest request, CancellationToken ct)
     {
-        var prompt = model.Prompts.Build(request.Conversation);
+        if (model.Prompts.NeedsMediaLengths && request.Media.Count > 0)
+        {
+            return await PrepareMediaFirstAsync(request, ct).ConfigureAwait(false);
+        }
+
+        var (prompt, invalid) = Build(request, null);
+        if (prompt is null)
+        {
+            return (null, [], invalid);
+        }
+
         if (CheckContextLength(prompt.Ids.Length, request) is { } tooLong)
         {
             return (null, [], tooLong);
@@ -23,6 +34,40 @@ public sealed class PromptPreparer(ServedModel model, MediaEmbedder mediaEmbedde
 
         var (embeddings, mediaError) = await EmbedMediaAsync(request.Media, prompt, ct).ConfigureAwait(false);
         return mediaError is null ? (prompt, embeddings, null) : (null, [], mediaError);
+    }
+
+    private async Task<(TokenizedPrompt? Prompt, IReadOnlyList<MediaEmbedding> Media, ServingError? Error)> PrepareMediaFirstAsync(
+        ValidatedRequest request, CancellationToken ct)
+    {
+        var (items, mediaError) = await EncodeAsync(request.Media, ct).ConfigureAwait(false);
+        if (mediaError is not null)
+        {
+            return (null, [], mediaError);
+        }
+
+        int hidden = model.Bundle.Manifest.Decoder.HiddenSize;
+        var (prompt, invalid) = Build(request, [.. items!.Select(e => e.Length / hidden)]);
+        if (prompt is null)
+        {
+            return (null, [], invalid);
+        }
+
+        return CheckContextLength(prompt.Ids.Length, request) is { } tooLong
+            ? (null, [], tooLong)
+            : (prompt, Splice(prompt, items!), null);
+    }
+
+    /// <summary>A conversation the model's chat template rejects is the client's error (400), named on its messages.</summary>
+    private (TokenizedPrompt? Prompt, ServingError? Error) Build(ValidatedRequest request, IReadOnlyList<int>? mediaLengths)
+    {
+        try
+        {
+            return (model.Prompts.Build(request.Conversation, mediaLengths: mediaLengths), null);
+        }
+        catch (ArgumentException e)
+        {
+            return (null, ServingError.Invalid($"The conversation cannot be formatted for this model: {e.Message}", request.PromptParam, "invalid_conversation"));
+        }
     }
 
     /// <summary>Checked before any media is fetched or decoded; the engine checks again at submission.</summary>
@@ -50,19 +95,27 @@ public sealed class PromptPreparer(ServedModel model, MediaEmbedder mediaEmbedde
             return ([], null);
         }
 
-        var result = await mediaEmbedder.EmbedAsync(references, ct).ConfigureAwait(false);
-        if (result.Error is { } error)
-        {
-            return ([], ServingError.FromMedia(error, references[result.FailedIndex].Param));
-        }
+        var (embeddings, error) = await EncodeAsync(references, ct).ConfigureAwait(false);
+        return error is null ? (Splice(prompt, embeddings!), null) : ([], error);
+    }
 
-        var embeddings = result.Embeddings!;
-        var media = new List<MediaEmbedding>(references.Count);
+    private async Task<(IReadOnlyList<float[]>? Embeddings, ServingError? Error)> EncodeAsync(
+        IReadOnlyList<MediaReference> references, CancellationToken ct)
+    {
+        var result = await mediaEmbedder.EmbedAsync(references, ct).ConfigureAwait(false);
+        return result.Error is { } error
+            ? (null, ServingError.FromMedia(error, references[result.FailedIndex].Param))
+            : (result.Embeddings!, null);
+    }
+
+    private static List<MediaEmbedding> Splice(TokenizedPrompt prompt, IReadOnlyList<float[]> embeddings)
+    {
+        var media = new List<MediaEmbedding>(prompt.MediaSpans.Count);
         foreach (var span in prompt.MediaSpans)
         {
             media.Add(new MediaEmbedding(span.Start, span.Length, embeddings[span.ItemIndex]));
         }
 
-        return (media, null);
+        return media;
     }
 }

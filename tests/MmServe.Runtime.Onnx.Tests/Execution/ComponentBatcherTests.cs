@@ -13,7 +13,7 @@ public sealed class ComponentBatcherTests(ReferenceBundle reference) : IClassFix
     public async Task ConcurrentItems_ShareRuns_AndEachGetsItsOwnEmbeddings()
     {
         var image = reference.Bundle.Manifest.InputModalities["image"];
-        using var chain = new EncoderChain(reference.Bundle, image.Encoder!, image.Projector, reference.Sessions);
+        using var chain = new EncoderChain(reference.Bundle, image.Encoder!, image.Projector!, reference.Sessions);
         await using var batcher = new ComponentBatcher(chain, maxBatch: 8, TimeSpan.FromMilliseconds(50), NullLogger.Instance, maxConcurrentRuns: 1);
         var random = new Random(3);
         var inputs = Enumerable.Range(0, 12).Select(_ => Enumerable.Range(0, chain.InputLength).Select(_ => (float)random.NextDouble()).ToArray()).ToArray();
@@ -38,7 +38,7 @@ public sealed class ComponentBatcherTests(ReferenceBundle reference) : IClassFix
     public async Task ItemsOfACancelledCaller_AreDroppedBeforeTheRun()
     {
         var audio = reference.Bundle.Manifest.InputModalities["audio"];
-        using var chain = new EncoderChain(reference.Bundle, audio.Encoder!, audio.Projector, reference.Sessions);
+        using var chain = new EncoderChain(reference.Bundle, audio.Encoder!, audio.Projector!, reference.Sessions);
         await using var batcher = new ComponentBatcher(chain, maxBatch: 4, TimeSpan.Zero, NullLogger.Instance);
         using var cancelled = new CancellationTokenSource();
         await cancelled.CancelAsync();
@@ -55,7 +55,7 @@ public sealed class ComponentBatcherTests(ReferenceBundle reference) : IClassFix
     public async Task WrongInputLength_IsAProgrammingError()
     {
         var image = reference.Bundle.Manifest.InputModalities["image"];
-        using var chain = new EncoderChain(reference.Bundle, image.Encoder!, image.Projector, reference.Sessions);
+        using var chain = new EncoderChain(reference.Bundle, image.Encoder!, image.Projector!, reference.Sessions);
         await using var batcher = new ComponentBatcher(chain, maxBatch: 4, TimeSpan.Zero, NullLogger.Instance);
 
         await Assert.ThrowsAsync<ArgumentException>(() => batcher.RunAsync(new float[3], CancellationToken.None));
@@ -68,7 +68,7 @@ public sealed class ComponentBatcherSequentialTests(ReferenceBundle reference) :
     public async Task ManySequentialItems_AllComplete()
     {
         var image = reference.Bundle.Manifest.InputModalities["image"];
-        using var chain = new EncoderChain(reference.Bundle, image.Encoder!, image.Projector, reference.Sessions);
+        using var chain = new EncoderChain(reference.Bundle, image.Encoder!, image.Projector!, reference.Sessions);
         await using var batcher = new ComponentBatcher(chain, maxBatch: 16, TimeSpan.Zero, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
         for (int i = 0; i < 50; i++)
         {

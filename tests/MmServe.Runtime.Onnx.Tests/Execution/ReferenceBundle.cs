@@ -13,7 +13,7 @@ public sealed class ReferenceBundle : IDisposable
     {
         Bundle = BundleLoader.Load(TestPaths.Bundle);
         Sessions = new SessionFactory(new DeviceOptions("cpu", IntraOpThreads: 1), NullLogger.Instance);
-        Embed = Sessions.Create(Bundle.ComponentPath(Bundle.Manifest.Embedding.Component));
+        Embed = Sessions.Create(Bundle.ComponentPath(Bundle.Manifest.Embedding!.Component));
         Decoder = Sessions.Create(Bundle.ComponentPath(Bundle.Manifest.Decoder.Component));
         using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(TestPaths.Golden, "cases.json")));
         Cases = [.. doc.RootElement.GetProperty("cases").EnumerateArray().Select(GoldenCase.From)];

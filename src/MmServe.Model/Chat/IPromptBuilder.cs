@@ -1,0 +1,15 @@
+namespace MmServe.Model.Chat;
+
+/// <summary>Conversation → prompt token ids with the positions media embeddings replace.</summary>
+public interface IPromptBuilder
+{
+    /// <summary>
+    /// True when a media item's token count depends on the item (Phi-3-V: on the image size), so the media must be
+    /// embedded before the prompt is built and their lengths passed to <see cref="Build"/>.
+    /// </summary>
+    bool NeedsMediaLengths { get; }
+
+    /// <param name="mediaLengths">Embedding rows of each media item by its index; required when <see cref="NeedsMediaLengths"/>.</param>
+    /// <exception cref="ArgumentException">The conversation cannot be rendered for this model (a message the template rejects, a media part it has no place for).</exception>
+    TokenizedPrompt Build(IReadOnlyList<ChatTurn> conversation, bool addGenerationPrompt = true, IReadOnlyList<int>? mediaLengths = null);
+}

@@ -1,0 +1,250 @@
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+using MmServe.Model.Chat.Jinja;
+using MmServe.Model.HuggingFace;
+using MmServe.Model.Tokenization;
+
+namespace MmServe.Model.Chat;
+
+/// <summary>
+/// Builds prompts for Hugging Face exports with the model's own Jinja chat template, as transformers renders it,
+/// then tokenizes the result the way the model's processor does (see <see cref="HfArchitecture"/>).
+/// </summary>
+/// <remarks>
+/// Prompt injection: the template renders once with the real message text and once with every text part wrapped in
+/// two noncharacters. When removing the marks gives the same string, the marked spans are exactly the client's text
+/// and are tokenized without special-token matching (a typed "&lt;|im_end|&gt;" stays plain text), while the template's
+/// own markup keeps its special tokens. A template that transforms the text in a way the marks change (slicing,
+/// length checks) falls back to HF's behaviour: the whole prompt is tokenized as one string.
+/// Media: the template's image markers — the image token for part-list templates, "&lt;|image_N|&gt;" tags for Phi-3-V —
+/// are found in the markup only and expanded into the item's run of embedding positions.
+/// </remarks>
+public sealed partial class JinjaPromptBuilder : IPromptBuilder
+{
+    private const char MarkStart = '\uFDD0';
+    private const char MarkEnd = '\uFDD1';
+    private const string ImageModality = "image";
+
+    private readonly HfModelInfo _model;
+    private readonly ITextTokenizer _tokenizer;
+    private readonly SpecialTokenAffixes _specialTokens;
+    private readonly string? _imageToken;
+    private readonly int _imageTokenId;
+    private readonly int _tokensPerImage;
+    private readonly TimeProvider _clock;
+
+    /// <param name="model">The export's architecture, template and template variables.</param>
+    /// <param name="tokenizer">Its tokenizer.</param>
+    /// <param name="specialTokens">What the tokenizer's post-processor adds (used when the architecture adds special tokens).</param>
+    /// <param name="imageToken">The image placeholder token, or null for a text-only model.</param>
+    /// <param name="tokensPerImage">Positions per image; 0 when they vary per image.</param>
+    public JinjaPromptBuilder(
+        HfModelInfo model, ITextTokenizer tokenizer, SpecialTokenAffixes specialTokens, string? imageToken, int tokensPerImage, TimeProvider? clock = null)
+    {
+        _model = model;
+        _tokenizer = tokenizer;
+        _specialTokens = specialTokens;
+        _imageToken = imageToken;
+        _imageTokenId = imageToken is null ? -1 : tokenizer.TokenToId(imageToken) ?? throw new ArgumentException($"'{imageToken}' is not a token of the tokenizer");
+        _tokensPerImage = tokensPerImage;
+        _clock = clock ?? TimeProvider.System;
+    }
+
+    public bool NeedsMediaLengths => _imageToken is not null && _tokensPerImage == 0;
+
+    /// <summary>The prompt text exactly as transformers' apply_chat_template renders it (no media expansion).</summary>
+    public string Render(IReadOnlyList<ChatTurn> conversation, bool addGenerationPrompt = true) =>
+        RenderWith(conversation, addGenerationPrompt, marked: false);
+
+    public TokenizedPrompt Build(IReadOnlyList<ChatTurn> conversation, bool addGenerationPrompt = true, IReadOnlyList<int>? mediaLengths = null)
+    {
+        var media = conversation.SelectMany(t => t.Parts).OfType<ChatPart.Media>().ToList();
+        foreach (var part in media)
+        {
+            if (part.Modality != ImageModality || _imageToken is null)
+            {
+                throw new ArgumentException($"the model has no input modality '{part.Modality}'", nameof(conversation));
+            }
+        }
+
+        if (NeedsMediaLengths && media.Count > 0 && mediaLengths is null)
+        {
+            throw new ArgumentException("this model's image token counts depend on the images; pass their lengths", nameof(mediaLengths));
+        }
+
+        var real = RenderWith(conversation, addGenerationPrompt, marked: false);
+        var marked = RenderWith(conversation, addGenerationPrompt, marked: true);
+        var textSegments = marked.Replace(MarkStart.ToString(), "", StringComparison.Ordinal).Replace(MarkEnd.ToString(), "", StringComparison.Ordinal) == real
+            ? SplitMarked(marked)
+            : [new PromptSegment.Markup(real)];
+        var segments = PlaceMedia(textSegments, media);
+
+        (int, int) Expand(PromptSegment.Placeholder p) => (_imageTokenId, _tokensPerImage > 0 ? _tokensPerImage : mediaLengths![p.Index]);
+        var affixes = _model.Architecture.AddSpecialTokens ? _specialTokens : SpecialTokenAffixes.None;
+        return PromptEncoder.Encode(segments, _tokenizer, Expand, affixes.Prefix, affixes.Suffix);
+    }
+
+    private string RenderWith(IReadOnlyList<ChatTurn> conversation, bool addGenerationPrompt, bool marked)
+    {
+        var context = new Dictionary<string, object?>(StringComparer.Ordinal)
+        {
+            ["messages"] = Messages(conversation, marked),
+            ["add_generation_prompt"] = addGenerationPrompt,
+        };
+        foreach (var (name, value) in _model.TemplateVariables)
+        {
+            context[name] = value;
+        }
+
+        try
+        {
+            return _model.ChatTemplate.Render(context, _clock);
+        }
+        catch (TemplateRaisedException e)
+        {
+            throw new ArgumentException($"the model's chat template rejected the conversation: {e.RaisedMessage}", nameof(conversation), e);
+        }
+        catch (TemplateException e)
+        {
+            throw new ArgumentException($"the model's chat template could not render the conversation: {e.Message}", nameof(conversation), e);
+        }
+    }
+
+    /// <summary>The conversation in the shape this architecture's templates read (see <see cref="HfContentStyle"/>).</summary>
+    private List<object?> Messages(IReadOnlyList<ChatTurn> conversation, bool marked)
+    {
+        var messages = new List<object?>(conversation.Count);
+        int imageNumber = 0;
+        foreach (var turn in conversation)
+        {
+            var texts = turn.Parts.OfType<ChatPart.Text>().Select(t => Text(t.Value, marked)).ToList();
+            object content;
+            switch (_model.Architecture.ContentStyle)
+            {
+                case HfContentStyle.PartList:
+                    content = turn.Parts.Select(part => (object?)(part switch
+                    {
+                        ChatPart.Text text => new Dictionary<string, object?> { ["type"] = "text", ["text"] = Text(text.Value, marked) },
+                        _ => new Dictionary<string, object?> { ["type"] = "image" },
+                    })).ToList();
+                    break;
+                case HfContentStyle.NumberedImageTags:
+                    var tags = new StringBuilder();
+                    foreach (var _ in turn.Parts.OfType<ChatPart.Media>())
+                    {
+                        tags.Append(CultureInfo.InvariantCulture, $"<|image_{++imageNumber}|>\n");
+                    }
+
+                    content = tags + string.Join("\n", texts);
+                    break;
+                default:
+                    content = string.Join("\n", texts);
+                    break;
+            }
+
+            messages.Add(new Dictionary<string, object?>
+            {
+                // OpenAI's "developer" is the newer name of "system", which is what chat templates know.
+                ["role"] = turn.Role == "developer" ? "system" : turn.Role,
+                ["content"] = content,
+            });
+        }
+
+        return messages;
+    }
+
+    /// <summary>Client text, marked when asked; the marks themselves can never come from a client.</summary>
+    private static string Text(string value, bool marked)
+    {
+        if (value.Contains(MarkStart) || value.Contains(MarkEnd))
+        {
+            value = value.Replace(MarkStart, '\uFFFD').Replace(MarkEnd, '\uFFFD');
+        }
+
+        return marked ? $"{MarkStart}{value}{MarkEnd}" : value;
+    }
+
+    private static List<PromptSegment> SplitMarked(string marked)
+    {
+        var segments = new List<PromptSegment>();
+        int i = 0;
+        while (i < marked.Length)
+        {
+            int start = marked.IndexOf(MarkStart, i);
+            if (start < 0)
+            {
+                segments.Add(new PromptSegment.Markup(marked[i..]));
+                break;
+            }
+
+            if (start > i)
+            {
+                segments.Add(new PromptSegment.Markup(marked[i..start]));
+            }
+
+            int end = marked.IndexOf(MarkEnd, start + 1);
+            segments.Add(new PromptSegment.Content(marked[(start + 1)..end]));
+            i = end + 1;
+        }
+
+        return segments;
+    }
+
+    /// <summary>Replaces the template's image markers in markup with placeholders, in conversation order.</summary>
+    private List<PromptSegment> PlaceMedia(List<PromptSegment> segments, List<ChatPart.Media> media)
+    {
+        if (_imageToken is null)
+        {
+            return segments;
+        }
+
+        var result = new List<PromptSegment>();
+        int placed = 0;
+        var pattern = _model.Architecture.ContentStyle == HfContentStyle.NumberedImageTags
+            ? NumberedImageTag()
+            : new Regex(Regex.Escape(_imageToken), RegexOptions.CultureInvariant);
+        foreach (var segment in segments)
+        {
+            if (segment is not PromptSegment.Markup markup)
+            {
+                result.Add(segment);
+                continue;
+            }
+
+            int at = 0;
+            foreach (Match match in pattern.Matches(markup.Text))
+            {
+                if (match.Index > at)
+                {
+                    result.Add(new PromptSegment.Markup(markup.Text[at..match.Index]));
+                }
+
+                int ordinal = match.Groups["n"].Success ? int.Parse(match.Groups["n"].Value, CultureInfo.InvariantCulture) - 1 : placed;
+                if (ordinal < 0 || ordinal >= media.Count)
+                {
+                    throw new ArgumentException($"the chat template placed image {ordinal + 1} but the conversation has {media.Count} image(s)");
+                }
+
+                result.Add(new PromptSegment.Placeholder(ImageModality, media[ordinal].Index, _imageToken));
+                placed++;
+                at = match.Index + match.Length;
+            }
+
+            if (at < markup.Text.Length)
+            {
+                result.Add(at == 0 ? markup : new PromptSegment.Markup(markup.Text[at..]));
+            }
+        }
+
+        if (placed != media.Count)
+        {
+            throw new ArgumentException($"the chat template placed {placed} image(s) but the conversation has {media.Count}");
+        }
+
+        return result;
+    }
+
+    [GeneratedRegex(@"<\|image_(?<n>\d+)\|>", RegexOptions.CultureInvariant)]
+    private static partial Regex NumberedImageTag();
+}
