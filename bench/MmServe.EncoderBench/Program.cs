@@ -14,7 +14,7 @@ var options = Options.Parse(args);
 var bundle = BundleLoader.Load(options.Bundle);
 var modality = bundle.Manifest.InputModalities[options.Modality];
 var sessions = new SessionFactory(new DeviceOptions("cpu", options.IntraOpThreads), NullLogger.Instance);
-using var chain = new EncoderChain(bundle, modality.Encoder!, modality.Projector, sessions);
+using var chain = new EncoderChain(bundle, modality.Encoder!, modality.Projector!, sessions);
 await using var batcher = new ComponentBatcher(chain, options.Concurrency, TimeSpan.FromMilliseconds(options.MaxWaitMs), NullLogger.Instance);
 
 // Distinct random "images" (already preprocessed floats): the encoder cost does not depend on their content.

@@ -14,7 +14,7 @@ using MmServe.Runtime.Onnx.Execution;
 var options = StepOptions.Parse(args);
 var bundle = BundleLoader.Load(options.Bundle);
 var sessions = new SessionFactory(new DeviceOptions("cpu", options.IntraOpThreads), NullLogger.Instance);
-using var embed = sessions.Create(bundle.ComponentPath(bundle.Manifest.Embedding.Component));
+using var embed = sessions.Create(bundle.ComponentPath(bundle.Manifest.Embedding!.Component));
 using var decoder = sessions.Create(bundle.ComponentPath(bundle.Manifest.Decoder.Component));
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"decoder of {options.Bundle}: prompts of {options.Prompt} tokens, {options.Steps} decode steps, intra-op threads {(options.IntraOpThreads == 0 ? "default" : options.IntraOpThreads)}"));
