@@ -5,4 +5,13 @@ builder.AddMmServe();
 
 var app = builder.Build();
 app.MapMmServe();
-app.Run();
+try
+{
+    await app.RunAsync();
+    return 0;
+}
+catch (Exception e) when (StartupFailure.IsSetupError(e))
+{
+    await Console.Error.WriteLineAsync($"mmserve: failed to start: {StartupFailure.Describe(e)}");
+    return StartupFailure.ExitCode;
+}

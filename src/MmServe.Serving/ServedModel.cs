@@ -31,7 +31,7 @@ public sealed class ServedModel
     public ServedModel(string? configuredPath, string? id, string contentRoot, string key, string? dtype = null)
     {
         var path = ModelPathResolver.Resolve(configuredPath, contentRoot)
-            ?? throw new InvalidOperationException($"{key} '{configuredPath}' was not found (a folder with manifest.json, or a Hugging Face export with config.json).");
+            ?? throw new BundleValidationException($"{key} '{configuredPath}' was not found (a folder with manifest.json, or a Hugging Face export with config.json).");
         if (HfFolderLoader.IsHfFolder(path))
         {
             (Bundle, Tokenizer) = HfFolderLoader.Load(path, dtype);

@@ -13,6 +13,11 @@ public sealed class ModelOptionsValidator(IHostEnvironment environment) : IValid
             return ValidateOptionsResult.Fail("Model:Id must not be blank (leave it unset to use the manifest's id).");
         }
 
+        if (DtypeProblem("Model:Dtype", options.Dtype) is { } dtype)
+        {
+            return ValidateOptionsResult.Fail(dtype);
+        }
+
         if (ModelPathResolver.Resolve(options.Path, environment.ContentRootPath) is null)
         {
             var roots = string.Join(", ", ModelPathResolver.SearchRoots(options.Path, environment.ContentRootPath));
@@ -20,12 +25,18 @@ public sealed class ModelOptionsValidator(IHostEnvironment environment) : IValid
                 string.IsNullOrWhiteSpace(options.Path)
                     ? $"Model:Path is not set and no {ModelPathResolver.DefaultRelativePath}/manifest.json was found under: {roots}."
                     : Path.IsPathRooted(options.Path)
-                        ? $"Model:Path '{options.Path}' is not a model bundle folder (it has no manifest.json)."
-                        : $"Model:Path '{options.Path}' is not a model bundle folder (no manifest.json under: {roots}).");
+                        ? $"Model:Path '{options.Path}' is not a model folder (it has no manifest.json or Hugging Face config.json)."
+                        : $"Model:Path '{options.Path}' is not a model folder (no manifest.json or config.json under: {roots}).");
         }
 
         return ValidateOptionsResult.Success;
     }
+
+    /// <summary>A Dtype that names no ONNX variant transformers.js knows.</summary>
+    public static string? DtypeProblem(string key, string? dtype) =>
+        dtype is null || Model.HuggingFace.HfDtype.Suffixes.ContainsKey(dtype)
+            ? null
+            : $"{key} '{dtype}' is not one of {string.Join(", ", Model.HuggingFace.HfDtype.Suffixes.Keys)}.";
 }
 
 /// <summary>Checks the "Workers" list.</summary>

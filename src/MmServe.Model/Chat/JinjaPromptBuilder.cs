@@ -13,10 +13,11 @@ namespace MmServe.Model.Chat;
 /// </summary>
 /// <remarks>
 /// Prompt injection: the template renders once with the real message text and once with every text part wrapped in
-/// two noncharacters. When removing the marks gives the same string, the marked spans are exactly the client's text
-/// and are tokenized without special-token matching (a typed "&lt;|im_end|&gt;" stays plain text), while the template's
-/// own markup keeps its special tokens. A template that transforms the text in a way the marks change (slicing,
-/// length checks) falls back to HF's behaviour: the whole prompt is tokenized as one string.
+/// two noncharacters (around the whole text, or inside its outer whitespace for templates that trim it). When
+/// removing the marks gives the same string, the marked spans are exactly the client's text and are tokenized
+/// without special-token matching (a typed "&lt;|im_end|&gt;" stays plain text), while the template's own markup keeps
+/// its special tokens. A template that transforms the text in a way the marks change (slicing, length checks)
+/// falls back to HF's behaviour: the whole prompt is tokenized as one string.
 /// Media: the template's image markers — the image token for part-list templates, "&lt;|image_N|&gt;" tags for Phi-3-V —
 /// are found in the markup only and expanded into the item's run of embedding positions.
 /// </remarks>
@@ -55,7 +56,7 @@ public sealed partial class JinjaPromptBuilder : IPromptBuilder
 
     /// <summary>The prompt text exactly as transformers' apply_chat_template renders it (no media expansion).</summary>
     public string Render(IReadOnlyList<ChatTurn> conversation, bool addGenerationPrompt = true) =>
-        RenderWith(conversation, addGenerationPrompt, marked: false);
+        RenderWith(conversation, addGenerationPrompt, Marking.None);
 
     public TokenizedPrompt Build(IReadOnlyList<ChatTurn> conversation, bool addGenerationPrompt = true, IReadOnlyList<int>? mediaLengths = null)
     {
@@ -73,19 +74,42 @@ public sealed partial class JinjaPromptBuilder : IPromptBuilder
             throw new ArgumentException("this model's image token counts depend on the images; pass their lengths", nameof(mediaLengths));
         }
 
-        var real = RenderWith(conversation, addGenerationPrompt, marked: false);
-        var marked = RenderWith(conversation, addGenerationPrompt, marked: true);
-        var textSegments = marked.Replace(MarkStart.ToString(), "", StringComparison.Ordinal).Replace(MarkEnd.ToString(), "", StringComparison.Ordinal) == real
-            ? SplitMarked(marked)
-            : [new PromptSegment.Markup(real)];
-        var segments = PlaceMedia(textSegments, media);
+        var real = RenderWith(conversation, addGenerationPrompt, Marking.None);
+        var segments = PlaceMedia(MarkClientText(conversation, addGenerationPrompt, real), media);
 
         (int, int) Expand(PromptSegment.Placeholder p) => (_imageTokenId, _tokensPerImage > 0 ? _tokensPerImage : mediaLengths![p.Index]);
         var affixes = _model.Architecture.AddSpecialTokens ? _specialTokens : SpecialTokenAffixes.None;
         return PromptEncoder.Encode(segments, _tokenizer, Expand, affixes.Prefix, affixes.Suffix);
     }
 
-    private string RenderWith(IReadOnlyList<ChatTurn> conversation, bool addGenerationPrompt, bool marked)
+    /// <summary>How client text is marked in a rendering.</summary>
+    private enum Marking
+    {
+        None,
+
+        /// <summary>Marks around the whole text.</summary>
+        Exact,
+
+        /// <summary>Marks inside leading and trailing whitespace, for templates that trim the content (Llama 3).</summary>
+        InsideWhitespace,
+    }
+
+    /// <summary>The rendering split into markup and client text, or as one markup string when marks cannot locate the text.</summary>
+    private List<PromptSegment> MarkClientText(IReadOnlyList<ChatTurn> conversation, bool addGenerationPrompt, string real)
+    {
+        foreach (var marking in new[] { Marking.Exact, Marking.InsideWhitespace })
+        {
+            var marked = RenderWith(conversation, addGenerationPrompt, marking);
+            if (marked.Replace(MarkStart.ToString(), "", StringComparison.Ordinal).Replace(MarkEnd.ToString(), "", StringComparison.Ordinal) == real)
+            {
+                return SplitMarked(marked);
+            }
+        }
+
+        return [new PromptSegment.Markup(real)];
+    }
+
+    private string RenderWith(IReadOnlyList<ChatTurn> conversation, bool addGenerationPrompt, Marking marked)
     {
         var context = new Dictionary<string, object?>(StringComparer.Ordinal)
         {
@@ -112,7 +136,7 @@ public sealed partial class JinjaPromptBuilder : IPromptBuilder
     }
 
     /// <summary>The conversation in the shape this architecture's templates read (see <see cref="HfContentStyle"/>).</summary>
-    private List<object?> Messages(IReadOnlyList<ChatTurn> conversation, bool marked)
+    private List<object?> Messages(IReadOnlyList<ChatTurn> conversation, Marking marked)
     {
         var messages = new List<object?>(conversation.Count);
         int imageNumber = 0;
@@ -155,14 +179,24 @@ public sealed partial class JinjaPromptBuilder : IPromptBuilder
     }
 
     /// <summary>Client text, marked when asked; the marks themselves can never come from a client.</summary>
-    private static string Text(string value, bool marked)
+    private static string Text(string value, Marking marking)
     {
         if (value.Contains(MarkStart) || value.Contains(MarkEnd))
         {
             value = value.Replace(MarkStart, '\uFFFD').Replace(MarkEnd, '\uFFFD');
         }
 
-        return marked ? $"{MarkStart}{value}{MarkEnd}" : value;
+        switch (marking)
+        {
+            case Marking.Exact:
+                return $"{MarkStart}{value}{MarkEnd}";
+            case Marking.InsideWhitespace:
+                var core = value.Trim();
+                int lead = value.Length - value.TrimStart().Length;
+                return core.Length == 0 ? value : $"{value[..lead]}{MarkStart}{core}{MarkEnd}{value[(lead + core.Length)..]}";
+            default:
+                return value;
+        }
     }
 
     private static List<PromptSegment> SplitMarked(string marked)

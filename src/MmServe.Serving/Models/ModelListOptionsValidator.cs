@@ -29,7 +29,7 @@ public sealed class ModelListOptionsValidator(IConfiguration configuration, IHos
             var key = $"{ModelListOptions.SectionName}:{i}";
             if (string.IsNullOrWhiteSpace(entry.Path) || ModelPathResolver.Resolve(entry.Path, environment.ContentRootPath) is null)
             {
-                return ValidateOptionsResult.Fail($"{key}:Path '{entry.Path}' is not a model bundle folder (it has no manifest.json).");
+                return ValidateOptionsResult.Fail($"{key}:Path '{entry.Path}' is not a model folder (it has no manifest.json or Hugging Face config.json).");
             }
 
             if (entry.Id is { } id && (string.IsNullOrWhiteSpace(id) || !ids.Add(id)))
@@ -37,6 +37,11 @@ public sealed class ModelListOptionsValidator(IConfiguration configuration, IHos
                 return ValidateOptionsResult.Fail(string.IsNullOrWhiteSpace(id)
                     ? $"{key}:Id must not be blank (leave it unset to use the manifest's id)."
                     : $"{key}:Id '{id}' is already used by another entry of Models.");
+            }
+
+            if (ModelOptionsValidator.DtypeProblem($"{key}:Dtype", entry.Dtype) is { } dtype)
+            {
+                return ValidateOptionsResult.Fail(dtype);
             }
 
             if (entry.Workers is { Count: > 0 } workers
