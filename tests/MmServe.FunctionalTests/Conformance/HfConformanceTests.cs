@@ -1,0 +1,93 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using MmServe.FunctionalTests.Infrastructure;
+
+namespace MmServe.FunctionalTests.Conformance;
+
+/// <summary>
+/// Every conformance model (tiny models in the exact layouts of Hugging Face ONNX exports) served over HTTP gives
+/// transformers.js' greedy token ids for every golden case: the same prompt ids and the same new tokens, each case
+/// alone and with all cases in flight at once (batched prefill and decode, shared encoder runs).
+/// </summary>
+public sealed class HfConformanceTests
+{
+    public static TheoryData<string> Models() => [.. ConformanceGolden.Models()];
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public async Task Greedy_tokens_equal_transformers_js_alone_and_all_at_once(string model)
+    {
+        var golden = ConformanceGolden.Load(model);
+        Assert.True(golden.Cases.Count >= 20, $"{model}: {golden.Cases.Count} cases; the issue asks for at least 20");
+        await using var factory = new MmServeFactory(new Dictionary<string, string?>
+        {
+            ["Model:Path"] = ConformanceGolden.ModelPath(model),
+            ["Limits:MaxImagesPerRequest"] = "4",
+            ["Limits:MaxRequestBodyBytes"] = (8 * 1024 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
+        await factory.StartAndWaitReadyAsync();
+        using var client = factory.CreateHttpClient();
+
+        var failures = new List<string>();
+        foreach (var c in golden.Cases)
+        {
+            failures.AddRange(Compare(golden, c, await CompleteAsync(client, golden, c, model), "alone"));
+        }
+
+        var together = await Task.WhenAll(golden.Cases.Select(c => CompleteAsync(client, golden, c, model)));
+        for (int i = 0; i < golden.Cases.Count; i++)
+        {
+            failures.AddRange(Compare(golden, golden.Cases[i], together[i], "all at once"));
+        }
+
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+    }
+
+    private static async Task<JsonElement> CompleteAsync(HttpClient client, ConformanceGolden golden, ConformanceCase c, string model)
+    {
+        using var response = await client.PostAsJsonAsync("v1/chat/completions", golden.Request(c, model));
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"{model}/{c.Id}: {(int)response.StatusCode} {body}");
+        return JsonDocument.Parse(body).RootElement.Clone();
+    }
+
+    private static IEnumerable<string> Compare(ConformanceGolden golden, ConformanceCase c, JsonElement response, string how)
+    {
+        var prompt = response.GetProperty("prompt_token_ids").EnumerateArray().Select(e => e.GetInt32()).ToList();
+        var choice = response.GetProperty("choices")[0];
+        var output = choice.GetProperty("token_ids").EnumerateArray().Select(e => e.GetInt32()).ToList();
+        var finish = choice.GetProperty("finish_reason").GetString();
+
+        // Phi-3-V's processor marks image positions with negated ids; the server keeps the image token's own id there.
+        var expectedPrompt = c.PromptIds.Select(Math.Abs).ToList();
+        if (c.SpecialLookalike)
+        {
+            // HF turns the special-token spelling typed by the user into a special token; this server must not.
+            if (prompt.SequenceEqual(expectedPrompt))
+            {
+                yield return $"{golden.Model}/{c.Id} ({how}): user text spelling a special token was tokenized as the special token";
+            }
+
+            yield break;
+        }
+
+        if (!prompt.SequenceEqual(expectedPrompt))
+        {
+            yield return $"{golden.Model}/{c.Id} ({how}): prompt ids differ\n  expected [{string.Join(",", expectedPrompt)}]\n  actual   [{string.Join(",", prompt)}]";
+            yield break;
+        }
+
+        // Both keep the EOS generation stopped on; without one, the run ended at max_new_tokens.
+        var expected = c.OutputIds;
+        var expectedFinish = expected.Count < golden.MaxNewTokens ? "stop" : finish is "stop" or "length" ? finish : "length";
+        if (finish != expectedFinish)
+        {
+            yield return $"{golden.Model}/{c.Id} ({how}): finish_reason {finish}, expected {expectedFinish}";
+        }
+
+        if (!output.SequenceEqual(expected))
+        {
+            yield return $"{golden.Model}/{c.Id} ({how}): output ids differ (finish {finish})\n  expected [{string.Join(",", c.OutputIds)}]\n  actual   [{string.Join(",", output)}]";
+        }
+    }
+}
