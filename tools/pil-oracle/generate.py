@@ -6,7 +6,8 @@ Run with Debian's interpreter, which has python3-pil (Pillow 9.4) and python3-to
     /usr/bin/python3 tools/pil-oracle/generate.py
 
 transformers and torchvision are not installed; the processors are re-implemented below with PIL + numpy + torch,
-step by step after the Python sources (line references in the comments):
+step by step after the Python sources (each function's docstring names the source function it mirrors;
+transformers as of image_processing_clip.py 8f3e5eb and image_transforms.py 000593a):
 
 * transformers src/transformers/models/clip/image_processing_clip.py (CLIPImageProcessor.preprocess / .resize)
 * transformers src/transformers/image_transforms.py (get_resize_output_image_size, resize, center_crop, rescale,
@@ -15,7 +16,8 @@ step by step after the Python sources (line references in the comments):
   pad_to_max_num_crops_tensor, Phi3VImageProcessor.preprocess)
 * torchvision transforms/functional.py + _functional_pil.py (resize, pad on PIL images), transforms.ToTensor/Normalize
 
-Everything is deterministic (fixed seeds, no clocks). Output: tests/MmServe.Media.Tests/Images/HuggingFace/Golden/.
+plus torch.nn.functional.interpolate(mode="bicubic") on its own. Everything is deterministic (fixed seeds, fixed zip
+timestamps): rerunning rewrites identical bytes. Output: tests/MmServe.Media.Tests/Images/HuggingFace/Golden/.
 """
 
 import io
@@ -411,6 +413,7 @@ def phi3v_preprocess(image, num_crops, tile=336, mean=OPENAI_CLIP_MEAN, std=OPEN
     hd = hd.div_(torch.as_tensor(std, dtype=torch.float32).view(-1, 1, 1))
     global_image = torch.nn.functional.interpolate(hd.unsqueeze(0).float(), size=(tile, tile), mode="bicubic", align_corners=False)
     h, w = hd.size(1), hd.size(2)
+    # The Python code writes 144 and 12; num_img_tokens from the config and its square root are the same numbers.
     sqrt_tokens = int(round(math.sqrt(num_img_tokens)))
     tokens = int(((h // tile) * (w // tile) + 1) * num_img_tokens + 1 + (h // tile + 1) * sqrt_tokens)
     crops = hd.reshape(1, 3, h // tile, tile, w // tile, tile).permute(0, 2, 4, 1, 3, 5).reshape(-1, 3, tile, tile)
@@ -470,6 +473,27 @@ def savez(path, arrays):
             archive.writestr(info, buffer.getvalue(), compresslevel=9)
 
 
+# ---------------------------------------------------------------------------------------------------------------
+# 4. torch bicubic interpolation (no antialias) on its own, up- and down-scaling, on random float planes
+# ---------------------------------------------------------------------------------------------------------------
+
+BICUBIC_CASES = [((40, 56), (17, 23)), ((96, 48), (48, 48)), ((7, 9), (29, 13)), ((13, 100), (13, 333)), ((1, 5), (3, 2)),
+                 ((337, 20), (336, 20)), ((3, 4), (50, 61)), ((10, 10), (37, 41)), ((16, 16), (101, 97))]
+
+
+def make_bicubic():
+    arrays, cases = {}, []
+    rng = np.random.RandomState(15)
+    for (h, w), (oh, ow) in BICUBIC_CASES:
+        key = f"{h}x{w}_to_{oh}x{ow}"
+        plane = rng.randn(h, w).astype(np.float32)
+        out = torch.nn.functional.interpolate(torch.from_numpy(plane)[None, None], size=(oh, ow), mode="bicubic", align_corners=False)
+        arrays[key + "__in"] = plane
+        arrays[key] = out[0, 0].numpy()
+        cases.append({"id": key, "height": h, "width": w, "output_height": oh, "output_width": ow})
+    return arrays, cases
+
+
 def main():
     print(f"Pillow {PIL.__version__}, torch {torch.__version__}, numpy {np.__version__}", file=sys.stderr)
     names = make_images()
@@ -485,11 +509,13 @@ def main():
     resize_arrays, resize_cases = make_resize(names)
     clip_arrays, clip_cases = make_clip(names)
     phi_arrays, phi_cases = make_phi3v(names)
+    bicubic_arrays, bicubic_cases = make_bicubic()
 
     savez(os.path.join(OUT, "decoded.npz"), decoded)
     savez(os.path.join(OUT, "resize.npz"), resize_arrays)
     savez(os.path.join(OUT, "clip.npz"), clip_arrays)
     savez(os.path.join(OUT, "phi3v.npz"), phi_arrays)
+    savez(os.path.join(OUT, "bicubic.npz"), bicubic_arrays)
     index = {
         "generator": "tools/pil-oracle/generate.py",
         "versions": {"pillow": PIL.__version__, "torch": torch.__version__, "numpy": np.__version__},
@@ -497,6 +523,7 @@ def main():
         "clip_configs": CLIP_CONFIGS,
         "clip": clip_cases,
         "phi3v": phi_cases,
+        "bicubic": bicubic_cases,
     }
     with open(os.path.join(OUT, "index.json"), "w") as f:
         json.dump(index, f, indent=1, sort_keys=False)

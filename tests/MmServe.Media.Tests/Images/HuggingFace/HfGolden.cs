@@ -18,6 +18,7 @@ internal static class HfGolden
         ["clip"] = Archive("clip"),
         ["phi3v"] = Archive("phi3v"),
         ["decoded"] = Archive("decoded"),
+        ["bicubic"] = Archive("bicubic"),
     };
 
     /// <summary>The test images include a 600x7 strip, beyond the default 50:1 aspect-ratio limit.</summary>
