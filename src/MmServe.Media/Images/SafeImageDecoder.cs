@@ -38,8 +38,11 @@ public sealed class SafeImageDecoder
     /// <summary>Visible to tests so they can assert which formats are registered.</summary>
     internal Configuration Configuration => _configuration;
 
-    public MediaResult<RgbImage> Decode(ReadOnlyMemory<byte> encoded)
+    public MediaResult<RgbImage> Decode(ReadOnlyMemory<byte> encoded) => Decode(encoded, ImageDecodeOptions.Default);
+
+    public MediaResult<RgbImage> Decode(ReadOnlyMemory<byte> encoded, ImageDecodeOptions options)
     {
+        ArgumentNullException.ThrowIfNull(options);
         if (encoded.IsEmpty)
         {
             return ImageErrors.Invalid();
@@ -73,7 +76,8 @@ public sealed class SafeImageDecoder
             // which is what PIL's convert("RGB") does and what the model was trained on.
             var pixels = new byte[image.Width * image.Height * RgbImage.BytesPerPixel];
             image.CopyPixelDataTo(pixels);
-            return MediaResult<RgbImage>.Success(new RgbImage(image.Width, image.Height, pixels));
+            var decoded = new RgbImage(image.Width, image.Height, pixels);
+            return options.ApplyExifOrientation ? Orient(decoded, encoded.Span) : decoded;
         }
         catch (Exception exception) when (ToMediaError(exception) is { } error)
         {
@@ -82,26 +86,36 @@ public sealed class SafeImageDecoder
     }
 
     /// <summary>Reads at most <see cref="ImageLimits.MaxBytes"/> from <paramref name="stream"/>, then decodes.</summary>
-    public MediaResult<RgbImage> Decode(Stream stream)
+    public MediaResult<RgbImage> Decode(Stream stream) => Decode(stream, ImageDecodeOptions.Default);
+
+    /// <inheritdoc cref="Decode(Stream)"/>
+    public MediaResult<RgbImage> Decode(Stream stream, ImageDecodeOptions options)
     {
         ArgumentNullException.ThrowIfNull(stream);
         var bytes = ReadBounded(stream);
-        return bytes is { } encoded ? Decode(encoded) : ImageErrors.StreamTooLong(Limits.MaxBytes);
+        return bytes is { } encoded ? Decode(encoded, options) : ImageErrors.StreamTooLong(Limits.MaxBytes);
     }
 
     /// <summary>
     /// Like <see cref="Decode(Stream)"/> but reads asynchronously (ASP.NET Core request bodies forbid
     /// synchronous reads). Decoding itself is CPU-bound and runs synchronously.
     /// </summary>
-    public async Task<MediaResult<RgbImage>> DecodeAsync(Stream stream, CancellationToken cancellationToken = default)
+    public Task<MediaResult<RgbImage>> DecodeAsync(Stream stream, CancellationToken cancellationToken = default) =>
+        DecodeAsync(stream, ImageDecodeOptions.Default, cancellationToken);
+
+    /// <inheritdoc cref="DecodeAsync(Stream, CancellationToken)"/>
+    public async Task<MediaResult<RgbImage>> DecodeAsync(Stream stream, ImageDecodeOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(stream);
         var bytes = await ReadBoundedAsync(stream, cancellationToken).ConfigureAwait(false);
-        return bytes is { } encoded ? Decode(encoded) : ImageErrors.StreamTooLong(Limits.MaxBytes);
+        return bytes is { } encoded ? Decode(encoded, options) : ImageErrors.StreamTooLong(Limits.MaxBytes);
     }
 
     /// <summary>Decodes a <c>data:image/...;base64,</c> URL as sent in an OpenAI-style <c>image_url</c> part.</summary>
-    public MediaResult<RgbImage> DecodeDataUrl(string dataUrl)
+    public MediaResult<RgbImage> DecodeDataUrl(string dataUrl) => DecodeDataUrl(dataUrl, ImageDecodeOptions.Default);
+
+    /// <inheritdoc cref="DecodeDataUrl(string)"/>
+    public MediaResult<RgbImage> DecodeDataUrl(string dataUrl, ImageDecodeOptions options)
     {
         var parsed = DataUrl.Parse(dataUrl, Limits.MaxBytes);
         if (!parsed.IsSuccess)
@@ -116,7 +130,27 @@ public sealed class SafeImageDecoder
 
         // The declared subtype is only a hint: the format is sniffed from the bytes, so a mislabelled
         // image (image/jpeg holding a PNG) still decodes, and a lie cannot select a different decoder.
-        return Decode(parsed.Value.Data);
+        return Decode(parsed.Value.Data, options);
+    }
+
+    /// <summary>
+    /// EXIF orientation, read by <see cref="ExifOrientation"/> from the container (ImageSharp's metadata parsers stay
+    /// off). A 90-degree turn swaps width and height, so the limits are checked again for the turned image.
+    /// </summary>
+    private MediaResult<RgbImage> Orient(RgbImage decoded, ReadOnlySpan<byte> encoded)
+    {
+        int orientation = ExifOrientation.Read(encoded);
+        if (orientation == 1)
+        {
+            return decoded;
+        }
+
+        if (ExifOrientation.SwapsAxes(orientation) && CheckDimensions(decoded.Height, decoded.Width) is { } error)
+        {
+            return error;
+        }
+
+        return ExifOrientation.Apply(decoded, orientation);
     }
 
     private MediaResult<IImageFormat> IdentifyAndCheck(Stream stream, ReadOnlySpan<byte> encoded)
