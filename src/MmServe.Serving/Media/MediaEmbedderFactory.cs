@@ -37,6 +37,7 @@ public static partial class MediaEmbedderFactory
                 var at = $"{where}: input_modalities.{name}";
                 IMediaPreprocessor? pre;
                 EncoderChain? chain = null;
+                VisionEncoderChain? vision = null;
                 switch (spec.Preprocessing.Kind)
                 {
                     case PreprocessingSpec.KindImage:
@@ -62,16 +63,23 @@ public static partial class MediaEmbedderFactory
                         int frames = spec.Preprocessing.NumFrames ?? 0;
                         chain = new EncoderChain(model.Bundle, Require(spec.FrameEncoder, $"{at}.frame_encoder"), Require(spec.Projector, $"{at}.projector"), sessions, frames);
                         break;
+                    case PreprocessingSpec.KindHfClip or PreprocessingSpec.KindHfPhi3V:
+                        // Hugging Face exports: the vision encoder already ends in the projector.
+                        var hf = HfImageInputPreprocessor.Create(spec.Preprocessing, limits.Image, $"{at}.preprocessing");
+                        pre = hf;
+                        vision = new VisionEncoderChain(
+                            model.Bundle, Require(spec.Encoder, $"{at}.encoder"), sessions, hf.PixelShape, spec.TokensPerItem, manifest.Decoder.HiddenSize);
+                        break;
                     default:
                         unavailable[name] = $"This server cannot preprocess '{spec.Preprocessing.Kind}' input.";
                         continue;
                 }
 
-                CheckShapes(chain, pre, spec, manifest.Decoder.HiddenSize, at);
+                IBatchedChain batched = vision is null ? CheckShapes(chain!, pre, spec, manifest.Decoder.HiddenSize, at) : vision;
                 var batcher = new ComponentBatcher(
-                    chain, media.EncoderBatching.MaxBatch, TimeSpan.FromMilliseconds(media.EncoderBatching.MaxWaitMs), loggerFactory.CreateLogger<ComponentBatcher>(), spanName: $"encoder {name}",
+                    batched, vision?.MaxBatch(media.EncoderBatching.MaxBatch) ?? media.EncoderBatching.MaxBatch, TimeSpan.FromMilliseconds(media.EncoderBatching.MaxWaitMs), loggerFactory.CreateLogger<ComponentBatcher>(), spanName: $"encoder {name}",
                     runObserved: metrics is null ? null : items => metrics.ComponentRun(model.Id, "encoder", name, items));
-                modalities[name] = new MediaModality(pre, batcher, chain);
+                modalities[name] = new MediaModality(pre, batcher, (IDisposable?)vision ?? chain!);
                 maxItems[name] = name switch
                 {
                     ServedModel.AudioModality => limits.MaxAudioPerRequest,
@@ -123,7 +131,7 @@ public static partial class MediaEmbedderFactory
             ffmpeg.VideoSampler, ImageInputPreprocessor.CreatePreprocessor(imageSpec, $"{at}.frame_preprocessing"), p.NumFrames.Value, limits.Video.MaxBytes);
     }
 
-    private static void CheckShapes(EncoderChain chain, IMediaPreprocessor pre, InputModalitySpec spec, int hiddenSize, string at)
+    private static EncoderChain CheckShapes(EncoderChain chain, IMediaPreprocessor pre, InputModalitySpec spec, int hiddenSize, string at)
     {
         if (chain.InputLength != pre.OutputLength || chain.TokensPerItem != spec.TokensPerItem || chain.HiddenSize != hiddenSize)
         {
@@ -132,6 +140,8 @@ public static partial class MediaEmbedderFactory
                 $"{at}: the encoder chain takes {chain.InputLength} values and yields {chain.TokensPerItem}x{chain.HiddenSize}, "
                 + $"but preprocessing gives {pre.OutputLength} values and tokens_per_item x hidden_size is {spec.TokensPerItem}x{hiddenSize}");
         }
+
+        return chain;
     }
 
     private static string Require(string? value, string field) =>
