@@ -2,15 +2,14 @@ using MmServe.Api.Hosting;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddMmServe();
-
-var app = builder.Build();
-app.MapMmServe();
 try
 {
+    var app = builder.Build();
+    app.MapMmServe();
     await app.RunAsync();
     return 0;
 }
-catch (Exception e) when (StartupFailure.IsSetupError(e))
+catch (Exception e) when (StartupFailure.IsSetupError(e) && StartupFailure.ExitOnSetupError(builder.Configuration))
 {
     await Console.Error.WriteLineAsync($"mmserve: failed to start: {StartupFailure.Describe(e)}");
     return StartupFailure.ExitCode;

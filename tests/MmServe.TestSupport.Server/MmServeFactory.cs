@@ -35,6 +35,9 @@ public sealed class MmServeFactory : WebApplicationFactory<Program>
             ["urls"] = "http://127.0.0.1:0",
             ["Grpc:Host"] = "127.0.0.1",
             ["Grpc:Port"] = "0",
+
+            // The factory starts the host itself and wants start failures as exceptions (see StartupFailure).
+            ["Hosting:ExitOnSetupError"] = "false",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {

@@ -13,6 +13,13 @@ public static class StartupFailure
 {
     public const int ExitCode = 1;
 
+    /// <summary>
+    /// "Hosting:ExitOnSetupError" (default true). Hosts that run the program in-process to start it themselves
+    /// (WebApplicationFactory in the tests) set it false: they need the exception, not an exit code.
+    /// </summary>
+    public static bool ExitOnSetupError(IConfiguration configuration) =>
+        configuration.GetValue("Hosting:ExitOnSetupError", defaultValue: true);
+
     public static bool IsSetupError(Exception e) =>
         e switch
         {
