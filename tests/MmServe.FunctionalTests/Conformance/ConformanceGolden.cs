@@ -12,11 +12,15 @@ public sealed partial record ConformanceGolden(string Model, int MaxNewTokens, I
 {
     public static string Root { get; } = Path.Combine(TestPaths.RepoRoot, "tests", "conformance");
 
-    public static string GoldenPath(string model) => Path.Combine(Root, "goldens", $"{model}.json");
+    /// <param name="golden">A model name, or "model.dtype" for the goldens of one ONNX variant (e.g. "tiny-llama3.q8").</param>
+    public static string GoldenPath(string golden) => Path.Combine(Root, "goldens", $"{golden}.json");
 
-    public static string ModelPath(string model) => Path.Combine(TestPaths.RepoRoot, "models", "conformance", model);
+    public static string ModelPath(string golden) => Path.Combine(TestPaths.RepoRoot, "models", "conformance", golden.Split('.')[0]);
 
-    /// <summary>The models that have a golden file.</summary>
+    /// <summary>The Model:Dtype a golden was made with ("fp32" unless its name says otherwise).</summary>
+    public static string Dtype(string golden) => golden.Split('.') is [_, var dtype] ? dtype : "fp32";
+
+    /// <summary>The golden files' names (models, and model.dtype variants).</summary>
     public static IReadOnlyList<string> Models() =>
         Directory.Exists(Path.Combine(Root, "goldens"))
             ? [.. Directory.GetFiles(Path.Combine(Root, "goldens"), "*.json").Select(Path.GetFileNameWithoutExtension).Order(StringComparer.Ordinal)!]

@@ -7,7 +7,8 @@ namespace MmServe.FunctionalTests.Conformance;
 /// <summary>
 /// Every conformance model (tiny models in the exact layouts of Hugging Face ONNX exports) served over HTTP gives
 /// transformers.js' greedy token ids for every golden case: the same prompt ids and the same new tokens, each case
-/// alone and with all cases in flight at once (batched prefill and decode, shared encoder runs).
+/// alone and with all cases in flight at once (batched prefill and decode, shared encoder runs). Goldens named
+/// "model.dtype" check that ONNX variant (Model:Dtype).
 /// </summary>
 public sealed class HfConformanceTests
 {
@@ -19,9 +20,11 @@ public sealed class HfConformanceTests
     {
         var golden = ConformanceGolden.Load(model);
         Assert.True(golden.Cases.Count >= 20, $"{model}: {golden.Cases.Count} cases; the issue asks for at least 20");
+        var modelId = model.Split('.')[0];
         await using var factory = new MmServeFactory(new Dictionary<string, string?>
         {
             ["Model:Path"] = ConformanceGolden.ModelPath(model),
+            ["Model:Dtype"] = ConformanceGolden.Dtype(model),
             ["Limits:MaxImagesPerRequest"] = "4",
             ["Limits:MaxRequestBodyBytes"] = (8 * 1024 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture),
         });
@@ -31,11 +34,15 @@ public sealed class HfConformanceTests
         var failures = new List<string>();
         foreach (var c in golden.Cases)
         {
-            failures.AddRange(Compare(golden, c, await CompleteAsync(client, golden, c, model), "alone"));
+            failures.AddRange(Compare(golden, c, await CompleteAsync(client, golden, c, modelId), "alone"));
         }
 
-        var together = await Task.WhenAll(golden.Cases.Select(c => CompleteAsync(client, golden, c, model)));
-        for (int i = 0; i < golden.Cases.Count; i++)
+        // Dynamically quantized variants (q8: DynamicQuantizeLinear) compute one activation scale per tensor, so a row's
+        // numbers depend on what it is batched with — in any batching server. Their goldens hold for requests alone;
+        // all at once they must still all succeed.
+        bool batchInvariant = ConformanceGolden.Dtype(model) == "fp32";
+        var together = await Task.WhenAll(golden.Cases.Select(c => CompleteAsync(client, golden, c, modelId)));
+        for (int i = 0; i < golden.Cases.Count && batchInvariant; i++)
         {
             failures.AddRange(Compare(golden, golden.Cases[i], together[i], "all at once"));
         }
