@@ -40,6 +40,24 @@ public static class GrpcGolden
         return request;
     }
 
+    /// <summary>An OpenAI chat request body (messages, temperature, max_tokens) as an mmserve.v1 request.</summary>
+    public static ChatRequest FromOpenAi(JsonObject body, string requestId)
+    {
+        var request = new ChatRequest
+        {
+            Model = body["model"]!.GetValue<string>(),
+            Sampling = new SamplingParams { Temperature = 0, MaxTokens = body["max_tokens"]!.GetValue<int>() },
+            ReturnPromptTokenIds = true,
+            RequestId = requestId,
+        };
+        foreach (var message in body["messages"]!.AsArray())
+        {
+            request.Messages.Add(ToMessage(message!.AsObject()));
+        }
+
+        return request;
+    }
+
     private static Message ToMessage(JsonObject message)
     {
         var result = new Message { Role = ToRole(message["role"]!.GetValue<string>()) };

@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 
-namespace MmServe.FunctionalTests.Conformance;
+namespace MmServe.TestSupport.Server;
 
 /// <summary>
 /// A golden file of tests/conformance/goldens: what transformers.js (the reference runtime for Hugging Face ONNX
