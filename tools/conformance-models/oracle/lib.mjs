@@ -1,0 +1,64 @@
+// Shared helpers for the conformance oracle scripts: load a local model folder with transformers.js, offline.
+import fs from 'node:fs';
+import path from 'node:path';
+import { env, AutoTokenizer, AutoModelForCausalLM } from '@huggingface/transformers';
+
+export const ORACLE = '@huggingface/transformers 4.3.1';
+
+env.allowRemoteModels = false;
+env.allowLocalModels = true;
+env.useBrowserCache = false;
+env.useFSCache = false;
+
+/** Point transformers.js at the folder's parent and return the name to pass to from_pretrained. */
+export function localName(modelDir) {
+    const abs = path.resolve(modelDir);
+    env.localModelPath = path.dirname(abs) + path.sep;
+    return path.basename(abs);
+}
+
+export async function loadTokenizer(modelDir) {
+    return await AutoTokenizer.from_pretrained(localName(modelDir));
+}
+
+/**
+ * Options for from_pretrained. `use_external_data_format` is set when the chosen ONNX file has a
+ * `<file>.onnx_data` next to it, as transformers.js expects for external-data exports (a config.json
+ * `transformers.js_config.use_external_data_format` does the same).
+ */
+export function modelOptions(modelDir, dtype) {
+    const suffix = { fp32: '', fp16: '_fp16', q8: '_quantized', int8: '_int8', uint8: '_uint8', q4: '_q4' }[dtype];
+    if (suffix === undefined) throw new Error(`unknown dtype ${dtype}`);
+    const file = `model${suffix}.onnx`;
+    const options = { dtype, device: 'cpu' };
+    if (fs.existsSync(path.join(modelDir, 'onnx', `${file}_data`))) {
+        options.use_external_data_format = { [file]: 1 };
+    }
+    return options;
+}
+
+export async function loadCausalLM(modelDir, dtype = 'fp32') {
+    const options = modelOptions(modelDir, dtype);
+    const model = await AutoModelForCausalLM.from_pretrained(localName(modelDir), options);
+    return { model, options };
+}
+
+/** The chat pipeline's tokenization: render the template to text, then tokenize it with add_special_tokens false. */
+export function renderAndTokenize(tokenizer, messages, addGenerationPrompt = true) {
+    const text = tokenizer.apply_chat_template(messages, { add_generation_prompt: addGenerationPrompt, tokenize: false });
+    const enc = tokenizer(text, { add_special_tokens: false, return_tensor: false });
+    return { text, ids: enc.input_ids.map(Number) };
+}
+
+export function readJson(p) {
+    return JSON.parse(fs.readFileSync(p, 'utf8'));
+}
+
+/** Pretty JSON (2 spaces) with arrays of numbers kept on one line. */
+export function writeJson(p, value) {
+    fs.mkdirSync(path.dirname(p), { recursive: true });
+    const text = JSON.stringify(value, null, 2).replace(/\[\s+(-?\d[\d\s,.eE+-]*?)\s+\]/g, (_, body) =>
+        '[' + body.split(/,\s+/).join(', ') + ']',
+    );
+    fs.writeFileSync(p, text + '\n');
+}
