@@ -6,7 +6,7 @@
 1. golden images (tests/conformance/images/*.png) and the case lists (tests/conformance/cases/<model>.json);
 2. each model folder's configs and tokenizer (models/conformance/<model>/);
 3. training conversations, tokenized by transformers.js itself (oracle/generate-vision.mjs tokenize);
-4. brief CPU training of each model (PyTorch, fixed seeds, 2 threads) on the synthetic colour/shape/text tasks;
+4. brief CPU training of each model (PyTorch, fixed seeds, 1 thread) on the synthetic colour/shape/text tasks;
 5. ONNX export (onnx/*.onnx, the transformers.js layout);
 6. goldens from transformers.js (oracle/generate-vision.mjs golden);
 7. the check: PyTorch, fed the goldens' prompt ids and the PNGs, must pick the same greedy tokens, and the top-1
