@@ -32,6 +32,20 @@ public sealed class ToolRequirement
             : $"the Node.js gRPC client needs node on PATH and `npm ci` in {NodeClient.ClientDirectory}",
         ".ci/run does both and sets MMSERVE_REQUIRE_NODE=1");
 
+    /// <summary>Where transformers.js, the conformance oracle, is installed (tools/conformance-models/oracle).</summary>
+    public static string ConformanceOracleDirectory { get; } = Path.Combine(TestPaths.RepoRoot, "tools", "conformance-models", "oracle");
+
+    /// <summary>
+    /// node on PATH and transformers.js installed in tools/conformance-models/oracle (`npm ci --ignore-scripts`): the
+    /// reference runtime that regenerates the Hugging Face conformance goldens.
+    /// </summary>
+    public static ToolRequirement ConformanceOracle { get; } = new(
+        "MMSERVE_REQUIRE_NODE",
+        () => NodeClient.NodePath is not null && Directory.Exists(Path.Combine(ConformanceOracleDirectory, "node_modules", "@huggingface", "transformers"))
+            ? null
+            : $"the conformance oracle needs node on PATH and `npm ci --ignore-scripts` in {ConformanceOracleDirectory}",
+        ".ci/run does both and sets MMSERVE_REQUIRE_NODE=1");
+
     /// <summary>Debian's prometheus server on PATH: the scrape test runs a real one against the server.</summary>
     public static ToolRequirement Prometheus { get; } = new(
         "MMSERVE_REQUIRE_PROMETHEUS",
@@ -87,6 +101,12 @@ public sealed class FfmpegFactAttribute : FactAttribute
 public sealed class FfmpegTheoryAttribute : TheoryAttribute
 {
     public FfmpegTheoryAttribute() => Skip = ToolRequirement.Ffmpeg.SkipReason;
+}
+
+/// <summary>A theory that needs transformers.js (see <see cref="ToolRequirement.ConformanceOracle"/>).</summary>
+public sealed class ConformanceOracleTheoryAttribute : TheoryAttribute
+{
+    public ConformanceOracleTheoryAttribute() => Skip = ToolRequirement.ConformanceOracle.SkipReason;
 }
 
 /// <summary>A fact that needs a Prometheus server (see <see cref="ToolRequirement.Prometheus"/>).</summary>

@@ -1,8 +1,9 @@
 // Goldens for the vision conformance models, from transformers.js (the reference runtime for HF ONNX exports).
 //
-//   node generate-vision.mjs golden [model ...]
+//   node generate-vision.mjs golden [--out-dir DIR] [model ...]
 //       reads  tests/conformance/cases/<model>.json (messages + image paths relative to tests/conformance/)
-//       writes tests/conformance/goldens/<model>.json: rendered prompt, prompt ids, greedy new ids, decoded text
+//       writes tests/conformance/goldens/<model>.json (or DIR/<model>.json): rendered prompt, prompt ids, greedy
+//       new ids, decoded text. --out-dir lets a test regenerate the goldens elsewhere and compare them.
 //   node generate-vision.mjs tokenize <model> <in.json> <out.json>
 //       used by make_vision_models.py to tokenize training conversations exactly as the goldens are tokenized
 //
@@ -67,7 +68,7 @@ async function phi3Inputs(processor, text, images) {
     return images.length === 0 ? processor(text) : processor(text, images);
 }
 
-async function golden(names) {
+async function golden(names, outDir) {
     for (const name of names) {
         const casesFile = path.join(confDir, 'cases', `${name}.json`);
         const spec = JSON.parse(fs.readFileSync(casesFile, 'utf8'));
@@ -93,8 +94,8 @@ async function golden(names) {
             });
             console.log(`${name} ${c.id}: ${JSON.stringify(outputText)} (${outputIds.length} tokens)`);
         }
-        fs.mkdirSync(path.join(confDir, 'goldens'), { recursive: true });
-        fs.writeFileSync(path.join(confDir, 'goldens', `${name}.json`), pretty(out));
+        fs.mkdirSync(outDir, { recursive: true });
+        fs.writeFileSync(path.join(outDir, `${name}.json`), pretty(out));
         await model.dispose();
     }
 }
@@ -134,10 +135,15 @@ async function tokenize(name, inFile, outFile) {
 
 const [mode, ...args] = process.argv.slice(2);
 if (mode === 'golden') {
-    await golden(args.length ? args : VISION_MODELS);
+    let outDir = path.join(confDir, 'goldens');
+    if (args[0] === '--out-dir') {
+        outDir = path.resolve(args[1]);
+        args.splice(0, 2);
+    }
+    await golden(args.length ? args : VISION_MODELS, outDir);
 } else if (mode === 'tokenize') {
     await tokenize(args[0], args[1], args[2]);
 } else {
-    console.error('usage: node generate-vision.mjs golden [model ...] | tokenize <model> <in.json> <out.json>');
+    console.error('usage: node generate-vision.mjs golden [--out-dir DIR] [model ...] | tokenize <model> <in.json> <out.json>');
     process.exit(2);
 }
