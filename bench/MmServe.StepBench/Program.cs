@@ -10,14 +10,17 @@ using MmServe.Runtime.Onnx.Execution;
 // steps of all B rows together. Prints ms per step and tokens/s, and the throughput ratio to B = 1.
 //
 //   dotnet run -c Release --project bench/MmServe.StepBench -- [--bundle models/mmserve-tiny] [--batches 1,4,16]
-//       [--prompt 30] [--steps 64] [--intra-op-threads 0] [--rounds 10]
+//       [--prompt 30] [--steps 64] [--intra-op-threads 0] [--rounds 10] [--device cpu|cuda:N]
+// --device cuda:N needs the GPU flavour (-p:OrtFlavor=cuda, docs/gpu.md); it measures the device-resident KV path and
+// stops if CUDA cannot be used (no fallback).
 var options = StepOptions.Parse(args);
 var bundle = BundleLoader.Load(options.Bundle);
-var sessions = new SessionFactory(new DeviceOptions("cpu", options.IntraOpThreads), NullLogger.Instance);
+var sessions = new SessionFactory(new DeviceOptions(options.Device, options.IntraOpThreads), NullLogger.Instance);
 using var embed = sessions.Create(bundle.ComponentPath(bundle.Manifest.Embedding!.Component));
 using var decoder = sessions.Create(bundle.ComponentPath(bundle.Manifest.Decoder.Component));
+int? cudaDevice = sessions.Placement.IsCuda ? sessions.Device.CudaDeviceId : null;
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"decoder of {options.Bundle}: prompts of {options.Prompt} tokens, {options.Steps} decode steps, intra-op threads {(options.IntraOpThreads == 0 ? "default" : options.IntraOpThreads)}"));
+    $"decoder of {options.Bundle} on {sessions.Placement.ExecutionProvider} (ONNX Runtime {OrtBuild.RuntimeVersion}, {OrtBuild.Flavor} build): prompts of {options.Prompt} tokens, {options.Steps} decode steps, intra-op threads {(options.IntraOpThreads == 0 ? "default" : options.IntraOpThreads)}"));
 
 long nextId = 1;
 double baseline = 0;
@@ -29,7 +32,7 @@ foreach (var (batch, print) in options.Batches.Select(b => (b, false)).Concat(op
     var perStep = new List<double>();
     for (int round = 0; round < options.Rounds + 1; round++)
     {
-        using var executor = new OnnxModelExecutor(bundle, embed, decoder, 32, ownsSessions: false);
+        using var executor = new OnnxModelExecutor(bundle, embed, decoder, 32, ownsSessions: false, cudaDeviceId: cudaDevice);
         var output = new ForwardOutput();
         var ids = Enumerable.Range(0, batch).Select(_ => nextId++).ToArray();
         var prompt = Enumerable.Range(0, options.Prompt).Select(i => 300 + (i % 50)).ToArray();
@@ -64,11 +67,11 @@ foreach (var (batch, print) in options.Batches.Select(b => (b, false)).Concat(op
         $"batch {batch,3}: {ms,7:F3} ms/step (median of {options.Rounds}), {tokensPerSecond,8:F0} tok/s, {tokensPerSecond / baseline,5:F2}x batch {options.Batches[0]}"));
 }
 
-internal sealed record StepOptions(string Bundle, int[] Batches, int Prompt, int Steps, int IntraOpThreads, int Rounds)
+internal sealed record StepOptions(string Bundle, int[] Batches, int Prompt, int Steps, int IntraOpThreads, int Rounds, string Device)
 {
     public static StepOptions Parse(string[] args)
     {
-        var o = new StepOptions("models/mmserve-tiny", [1, 4, 16], 30, 64, 0, 10);
+        var o = new StepOptions("models/mmserve-tiny", [1, 4, 16], 30, 64, 0, 10, "cpu");
         for (int i = 0; i + 1 < args.Length; i += 2)
         {
             string v = args[i + 1];
@@ -80,6 +83,7 @@ internal sealed record StepOptions(string Bundle, int[] Batches, int Prompt, int
                 "--steps" => o with { Steps = int.Parse(v, CultureInfo.InvariantCulture) },
                 "--intra-op-threads" => o with { IntraOpThreads = int.Parse(v, CultureInfo.InvariantCulture) },
                 "--rounds" => o with { Rounds = int.Parse(v, CultureInfo.InvariantCulture) },
+                "--device" => o with { Device = v },
                 _ => throw new ArgumentException($"unknown option {args[i]}"),
             };
         }

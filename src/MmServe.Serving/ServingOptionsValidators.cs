@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using MmServe.Engine;
+using MmServe.Runtime.Onnx.Execution;
 
 namespace MmServe.Serving;
 
@@ -55,17 +56,41 @@ public sealed class WorkerPoolOptionsValidator : IValidateOptions<WorkerPoolOpti
             var worker = options.Workers[i];
             if (!IsDevice(worker.Device))
             {
-                failures.Add($"Workers:{i}:Device '{worker.Device}' is not supported; use \"cpu\", \"cuda\" or \"cuda:N\".");
+                failures.Add($"{options.SettingPath}:{i}:Device '{worker.Device}' is not supported; use \"cpu\", \"cuda\" or \"cuda:N\".");
             }
 
             if (worker.IntraOpThreads < 0)
             {
-                failures.Add($"Workers:{i}:IntraOpThreads must be 0 (ONNX Runtime's default) or more.");
+                failures.Add($"{options.SettingPath}:{i}:IntraOpThreads must be 0 (ONNX Runtime's default) or more.");
+            }
+
+            if (worker.GpuMemLimitMb < 0)
+            {
+                failures.Add($"{options.SettingPath}:{i}:GpuMemLimitMb must be 0 (no limit) or more.");
+            }
+
+            if (!WorkerOptions.ArenaExtendStrategies.ContainsKey(worker.ArenaExtendStrategy ?? string.Empty))
+            {
+                failures.Add($"{options.SettingPath}:{i}:ArenaExtendStrategy '{worker.ArenaExtendStrategy}' is not one of {string.Join(", ", WorkerOptions.ArenaExtendStrategies.Keys)}.");
+            }
+
+            if (!WorkerOptions.CudnnConvAlgoSearches.ContainsKey(worker.CudnnConvAlgoSearch ?? string.Empty))
+            {
+                failures.Add($"{options.SettingPath}:{i}:CudnnConvAlgoSearch '{worker.CudnnConvAlgoSearch}' is not one of {string.Join(", ", WorkerOptions.CudnnConvAlgoSearches.Keys)}.");
+            }
+
+            // A CPU build can never give a CUDA worker its GPU: say so now rather than when the sessions are created.
+            // (CUDA libraries or a GPU that are missing are found when the worker's sessions are created.)
+            if (IsDevice(worker.Device) && IsCuda(worker.Device) && !OrtBuild.HasCuda && !worker.AllowCpuFallback)
+            {
+                failures.Add(new ExecutionProviderUnavailableException($"{options.SettingPath}:{i}", worker.Device, ExecutionProviderUnavailableException.CpuBuildReason).Message);
             }
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
+
+    private static bool IsCuda(string device) => device.StartsWith("cuda", StringComparison.OrdinalIgnoreCase);
 
     private static bool IsDevice(string? device) =>
         device is not null

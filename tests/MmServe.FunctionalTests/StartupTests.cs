@@ -9,6 +9,9 @@ public sealed class StartupTests
     [InlineData("Model:Path", "/no/such/bundle", "Model:Path")]
     [InlineData("Engine:MaxQueuedRequests", "0", "Engine:MaxQueuedRequests")]
     [InlineData("Workers:0:Device", "tpu", "Workers:0:Device")]
+    [InlineData("Workers:0:ArenaExtendStrategy", "kSometimes", "Workers:0:ArenaExtendStrategy 'kSometimes' is not one of SameAsRequested, NextPowerOfTwo")]
+    [InlineData("Workers:0:CudnnConvAlgoSearch", "fast", "Workers:0:CudnnConvAlgoSearch 'fast' is not one of Exhaustive, Heuristic, Default")]
+    [InlineData("Workers:0:GpuMemLimitMb", "-1", "Workers:0:GpuMemLimitMb must be 0")]
     [InlineData("Limits:Image:MaxWidth", "0", "Limits:Image:MaxWidth")]
     [InlineData("Limits:MaxImagesPerRequest", "many", "Limits:MaxImagesPerRequest")]
     public async Task BadSetting_FailsStartNamingTheKey(string key, string value, string expected)

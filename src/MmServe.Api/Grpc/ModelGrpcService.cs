@@ -4,6 +4,8 @@ using Microsoft.Extensions.Options;
 using MmServe.Grpc.V1;
 using MmServe.Serving.Capabilities;
 using MediaLimit = MmServe.Grpc.V1.MediaLimit;
+using OnnxRuntimeBuild = MmServe.Grpc.V1.OnnxRuntimeBuild;
+using WorkerPlacement = MmServe.Grpc.V1.WorkerPlacement;
 using ModelCapabilities = MmServe.Grpc.V1.ModelCapabilities;
 using MmServe.Serving.Models;
 using ModelProto = MmServe.Grpc.V1.Model;
@@ -48,6 +50,22 @@ internal sealed class ModelGrpcService(ModelRegistry models, IOptions<GrpcServic
         }
 
         capabilities.AcceptedMimeTypes.AddRange(described.AcceptedMimeTypes);
+        foreach (var worker in described.Workers)
+        {
+            capabilities.Workers.Add(new WorkerPlacement
+            {
+                Device = worker.Device,
+                ExecutionProvider = worker.ExecutionProvider,
+                FallbackReason = worker.FallbackReason ?? string.Empty,
+                KvCache = worker.KvCache,
+            });
+        }
+
+        if (described.OnnxRuntime is { } ort)
+        {
+            capabilities.Onnxruntime = new OnnxRuntimeBuild { Flavor = ort.Flavor, Version = ort.Version };
+        }
+
         return new ModelProto { Id = model.Id, Created = model.Created, OwnedBy = ModelDescription.Owner, Capabilities = capabilities };
     }
 }

@@ -7,6 +7,7 @@ using MmServe.Api.OpenAi.Audio;
 using MmServe.Api.OpenAi.ChatCompletions;
 using MmServe.Api.OpenAi.Images;
 using MmServe.Serving;
+using MmServe.Serving.Capabilities;
 using MmServe.Serving.Generation;
 using MmServe.Serving.Models;
 using MmServe.Serving.Media;
@@ -80,6 +81,7 @@ internal static class MmServeServiceExtensions
                 if (list.Value.Models is [{ Workers: { Count: > 0 } own }, ..])
                 {
                     options.Workers = own;
+                    options.SettingPath = $"{ModelListOptions.SectionName}:0:{WorkerPoolOptions.SectionName}";
                 }
             })
             .ValidateOnStart();
@@ -125,7 +127,8 @@ internal static class MmServeServiceExtensions
             sp.GetRequiredService<IMediaGenerator>(),
             sp.GetRequiredService<MediaGenerator>(),
             loggerFactory,
-            sp.GetService<ServingMetrics>());
+            sp.GetService<ServingMetrics>(),
+            sp.GetRequiredService<WorkerPlacements>());
         var entries = sp.GetRequiredService<IOptions<ModelListOptions>>().Value.Models;
         var instances = new List<ModelInstance> { first };
         try
@@ -168,6 +171,7 @@ internal static class MmServeServiceExtensions
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<ServedModel>();
         services.AddSingleton<ModelReadiness>();
+        services.AddSingleton<WorkerPlacements>();
         services.AddSingleton<IModelExecutorFactory, OnnxExecutorFactory>();
         services.AddSingleton(sp => new GenerationEngine(
             sp.GetRequiredService<IModelExecutorFactory>(),
@@ -185,13 +189,15 @@ internal static class MmServeServiceExtensions
             sp.GetRequiredService<IOptions<WorkerPoolOptions>>().Value.Workers[0],
             sp.GetRequiredService<FfmpegSupport>(),
             sp.GetRequiredService<ILoggerFactory>(),
-            sp.GetService<ServingMetrics>()));
+            sp.GetService<ServingMetrics>(),
+            $"{sp.GetRequiredService<IOptions<WorkerPoolOptions>>().Value.SettingPath}:0"));
         services.AddSingleton<MediaGenerator>(sp => MediaGeneratorFactory.Create(
             sp.GetRequiredService<ServedModel>(),
             sp.GetRequiredService<IOptions<GenerationOptions>>().Value,
             sp.GetRequiredService<IOptions<WorkerPoolOptions>>().Value.Workers[0],
             sp.GetRequiredService<ILoggerFactory>(),
-            sp.GetService<ServingMetrics>()));
+            sp.GetService<ServingMetrics>(),
+            $"{sp.GetRequiredService<IOptions<WorkerPoolOptions>>().Value.SettingPath}:0"));
         services.AddSingleton<IMediaGenerator>(sp => sp.GetRequiredService<MediaGenerator>());
         services.AddSingleton(sp => CreateRegistry(sp));
         services.AddSingleton<LogprobsMapper>();

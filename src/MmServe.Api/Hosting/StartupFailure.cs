@@ -1,12 +1,13 @@
 using Microsoft.Extensions.Options;
 using MmServe.Model.Bundle;
+using MmServe.Runtime.Onnx.Execution;
 
 namespace MmServe.Api.Hosting;
 
 /// <summary>
-/// Turns a failed start caused by the operator's setup (a bad setting, a malformed bundle or model folder) into one
-/// line on stderr and exit code 1, instead of an unhandled-exception dump: the line names the file and field or the
-/// setting, which is all the operator needs. Bugs still crash with their stack trace (the host's own "Hosting failed
+/// Turns a failed start caused by the operator's setup (a bad setting, a malformed bundle or model folder, a CUDA
+/// worker where CUDA cannot be used) into one line on stderr and exit code 1, instead of an unhandled-exception dump:
+/// the line names the file and field or the setting, which is all the operator needs. Bugs still crash with their stack trace (the host's own "Hosting failed
 /// to start" log, which would repeat a setup error with a stack trace, is silenced in appsettings.json).
 /// </summary>
 public static class StartupFailure
@@ -23,15 +24,17 @@ public static class StartupFailure
     public static bool IsSetupError(Exception e) =>
         e switch
         {
-            BundleValidationException or OptionsValidationException => true,
-            AggregateException { InnerExceptions.Count: 1 } aggregate => IsSetupError(aggregate.InnerExceptions[0]),
+            BundleValidationException or OptionsValidationException or ExecutionProviderUnavailableException => true,
+            // Options validated on start come as one aggregate; an invalid "Workers" is reported twice in it (once for
+            // itself, once through Engine, which reads it).
+            AggregateException { InnerExceptions.Count: > 0 } aggregate => aggregate.InnerExceptions.All(IsSetupError),
             _ => false,
         };
 
     /// <summary>The error on one line (a bundle's several problems are joined with "; ").</summary>
     public static string Describe(Exception e) => e switch
     {
-        AggregateException { InnerExceptions.Count: 1 } aggregate => Describe(aggregate.InnerExceptions[0]),
+        AggregateException { InnerExceptions.Count: > 0 } aggregate => string.Join("; ", aggregate.InnerExceptions.Select(Describe).Distinct(StringComparer.Ordinal)),
         BundleValidationException bundle => string.Join("; ", bundle.Errors),
         OptionsValidationException options => string.Join("; ", options.Failures),
         _ => e.Message.ReplaceLineEndings("; "),

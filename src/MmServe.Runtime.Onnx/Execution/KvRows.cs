@@ -4,7 +4,7 @@ namespace MmServe.Runtime.Onnx.Execution;
 /// The KV cache of one sequence held outside the running batch (after its prefill, or while it is not
 /// scheduled): per layer and key/value, [kv_heads, length, head_dim] floats.
 /// </summary>
-internal sealed class DetachedKv
+internal sealed class DetachedKv : IDetachedKv
 {
     public DetachedKv(int tensors, int length, int kvHeads, int headDim)
     {
@@ -20,6 +20,10 @@ internal sealed class DetachedKv
 
     /// <summary>Index 2*layer is the key, 2*layer+1 the value.</summary>
     public float[][] Tensors { get; }
+
+    public void Dispose()
+    {
+    }
 }
 
 /// <summary>Copies of KV rows between batch tensors [B, kv_heads, T, head_dim] and detached rows.</summary>

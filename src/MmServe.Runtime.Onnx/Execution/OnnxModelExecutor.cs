@@ -1,6 +1,7 @@
 using Microsoft.ML.OnnxRuntime;
 using MmServe.Abstractions;
 using MmServe.Model.Bundle;
+using MmServe.Runtime.Onnx.Device;
 
 namespace MmServe.Runtime.Onnx.Execution;
 
@@ -12,9 +13,13 @@ namespace MmServe.Runtime.Onnx.Execution;
 /// While the set of decoding sequences is unchanged, each step feeds the previous present tensors back as
 /// past (ping-pong buffers, no copy). When sequences join (after their prefill) or leave, the batch is
 /// repacked once. New prompts are prefilled together in a separate run, left-padded.
+///
+/// Where the KV cache lives is chosen once: in host arrays run through <c>InferenceSession.Run</c> (the CPU path), or,
+/// on CUDA, in device memory run through IOBinding (OnnxModelExecutor.Device.cs), where the step's embeddings, KV,
+/// logits and hidden states stay on the device and only the logits and hidden-state rows the engine reads come back.
 /// Not thread-safe: one worker thread calls it.
 /// </summary>
-public sealed class OnnxModelExecutor : IModelExecutor
+public sealed partial class OnnxModelExecutor : IModelExecutor
 {
     private readonly InferenceSession? _embed;
     private readonly InferenceSession _decoder;
@@ -34,6 +39,10 @@ public sealed class OnnxModelExecutor : IModelExecutor
     private readonly bool _hasHiddenOutput;
     private readonly RunOptions _runOptions = new();
     private static readonly float[] NoPast = new float[1];
+    private readonly IKvStorage _store;
+
+    /// <summary>The device path's bindings and step buffers; null on the host path.</summary>
+    private readonly DeviceStep? _device;
 
     /// <summary>Marks a batch row whose sequence was released; the row is dropped at the next repack.</summary>
     private const long Released = long.MinValue;
@@ -42,12 +51,10 @@ public sealed class OnnxModelExecutor : IModelExecutor
     private readonly List<long> _batchIds = [];
     private readonly List<int> _batchLengths = [];
     private int _batchSlots;
-    private readonly KvBufferSet[] _kv;
     private int _current;
-    private readonly Dictionary<long, DetachedKv> _detached = [];
+    private readonly Dictionary<long, IDetachedKv> _detached = [];
 
     // scratch, grow-only
-    private readonly KvBufferSet _prefillKv;
     private long[] _ids = [];
     private long[] _mask = [];
     private long[] _positions = [];
@@ -58,8 +65,18 @@ public sealed class OnnxModelExecutor : IModelExecutor
     private readonly List<int> _prefillRows = [];
 
     /// <param name="embed">The token-embedding session; null when the decoder takes input_ids (<see cref="DecoderSpec.InputIds"/>).</param>
+    /// <param name="cudaDeviceId">
+    /// Keep the KV cache and the step's tensors on this CUDA device (both sessions must run on its CUDA execution
+    /// provider); null keeps them in host memory.
+    /// </param>
     /// <exception cref="Model.Bundle.BundleValidationException">The sessions' inputs and outputs do not match the manifest (names, KV heads, head size, element types).</exception>
-    public OnnxModelExecutor(ModelBundle bundle, InferenceSession? embed, InferenceSession decoder, int maxBatchSize, bool ownsSessions = true)
+    public OnnxModelExecutor(ModelBundle bundle, InferenceSession? embed, InferenceSession decoder, int maxBatchSize, bool ownsSessions = true, int? cudaDeviceId = null)
+        : this(bundle, embed, decoder, maxBatchSize, ownsSessions, cudaDeviceId is { } id ? () => new CudaMemory(id, decoder) : null)
+    {
+    }
+
+    /// <param name="deviceMemory">Creates the memory of the device path; null for the host path.</param>
+    internal OnnxModelExecutor(ModelBundle bundle, InferenceSession? embed, InferenceSession decoder, int maxBatchSize, bool ownsSessions, Func<IDeviceMemory>? deviceMemory)
     {
         _embed = embed;
         _decoder = decoder;
@@ -109,11 +126,22 @@ public sealed class OnnxModelExecutor : IModelExecutor
         _inputNames = [.. inputs];
         _outputNames = [.. outputs];
         int tensors = 2 * _spec.NumLayers;
-        _kv = [new KvBufferSet(tensors), new KvBufferSet(tensors)];
-        _prefillKv = new KvBufferSet(tensors);
+        if (deviceMemory is null)
+        {
+            _store = new HostKvStorage(tensors, _kvHeads, _headDim);
+        }
+        else
+        {
+            var memory = deviceMemory();
+            _store = new DeviceKvStorage(memory, tensors, _kvHeads, _headDim);
+            _device = new DeviceStep(memory, embed, decoder);
+        }
     }
 
     public ExecutorInfo Info { get; }
+
+    /// <summary>Where the KV cache lives: "host", or the device ("cuda:0"; "cpu" when the device path runs on CPU memory in tests).</summary>
+    public string KvCacheLocation => _device?.Memory.Name ?? "host";
 
     /// <summary>Sequences whose KV this executor currently holds (running batch + detached).</summary>
     public int HeldSequences => _batchIds.Count(id => id != Released) + _detached.Count;
@@ -171,8 +199,9 @@ public sealed class OnnxModelExecutor : IModelExecutor
 
     public void Release(long sequenceId)
     {
-        if (_detached.Remove(sequenceId))
+        if (_detached.Remove(sequenceId, out var kv))
         {
+            kv.Dispose();
             return;
         }
 
@@ -216,19 +245,27 @@ public sealed class OnnxModelExecutor : IModelExecutor
             maskRow[pad..].Fill(1);
         }
 
-        Embed(b, 1, ct);
-        var past = _kv[_current];
-        var present = _kv[1 - _current];
-        present.EnsureCapacity(b * _kvHeads * total * _headDim);
-        RunDecoder(b, 1, _batchSlots, past, present, ct);
+        var past = (KvSet)_current;
+        var present = (KvSet)(1 - _current);
+        _store.EnsureCapacity(present, b * _kvHeads * total * _headDim);
+        if (_device is null)
+        {
+            Embed(b, 1, ct);
+            RunDecoder(b, 1, _batchSlots, past, present, ct);
+        }
+        else
+        {
+            EmbedOnDevice(b, 1, ct);
+            RunDecoderOnDevice(b, 1, _batchSlots, past, present, ct);
+        }
 
         foreach (int r in _decodeRows)
         {
             int row = _batchIds.IndexOf(inputs[r].SequenceId);
-            _logits.AsSpan(row * _vocab, _vocab).CopyTo(output.GetLogits(r));
+            ReadLogits(row, output.GetLogits(r));
             if (inputs[r].WantHiddenStates && _hasHiddenOutput)
             {
-                _hiddenStates.AsSpan(row * _hidden, _hidden).CopyTo(output.GetHiddenStates(r));
+                ReadHiddenStates(row, output.GetHiddenStates(r));
             }
         }
 
@@ -261,8 +298,8 @@ public sealed class OnnxModelExecutor : IModelExecutor
             return;
         }
 
-        var source = _kv[_current];
-        var target = _kv[1 - _current];
+        var source = (KvSet)_current;
+        var target = (KvSet)(1 - _current);
         var newIds = new List<long>(_decodeRows.Count);
         var newLengths = new List<int>(_decodeRows.Count);
         foreach (int r in _decodeRows)
@@ -279,13 +316,7 @@ public sealed class OnnxModelExecutor : IModelExecutor
             long id = _batchIds[row];
             if (id != Released && !newIds.Contains(id))
             {
-                var kv = new DetachedKv(source.Count, _batchLengths[row], _kvHeads, _headDim);
-                for (int t = 0; t < source.Count; t++)
-                {
-                    KvCopy.RowToDetached(source[t], row, _batchSlots, _batchLengths[row], _kvHeads, _headDim, kv.Tensors[t]);
-                }
-
-                _detached[id] = kv;
+                _detached[id] = _store.Detach(source, row, _batchSlots, _batchLengths[row]);
             }
         }
 
@@ -295,30 +326,23 @@ public sealed class OnnxModelExecutor : IModelExecutor
             slots = Math.Max(slots, len);
         }
 
-        int b = newIds.Count;
-        target.EnsureCapacity(b * _kvHeads * slots * _headDim);
-        for (int t = 0; t < target.Count; t++)
+        var rows = new KvRowSource[newIds.Count];
+        for (int row = 0; row < rows.Length; row++)
         {
-            var dst = target[t].AsSpan(0, b * _kvHeads * slots * _headDim);
-            dst.Clear();
-            for (int row = 0; row < b; row++)
-            {
-                long id = newIds[row];
-                int oldRow = _batchIds.IndexOf(id);
-                if (oldRow >= 0)
-                {
-                    KvCopy.RowToBatch(source[t], _batchSlots, oldRow, newLengths[row], _kvHeads, _headDim, dst, row, slots);
-                }
-                else
-                {
-                    KvCopy.RowToBatch(_detached[id].Tensors[t], newLengths[row], 0, newLengths[row], _kvHeads, _headDim, dst, row, slots);
-                }
-            }
+            long id = newIds[row];
+            int oldRow = _batchIds.IndexOf(id);
+            rows[row] = oldRow >= 0
+                ? new KvRowSource(newLengths[row], null, source, oldRow, _batchSlots)
+                : new KvRowSource(newLengths[row], _detached[id]);
         }
 
+        _store.Pack(target, slots, rows);
         foreach (long id in newIds)
         {
-            _detached.Remove(id);
+            if (_detached.Remove(id, out var kv))
+            {
+                kv.Dispose();
+            }
         }
 
         _batchIds.Clear();
@@ -360,7 +384,15 @@ public sealed class OnnxModelExecutor : IModelExecutor
             }
         }
 
-        Embed(b, len, ct);
+        if (_device is null)
+        {
+            Embed(b, len, ct);
+        }
+        else
+        {
+            EmbedOnDevice(b, len, ct);
+        }
+
         for (int i = 0; i < b; i++)
         {
             var input = inputs[_prefillRows[i]];
@@ -377,31 +409,66 @@ public sealed class OnnxModelExecutor : IModelExecutor
                     throw new InvalidOperationException($"sequence {input.SequenceId}: media span [{media.Start}, +{media.Length}) does not fit the prompt");
                 }
 
-                media.Embeddings.Span.CopyTo(_embeds.AsSpan(((i * len) + pad + media.Start) * _hidden, media.Length * _hidden));
+                int at = ((i * len) + pad + media.Start) * _hidden;
+                if (_device is null)
+                {
+                    media.Embeddings.Span.CopyTo(_embeds.AsSpan(at, media.Length * _hidden));
+                }
+                else
+                {
+                    _device.SpliceEmbeddings(at, media.Embeddings.Span);
+                }
             }
         }
 
-        _prefillKv.EnsureCapacity(b * _kvHeads * len * _headDim);
-        RunDecoder(b, len, 0, past: null, _prefillKv, ct);
+        _store.EnsureCapacity(KvSet.Prefill, b * _kvHeads * len * _headDim);
+        if (_device is null)
+        {
+            RunDecoder(b, len, 0, past: null, KvSet.Prefill, ct);
+        }
+        else
+        {
+            RunDecoderOnDevice(b, len, 0, past: null, KvSet.Prefill, ct);
+        }
 
         for (int i = 0; i < b; i++)
         {
             int r = _prefillRows[i];
             var input = inputs[r];
             int n = input.TokenIds.Length;
-            _logits.AsSpan(((i * len) + len - 1) * _vocab, _vocab).CopyTo(output.GetLogits(r));
+            ReadLogits((i * len) + len - 1, output.GetLogits(r));
             if (input.WantHiddenStates && _hasHiddenOutput)
             {
-                _hiddenStates.AsSpan(((i * len) + len - n) * _hidden, n * _hidden).CopyTo(output.GetHiddenStates(r));
+                ReadHiddenStates((i * len) + len - n, output.GetHiddenStates(r)[..(n * _hidden)]);
             }
 
-            var kv = new DetachedKv(_prefillKv.Count, n, _kvHeads, _headDim);
-            for (int t = 0; t < _prefillKv.Count; t++)
-            {
-                KvCopy.RowToDetached(_prefillKv[t], i, len, n, _kvHeads, _headDim, kv.Tensors[t]);
-            }
+            _detached[input.SequenceId] = _store.Detach(KvSet.Prefill, i, len, n);
+        }
+    }
 
-            _detached[input.SequenceId] = kv;
+    /// <summary>The logits of step row <paramref name="position"/> (batch row x sequence position, flattened).</summary>
+    private void ReadLogits(int position, Span<float> destination)
+    {
+        if (_device is null)
+        {
+            _logits.AsSpan(position * _vocab, _vocab).CopyTo(destination);
+        }
+        else
+        {
+            _device.ReadLogits(position * _vocab, destination[.._vocab]);
+        }
+    }
+
+    /// <summary>The hidden states from step row <paramref name="position"/> on, as many as <paramref name="destination"/> holds.</summary>
+    private void ReadHiddenStates(int position, Span<float> destination)
+    {
+        if (_device is null)
+        {
+            _hiddenStates.AsSpan(position * _hidden, destination.Length).CopyTo(destination);
+        }
+        else
+        {
+            _device.ReadHiddenStates(position * _hidden, destination);
         }
     }
 
@@ -445,7 +512,7 @@ public sealed class OnnxModelExecutor : IModelExecutor
         }
     }
 
-    private void RunDecoder(int batch, int seq, int pastSlots, KvBufferSet? past, KvBufferSet present, CancellationToken ct)
+    private void RunDecoder(int batch, int seq, int pastSlots, KvSet? past, KvSet present, CancellationToken ct)
     {
         int total = pastSlots + seq;
         Grow(ref _logits, batch * seq * _vocab);
@@ -463,12 +530,9 @@ public sealed class OnnxModelExecutor : IModelExecutor
             }
 
             long[] pastShape = [batch, _kvHeads, pastSlots, _headDim];
-            int pastElements = batch * _kvHeads * pastSlots * _headDim;
             for (int t = 0; t < 2 * _spec.NumLayers; t++)
             {
-                // A first prompt has no past: a zero-length view of a real array (ORT wants a valid pointer).
-                var memory = past is null ? NoPast.AsMemory(0, 0) : past[t].AsMemory(0, pastElements);
-                values.Add(OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, memory, pastShape));
+                values.Add(_store.View(past, t, pastShape));
             }
 
             int inputs = values.Count;
@@ -479,10 +543,9 @@ public sealed class OnnxModelExecutor : IModelExecutor
             }
 
             long[] presentShape = [batch, _kvHeads, total, _headDim];
-            int presentElements = batch * _kvHeads * total * _headDim;
             for (int t = 0; t < 2 * _spec.NumLayers; t++)
             {
-                values.Add(OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, present[t].AsMemory(0, presentElements), presentShape));
+                values.Add(_store.View(present, t, presentShape));
             }
 
             ct.ThrowIfCancellationRequested();
@@ -507,6 +570,14 @@ public sealed class OnnxModelExecutor : IModelExecutor
 
     public void Dispose()
     {
+        foreach (var kv in _detached.Values)
+        {
+            kv.Dispose();
+        }
+
+        _detached.Clear();
+        _store.Dispose();
+        _device?.Dispose();
         _runOptions.Dispose();
         if (_ownsSessions)
         {

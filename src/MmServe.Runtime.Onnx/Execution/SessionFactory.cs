@@ -4,51 +4,82 @@ using Microsoft.ML.OnnxRuntime;
 namespace MmServe.Runtime.Onnx.Execution;
 
 /// <summary>
-/// Creates ORT sessions for one device. CUDA is tried when asked for; if the CUDA provider cannot be loaded
-/// (no GPU, no CUDA 13 / cuDNN 9 libraries, CPU-only ORT package) the session falls back to CPU with one clear log line.
+/// Creates ORT sessions for one device. CUDA is used when asked for and available; when it is not (the CPU build
+/// flavour, CUDA 13 / cuDNN 9 libraries not loadable, no GPU), creating a session throws
+/// <see cref="ExecutionProviderUnavailableException"/> naming the setting, unless
+/// <see cref="DeviceOptions.AllowCpuFallback"/> is set: then the sessions run on CPU and <see cref="Placement"/> says why.
 /// </summary>
 public sealed partial class SessionFactory
 {
     private readonly DeviceOptions _device;
     private readonly ILogger _logger;
-    private bool _cudaUnavailable;
+    private string? _cudaUnavailable;
 
     public SessionFactory(DeviceOptions device, ILogger logger)
     {
         _device = device;
         _logger = logger;
+        Placement = new ExecutionPlacement(device.Device, device.IsCuda ? ExecutionPlacement.CudaProvider : ExecutionPlacement.CpuProvider, null);
     }
 
-    /// <summary>The provider actually in use ("CUDA" or "CPU") after the first session was created.</summary>
-    public string ActiveProvider { get; private set; } = "CPU";
+    public DeviceOptions Device => _device;
+
+    /// <summary>Where the sessions created so far run (before the first session: where they are meant to).</summary>
+    public ExecutionPlacement Placement { get; private set; }
 
     public InferenceSession Create(string modelPath)
     {
-        if (_device.IsCuda && !_cudaUnavailable)
+        if (_device.IsCuda && _cudaUnavailable is null)
         {
-            SessionOptions? cuda = null;
-            try
+            if (TryCreateCuda(modelPath, out var reason) is { } session)
             {
-                cuda = BaseOptions();
-                cuda.AppendExecutionProvider_CUDA(_device.CudaDeviceId);
-                var session = new InferenceSession(modelPath, cuda);
-                ActiveProvider = "CUDA";
+                Placement = new ExecutionPlacement(_device.Device, ExecutionPlacement.CudaProvider, null);
                 return session;
             }
-            catch (Exception ex) when (ex is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
+
+            if (!_device.AllowCpuFallback)
             {
-                _cudaUnavailable = true;
-                Log.CudaFallback(_logger, _device.Device, ex.Message);
+                throw new ExecutionProviderUnavailableException(_device.SettingKey, _device.Device, reason!);
             }
-            finally
-            {
-                cuda?.Dispose();
-            }
+
+            _cudaUnavailable = reason;
+            Log.CudaFallback(_logger, _device.SettingKey, _device.Device, reason!);
         }
 
         using var options = BaseOptions();
-        ActiveProvider = "CPU";
+        Placement = new ExecutionPlacement(_device.Device, ExecutionPlacement.CpuProvider, _device.IsCuda ? _cudaUnavailable : null);
         return new InferenceSession(modelPath, options);
+    }
+
+    private InferenceSession? TryCreateCuda(string modelPath, out string? reason)
+    {
+        if (!OrtBuild.HasCuda)
+        {
+            reason = ExecutionProviderUnavailableException.CpuBuildReason;
+            return null;
+        }
+
+        SessionOptions? options = null;
+        try
+        {
+            options = BaseOptions();
+            using var cuda = new OrtCUDAProviderOptions();
+            cuda.UpdateOptions(_device.Cuda.ProviderOptions(_device.CudaDeviceId));
+            options.AppendExecutionProvider_CUDA(cuda);
+            reason = null;
+            return new InferenceSession(modelPath, options);
+        }
+        catch (Exception ex) when (ex is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
+        {
+            // ORT's message names the library that failed to load (libcudart.so.13, libcudnn.so.9) or the CUDA error.
+            var detail = ex.Message.ReplaceLineEndings(" ").Trim();
+            reason = $"the CUDA execution provider could not be started (it needs an NVIDIA driver, CUDA 13 and cuDNN 9 libraries on the library path, and a GPU): {detail}";
+            return null;
+        }
+        finally
+        {
+            options?.Dispose();
+        }
     }
 
     private SessionOptions BaseOptions()
@@ -74,7 +105,7 @@ public sealed partial class SessionFactory
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Warning, "Device {Device} requested but the CUDA execution provider is not available ({Reason}); this worker runs on CPU.")]
-        public static partial void CudaFallback(ILogger logger, string device, string reason);
+        [LoggerMessage(1, LogLevel.Warning, "{SettingKey}:Device {Device} runs on CPU because {Reason} ({SettingKey}:AllowCpuFallback is set).")]
+        public static partial void CudaFallback(ILogger logger, string settingKey, string device, string reason);
     }
 }

@@ -5,13 +5,13 @@ namespace MmServe.Serving.Capabilities;
 
 /// <summary>
 /// The served model as every API describes it (GET /v1/models, mmserve.v1.ModelService): built once from the
-/// bundle, the media the server can decode here and the generators.
+/// bundle, the media the server can decode here, the generators and where the engine workers really run.
 /// </summary>
-public sealed class ModelDescription(ServedModel model, MediaEmbedder media, IMediaGenerator generator)
+public sealed class ModelDescription(ServedModel model, MediaEmbedder media, IMediaGenerator generator, WorkerPlacements? placements = null)
 {
     public const string Owner = "mmserve";
 
-    private readonly Lazy<ModelCapabilities> _capabilities = new(() => Describe(model, media, generator));
+    private readonly Lazy<ModelCapabilities> _capabilities = new(() => Describe(model, media, generator, placements));
 
     public string Id => model.Id;
 
@@ -20,7 +20,7 @@ public sealed class ModelDescription(ServedModel model, MediaEmbedder media, IMe
 
     public ModelCapabilities Capabilities => _capabilities.Value;
 
-    private static ModelCapabilities Describe(ServedModel model, MediaEmbedder media, IMediaGenerator generator)
+    private static ModelCapabilities Describe(ServedModel model, MediaEmbedder media, IMediaGenerator generator, WorkerPlacements? placements)
     {
         var policy = media.Policy;
         var limits = media.ServedModalities
@@ -36,6 +36,8 @@ public sealed class ModelDescription(ServedModel model, MediaEmbedder media, IMe
         {
             Voices = generator.Modalities.TryGetValue(ServedModel.AudioModality, out var audio) ? audio.Voices : null,
             ImageSizes = generator.Modalities.TryGetValue(ServedModel.ImageModality, out var image) && image.Size is { } size ? [size] : null,
+            Workers = placements?.All ?? [],
+            OnnxRuntime = new OnnxRuntimeBuild(Runtime.Onnx.Execution.OrtBuild.Flavor, Runtime.Onnx.Execution.OrtBuild.RuntimeVersion),
         };
     }
 
@@ -66,6 +68,12 @@ public sealed record ModelCapabilities(
 
     /// <summary>Image sizes ("64x64") of image output, or null when the model draws none.</summary>
     public IReadOnlyList<string>? ImageSizes { get; init; }
+
+    /// <summary>Where each engine worker runs (execution provider it got, fallback reason, KV cache); empty without ONNX executors.</summary>
+    public IReadOnlyList<WorkerPlacement> Workers { get; init; } = [];
+
+    /// <summary>The ONNX Runtime build flavour and version.</summary>
+    public OnnxRuntimeBuild? OnnxRuntime { get; init; }
 }
 
 /// <summary>Limits of one media modality.</summary>

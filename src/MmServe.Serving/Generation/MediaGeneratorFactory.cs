@@ -11,10 +11,11 @@ namespace MmServe.Serving.Generation;
 public static class MediaGeneratorFactory
 {
     public static MediaGenerator Create(
-        ServedModel model, GenerationOptions options, WorkerOptions worker, ILoggerFactory loggerFactory, Telemetry.ServingMetrics? metrics = null)
+        ServedModel model, GenerationOptions options, WorkerOptions worker, ILoggerFactory loggerFactory, Telemetry.ServingMetrics? metrics = null,
+        string workerKey = "Workers:0")
     {
         var manifest = model.Bundle.Manifest;
-        var sessions = OnnxExecutorFactory.CreateSessionFactory(worker, loggerFactory);
+        var sessions = OnnxExecutorFactory.CreateSessionFactory(worker, workerKey, loggerFactory);
         var modalities = new Dictionary<string, OutputModality>(StringComparer.Ordinal);
         try
         {

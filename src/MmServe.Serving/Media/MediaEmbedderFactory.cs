@@ -20,12 +20,13 @@ public static partial class MediaEmbedderFactory
         WorkerOptions encoderWorker,
         FfmpegSupport ffmpeg,
         ILoggerFactory loggerFactory,
-        Telemetry.ServingMetrics? metrics = null)
+        Telemetry.ServingMetrics? metrics = null,
+        string encoderWorkerKey = "Workers:0")
     {
         var manifest = model.Bundle.Manifest;
         var where = model.Bundle.ManifestPath;
         var logger = loggerFactory.CreateLogger(typeof(MediaEmbedderFactory));
-        var sessions = OnnxExecutorFactory.CreateSessionFactory(encoderWorker, loggerFactory);
+        var sessions = OnnxExecutorFactory.CreateSessionFactory(encoderWorker, encoderWorkerKey, loggerFactory);
         var modalities = new Dictionary<string, MediaModality>(StringComparer.Ordinal);
         var unavailable = new Dictionary<string, string>(StringComparer.Ordinal);
         var maxItems = new Dictionary<string, int>(StringComparer.Ordinal);

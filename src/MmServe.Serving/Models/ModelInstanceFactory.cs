@@ -26,7 +26,8 @@ public static class ModelInstanceFactory
         IMediaGenerator generator,
         MediaGenerator warmGenerator,
         ILoggerFactory loggerFactory,
-        ServingMetrics? metrics = null)
+        ServingMetrics? metrics = null,
+        WorkerPlacements? placements = null)
     {
         var preparer = new PromptPreparer(model, media);
         var logprobs = new TokenLogprobs(model);
@@ -46,7 +47,7 @@ public static class ModelInstanceFactory
             new GenerationRules(model, media.Policy, generator),
             generation,
             new SingleTurnRunner(generation),
-            new ModelDescription(model, media, generator),
+            new ModelDescription(model, media, generator, placements),
             new ModelWarmUp(model, media, warmGenerator, warmEngine, preparer, logprobs, sessionLogger),
             modelMetrics);
     }
@@ -68,7 +69,13 @@ public static class ModelInstanceFactory
         ServingMetrics? metrics = null)
     {
         var model = new ServedModel(entry.Path, entry.Id, contentRoot, $"{key}:Path", entry.Dtype);
-        var workers = new WorkerPoolOptions { Workers = entry.Workers is { Count: > 0 } own ? own : defaultWorkers };
+        var workers = new WorkerPoolOptions
+        {
+            Workers = entry.Workers is { Count: > 0 } own ? own : defaultWorkers,
+            SettingPath = entry.Workers is { Count: > 0 } ? $"{key}:{WorkerPoolOptions.SectionName}" : WorkerPoolOptions.SectionName,
+        };
+        var placements = new WorkerPlacements();
+        string encoderWorkerKey = $"{workers.SettingPath}:0";
         var engineForModel = new EngineOptions
         {
             NumWorkers = workers.Workers.Count,
@@ -77,17 +84,17 @@ public static class ModelInstanceFactory
             MaxNumBatchedTokens = engineOptions.MaxNumBatchedTokens,
             ShutdownTimeout = engineOptions.ShutdownTimeout,
         };
-        var executors = new OnnxExecutorFactory(model, Options.Create(workers), Options.Create(engineForModel), loggerFactory);
+        var executors = new OnnxExecutorFactory(model, Options.Create(workers), Options.Create(engineForModel), loggerFactory, placements);
         var disposables = new List<object>();
         try
         {
             var engine = new GenerationEngine(executors, model.TextDecoder, engineForModel, loggerFactory);
             disposables.Add(engine);
-            var media = MediaEmbedderFactory.Create(model, limits, mediaOptions, workers.Workers[0], ffmpeg, loggerFactory, metrics);
+            var media = MediaEmbedderFactory.Create(model, limits, mediaOptions, workers.Workers[0], ffmpeg, loggerFactory, metrics, encoderWorkerKey);
             disposables.Add(media);
-            var generator = MediaGeneratorFactory.Create(model, generationOptions, workers.Workers[0], loggerFactory, metrics);
+            var generator = MediaGeneratorFactory.Create(model, generationOptions, workers.Workers[0], loggerFactory, metrics, encoderWorkerKey);
             disposables.Add(generator);
-            return Assemble(model, engine, engine, media, generator, generator, loggerFactory, metrics).Owning([.. disposables]);
+            return Assemble(model, engine, engine, media, generator, generator, loggerFactory, metrics, placements).Owning([.. disposables]);
         }
         catch
         {

@@ -31,6 +31,10 @@ public sealed class ReferenceBundle : IDisposable
 
     public OnnxModelExecutor NewExecutor(int maxBatch = 32) => new(Bundle, Embed, Decoder, maxBatch, ownsSessions: false);
 
+    /// <summary>An executor on the device path (IOBinding, KV in unowned native buffers) over CPU memory.</summary>
+    public OnnxModelExecutor NewDevicePathExecutor(int maxBatch = 32) =>
+        new(Bundle, Embed, Decoder, maxBatch, ownsSessions: false, deviceMemory: () => new Device.HostMemory());
+
     public void Dispose()
     {
         Embed.Dispose();

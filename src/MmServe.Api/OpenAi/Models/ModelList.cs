@@ -27,4 +27,22 @@ internal sealed record ModelCapabilities(
     /// <summary>Sizes /v1/images/generations accepts; omitted without image output.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<string>? ImageSizes { get; init; }
+
+    /// <summary>Where each engine worker runs: the device asked for, the execution provider it got, why it fell back, where its KV cache lives.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<WorkerCard>? Workers { get; init; }
+
+    /// <summary>The ONNX Runtime build flavour ("cpu" or "cuda") and version.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public OnnxRuntimeCard? Onnxruntime { get; init; }
 }
+
+/// <summary>One engine worker: <c>{"device":"cuda:0","execution_provider":"CPUExecutionProvider","fallback_reason":"...","kv_cache":"host"}</c>.</summary>
+internal sealed record WorkerCard(
+    string Device,
+    string ExecutionProvider,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? FallbackReason,
+    string KvCache);
+
+/// <summary><c>{"flavor":"cuda","version":"1.31.0"}</c>.</summary>
+internal sealed record OnnxRuntimeCard(string Flavor, string Version);

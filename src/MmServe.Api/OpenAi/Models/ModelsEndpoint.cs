@@ -42,6 +42,10 @@ internal static class ModelsEndpoint
             {
                 Voices = described.Voices,
                 ImageSizes = described.ImageSizes,
+                Workers = described.Workers.Count == 0
+                    ? null
+                    : [.. described.Workers.Select(w => new WorkerCard(w.Device, w.ExecutionProvider, w.FallbackReason, w.KvCache))],
+                Onnxruntime = described.OnnxRuntime is { } ort ? new OnnxRuntimeCard(ort.Flavor, ort.Version) : null,
             });
     }
 }
