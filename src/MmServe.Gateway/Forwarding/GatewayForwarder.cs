@@ -50,7 +50,9 @@ internal sealed partial class GatewayForwarder(
 
             keys = grpc
                 ? request.Path.StartsWithSegments(GrpcRequestInspector.ChatServicePrefix.TrimEnd('/'), StringComparison.Ordinal) ? GrpcRequestInspector.Inspect(body.Span) : RouteKeys.None
-                : RestRequestInspector.Inspect(body.Span, request.ContentType);
+                : MultipartRequestInspector.Handles(request.ContentType)
+                    ? await MultipartRequestInspector.InspectAsync(body.OpenRead(), request.ContentType!, context.RequestAborted).ConfigureAwait(false)
+                    : RestRequestInspector.Inspect(body.Span, request.ContentType);
         }
 
         using (body)

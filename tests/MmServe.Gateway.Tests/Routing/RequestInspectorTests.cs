@@ -73,7 +73,7 @@ public sealed class RequestInspectorTests
     [Theory]
     [InlineData("{\"model\": \"tiny\", \"messages\": [", "application/json")]
     [InlineData("[1, 2]", "application/json")]
-    [InlineData("model=tiny", "multipart/form-data; boundary=x")]
+    [InlineData("model=tiny", "application/x-www-form-urlencoded")]
     public void Rest_BodiesThatAreNotAChatRequest_GiveNoKeys(string body, string contentType)
     {
         Assert.Same(RouteKeys.None, RestRequestInspector.Inspect(Encoding.UTF8.GetBytes(body), contentType));
@@ -83,6 +83,21 @@ public sealed class RequestInspectorTests
     public void Rest_ModelOfAnImagesRequest_IsRead()
     {
         Assert.Equal("tiny", Rest(new JsonObject { ["prompt"] = "a red circle", ["model"] = "tiny", ["n"] = 1 }).Model);
+    }
+
+    [Fact]
+    public async Task Multipart_ReadsTheModelField_AndKeysTheFileByItsBytes()
+    {
+        using var form = new MultipartFormDataContent();
+        form.Add(new ByteArrayContent(Wav), "file", "clip.wav");
+        form.Add(new StringContent("tiny"), "model");
+        var body = await form.ReadAsByteArrayAsync();
+
+        var keys = await MultipartRequestInspector.InspectAsync(new MemoryStream(body), form.Headers.ContentType!.ToString(), default);
+
+        Assert.Equal("tiny", keys.Model);
+        Assert.Equal(new[] { AffinityKey.Media(Wav) }, keys.Media);
+        Assert.Same(RouteKeys.None, await MultipartRequestInspector.InspectAsync(new MemoryStream(body), "multipart/form-data", default));
     }
 
     [Fact]
