@@ -15,6 +15,7 @@ CONCURRENCY=${CONCURRENCY:-32}
 REQUESTS=${REQUESTS:-512}
 OUT=${OUT:-/tmp/mmserve-gateway-bench}
 WORKER_ARGS=${WORKER_ARGS:-}
+ARMS=${ARMS:-direct gw1 gw2}
 API=$ROOT/src/MmServe.Api/bin/Release/net10.0/MmServe.Api.dll
 GATEWAY=$ROOT/src/MmServe.Gateway/bin/Release/net10.0/MmServe.Gateway.dll
 BENCH=$ROOT/bench/MmServe.Bench/bin/Release/net10.0/MmServe.Bench.dll
@@ -53,7 +54,7 @@ stop_all() {
 trap stop_all EXIT
 
 for round in $(seq 1 "$ROUNDS"); do
-  for arm in direct gw1 gw2; do
+  for arm in $ARMS; do
     case $arm in
       direct) worker 8090 8091; url=http://127.0.0.1:8090 ;;
       gw1) worker 8090 8091; gateway 8090; url=http://127.0.0.1:8080 ;;
@@ -66,18 +67,19 @@ for round in $(seq 1 "$ROUNDS"); do
   done
 done
 
-python3 - "$OUT" "$ROUNDS" <<'PY'
+python3 - "$OUT" "$ROUNDS" $ARMS <<'PY'
 import json, statistics, sys
-out, rounds = sys.argv[1], int(sys.argv[2])
-runs = {arm: [json.load(open(f"{out}/{arm}-{r}.json"))["runs"][0] for r in range(1, rounds + 1)] for arm in ("direct", "gw1", "gw2")}
-print("round  direct tok/s  gw1 tok/s  gw2 tok/s  gw2/direct  TTFT p50 direct  gw1  gw2 (ms)  gw1-direct (ms)")
+out, rounds, arms = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+runs = {arm: [json.load(open(f"{out}/{arm}-{r}.json"))["runs"][0] for r in range(1, rounds + 1)] for arm in arms}
+print("round  " + "  ".join(f"{arm} tok/s, TTFT p50 ms" for arm in arms))
 for i in range(rounds):
-    d, g1, g2 = runs["direct"][i], runs["gw1"][i], runs["gw2"][i]
-    print(f"{i + 1:5}  {d['output_throughput']:12.0f}  {g1['output_throughput']:9.0f}  {g2['output_throughput']:9.0f}  "
-          f"{g2['output_throughput'] / d['output_throughput']:9.2f}x  {d['median_ttft_ms']:15.1f}  {g1['median_ttft_ms']:5.1f}  {g2['median_ttft_ms']:5.1f}  "
-          f"{g1['median_ttft_ms'] - d['median_ttft_ms']:+15.1f}")
-median = lambda xs: statistics.median(xs)
-print(f"median ratio gw2/direct {median([runs['gw2'][i]['output_throughput'] / runs['direct'][i]['output_throughput'] for i in range(rounds)]):.2f}x, "
-      f"median added TTFT p50 (gw1-direct) {median([runs['gw1'][i]['median_ttft_ms'] - runs['direct'][i]['median_ttft_ms'] for i in range(rounds)]):+.1f} ms, "
-      f"failed requests {sum(r['failed'] for arm in runs.values() for r in arm)}")
+    print(f"{i + 1:5}  " + "  ".join(f"{runs[arm][i]['output_throughput']:8.0f}, {runs[arm][i]['median_ttft_ms']:7.1f}" for arm in arms))
+median = statistics.median
+if "direct" in runs and "gw2" in runs:
+    print(f"throughput gw2/direct per round: {[round(runs['gw2'][i]['output_throughput'] / runs['direct'][i]['output_throughput'], 2) for i in range(rounds)]}, "
+          f"median {median([runs['gw2'][i]['output_throughput'] / runs['direct'][i]['output_throughput'] for i in range(rounds)]):.2f}x")
+if "direct" in runs and "gw1" in runs:
+    print(f"TTFT p50 added by the gateway (gw1 - direct) per round: {[round(runs['gw1'][i]['median_ttft_ms'] - runs['direct'][i]['median_ttft_ms'], 1) for i in range(rounds)]} ms, "
+          f"median {median([runs['gw1'][i]['median_ttft_ms'] - runs['direct'][i]['median_ttft_ms'] for i in range(rounds)]):+.1f} ms")
+print(f"failed requests: {sum(r['failed'] for arm in runs.values() for r in arm)}")
 PY
