@@ -18,7 +18,10 @@ public sealed class EngineOptions
     /// </summary>
     public int MaxNumBatchedTokens { get; set; } = 2048;
 
-    /// <summary>How long disposal waits for worker threads to finish their current step.</summary>
+    /// <summary>
+    /// How long disposal waits for worker threads to finish their current step; the server also uses it as the host's
+    /// shutdown timeout, so it bounds the drain of requests in flight on SIGTERM.
+    /// </summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     internal void Validate()

@@ -21,6 +21,7 @@ internal static class MmServeEndpointExtensions
         app.UseMmServeSwagger();
         app.MapGet("/", () => TypedResults.Redirect("/swagger")).ExcludeFromDescription();
         app.MapMmServeHealth();
+        app.MapLoad();
         app.MapModels();
         app.MapChatCompletions();
         app.MapImages();

@@ -93,6 +93,12 @@ internal static class MmServeServiceExtensions
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<EngineOptions>, EngineOptionsValidator>();
 
+        // Draining on SIGTERM: /health/ready turns unhealthy at once (ModelReadiness), Kestrel stops accepting and lets
+        // the requests in flight finish for up to Engine:ShutdownTimeout, then the engine stops. One setting bounds the
+        // drain, so a pod's terminationGracePeriodSeconds only has to exceed preStop + Engine:ShutdownTimeout.
+        services.AddOptions<HostOptions>()
+            .Configure<IOptions<EngineOptions>>((host, engine) => host.ShutdownTimeout = engine.Value.ShutdownTimeout);
+
         services.AddOptions<LimitsOptions>()
             .BindConfiguration(LimitsOptions.SectionName, b => b.ErrorOnUnknownConfiguration = true)
             .ValidateOnStart();

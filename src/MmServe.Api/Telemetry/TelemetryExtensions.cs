@@ -11,7 +11,7 @@ namespace MmServe.Api.Telemetry;
 /// OpenTelemetry as .NET services set it up (Aspire's ServiceDefaults pattern): MmServe's meter plus ASP.NET Core,
 /// HttpClient and runtime instrumentation; a Prometheus scrape endpoint at /metrics; traces of incoming and outgoing
 /// HTTP and MmServe's own spans (request, media items, batched encoder and generator runs); OTLP export only when OTEL_EXPORTER_OTLP_ENDPOINT is set (OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES are
-/// read by the SDK). /metrics and the health probes are left out of request metrics and traces.
+/// read by the SDK). /metrics, the health probes and /load are left out of request metrics and traces.
 /// </summary>
 internal static class TelemetryExtensions
 {
@@ -68,5 +68,7 @@ internal static class TelemetryExtensions
     }
 
     private static bool IsInfrastructure(PathString path) =>
-        path.StartsWithSegments("/metrics", StringComparison.Ordinal) || path.StartsWithSegments("/health", StringComparison.Ordinal);
+        path.StartsWithSegments("/metrics", StringComparison.Ordinal)
+        || path.StartsWithSegments("/health", StringComparison.Ordinal)
+        || path.StartsWithSegments(Health.LoadEndpoint.Path, StringComparison.Ordinal);
 }

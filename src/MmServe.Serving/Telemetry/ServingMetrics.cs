@@ -85,18 +85,11 @@ public sealed class ServingMetrics
     public void ObserveEngines(Func<IEnumerable<(string Model, Engine.IGenerationEngine Engine)>> engines)
     {
         Meter.CreateObservableGauge("mmserve.num_requests_running", () => engines().Select(e => new Measurement<int>(
-            e.Engine.Stats.Running, new KeyValuePair<string, object?>("model", e.Model))), "{request}", "Requests in a running batch.");
-        Meter.CreateObservableGauge("mmserve.num_requests_waiting", () => engines().Select(e =>
-        {
-            var stats = e.Engine.Stats;
-            return new Measurement<int>(stats.QueuedRequests + stats.Waiting, new KeyValuePair<string, object?>("model", e.Model));
-        }), "{request}", "Requests admitted but not running yet (queued or waiting for their prefill).");
-        Meter.CreateObservableGauge("mmserve.kv_cache_usage_perc", () => engines().Select(e =>
-        {
-            var stats = e.Engine.Stats;
-            double rows = (double)e.Engine.ModelInfo.MaxBatchSize * Math.Max(1, stats.Workers.Count);
-            return new Measurement<double>(rows > 0 ? stats.Running / rows : 0, new KeyValuePair<string, object?>("model", e.Model));
-        }), "1", "KV cache rows in use, 0 to 1.");
+            EngineLoad.Of(e.Engine).Running, new KeyValuePair<string, object?>("model", e.Model))), "{request}", "Requests in a running batch.");
+        Meter.CreateObservableGauge("mmserve.num_requests_waiting", () => engines().Select(e => new Measurement<int>(
+            EngineLoad.Of(e.Engine).Waiting, new KeyValuePair<string, object?>("model", e.Model))), "{request}", "Requests admitted but not running yet (queued or waiting for their prefill).");
+        Meter.CreateObservableGauge("mmserve.kv_cache_usage_perc", () => engines().Select(e => new Measurement<double>(
+            EngineLoad.Of(e.Engine).KvCacheUsage, new KeyValuePair<string, object?>("model", e.Model))), "1", "KV cache rows in use, 0 to 1.");
     }
 
     /// <summary>A request the server refused or that failed, before or after admission.</summary>
