@@ -11,7 +11,10 @@ public sealed class ToolRequirement
     private readonly Func<string?> _findProblem;
     private readonly string _remedy;
 
-    private ToolRequirement(string requireVariable, Func<string?> findProblem, string remedy)
+    /// <param name="requireVariable">The variable that, set to 1, turns a missing tool into a failure.</param>
+    /// <param name="findProblem">What is missing, or null when the tool is there.</param>
+    /// <param name="remedy">How to get it, for the skip message.</param>
+    public ToolRequirement(string requireVariable, Func<string?> findProblem, string remedy)
     {
         RequireVariable = requireVariable;
         _findProblem = findProblem;

@@ -1,0 +1,222 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using MmServe.DeployTests.Infrastructure;
+
+namespace MmServe.DeployTests.Kubernetes;
+
+/// <summary>
+/// deploy/overlays/{cpu,gpu}, rendered by `kubectl kustomize`, checked against the app: the ports its settings bind,
+/// the probe routes it maps (asked of the real app, started in process with the overlay's ConfigMap), the shutdown
+/// timeouts it really uses against the grace period, and the security and resource rules every container must meet.
+/// </summary>
+public sealed class KustomizeOverlayTests
+{
+    public static TheoryData<string> Overlays() => ["cpu", "gpu"];
+
+    [KubectlTheory]
+    [MemberData(nameof(Overlays))]
+    public async Task Overlay_RunsOnlyImagesPinnedToATagThatTheDockerfileBuilds(string overlay)
+    {
+        var rendered = await RenderedOverlay.RenderAsync(overlay);
+        var containers = rendered.Workloads().SelectMany(w => w.Containers).ToList();
+        Assert.NotEmpty(containers);
+        Assert.All(containers, c =>
+        {
+            Assert.True(ImageReference.IsPinned(c.Image), $"{c.Workload.Name}/{c.Name}: image {c.Image} is not pinned to a version tag");
+            Assert.NotNull(DockerTargets.For(c.Image));
+        });
+        Assert.Equal(overlay == "gpu" ? "cuda" : "cpu", DockerTargets.For(rendered.WorkloadOf(DockerTargets.WorkerRepository).MainContainer.Image));
+    }
+
+    [KubectlTheory]
+    [MemberData(nameof(Overlays))]
+    public async Task Overlay_EveryContainer_HasResourcesAndRunsNonRootReadOnlyWithoutPrivileges(string overlay)
+    {
+        var rendered = await RenderedOverlay.RenderAsync(overlay);
+        Assert.All(rendered.Workloads().SelectMany(w => w.Containers), c =>
+        {
+            var where = $"{overlay}: {c.Workload.Name}/{c.Name}";
+            var resources = c.Spec["resources"];
+            foreach (var field in new[] { "requests.cpu", "requests.memory", "limits.cpu", "limits.memory" })
+            {
+                var parts = field.Split('.');
+                Assert.True(resources?[parts[0]]?[parts[1]] is not null, $"{where}: resources.{field} is not set");
+            }
+
+            Assert.True((bool?)c.Security("runAsNonRoot") == true, $"{where}: runAsNonRoot is not true");
+            var uid = (long?)c.Security("runAsUser");
+            Assert.True(uid is > 0, $"{where}: runAsUser must be a non-root uid");
+            var target = DockerTargets.For(c.Image)!;
+            Assert.Equal(DeploySettings.Dockerfile.User(DeploySettings.Dockerfile.Stage(target)), uid!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+            var security = c.Spec["securityContext"];
+            Assert.True((bool?)security?["readOnlyRootFilesystem"] == true, $"{where}: readOnlyRootFilesystem is not true");
+            Assert.True((bool?)security?["allowPrivilegeEscalation"] == false, $"{where}: allowPrivilegeEscalation is not false");
+            Assert.Contains("ALL", security?["capabilities"]?["drop"]?.AsArray().Select(x => (string?)x) ?? []);
+
+            // A read-only root needs a writable /tmp: ffmpeg's temporary media files, .NET's diagnostics sockets.
+            var tmp = Assert.Single(c.VolumeMounts, m => (string?)m["mountPath"] == "/tmp");
+            Assert.NotNull(c.Workload.Volume((string)tmp["name"]!)?["emptyDir"]);
+        });
+        Assert.All(rendered.Workloads(), w => Assert.True((bool?)w.PodSpec["automountServiceAccountToken"] == false, $"{w.Name}: automountServiceAccountToken should be false (the app never calls the API server)"));
+    }
+
+    [KubectlTheory]
+    [MemberData(nameof(Overlays))]
+    public async Task Overlay_ContainerAndServicePorts_AreThePortsTheAppsSettingsBind(string overlay)
+    {
+        var rendered = await RenderedOverlay.RenderAsync(overlay);
+
+        var worker = rendered.WorkloadOf(DockerTargets.WorkerRepository);
+        var settings = SettingsOf(worker.MainContainer);
+        Assert.Equal(settings.RestPort, worker.MainContainer.Port("http"));
+        var grpc = settings.Grpc;
+        Assert.True(grpc.Enabled, "gRPC is switched off in the worker's settings");
+        Assert.Equal(grpc.Port, worker.MainContainer.Port("grpc"));
+        Assert.True(ContainerSettings.BindsAllInterfaces(grpc.Host), $"Grpc:Host is {grpc.Host}: the gRPC port would not be reachable from outside the pod");
+
+        var gateway = rendered.WorkloadOf(DockerTargets.GatewayRepository);
+        Assert.Equal(SettingsOf(gateway.MainContainer).RestPort, gateway.MainContainer.Port("http"));
+
+        // Every Service port targets a named port of the pods it selects, with the same number.
+        foreach (var service in rendered.OfKind("Service"))
+        {
+            var selected = Assert.Single(rendered.Workloads(), w => Selects(service["spec"]!["selector"]!.AsObject(), w.PodLabels));
+            foreach (var port in service["spec"]!["ports"]!.AsArray())
+            {
+                var target = (string)port!["targetPort"]!;
+                Assert.Equal((int)port["port"]!, selected.MainContainer.Port(target));
+            }
+        }
+    }
+
+    [KubectlTheory]
+    [MemberData(nameof(Overlays))]
+    public async Task Overlay_WorkerSettings_StartTheRealApp_WhoseRoutesAnswerTheProbesAndWhoseDrainFitsTheGracePeriod(string overlay)
+    {
+        var rendered = await RenderedOverlay.RenderAsync(overlay);
+        var worker = rendered.WorkloadOf(DockerTargets.WorkerRepository);
+        var container = worker.MainContainer;
+        var probes = container.Probes.ToDictionary(p => p.Kind, p => p.Probe);
+        Assert.Equal("/health/ready", (string?)probes["readinessProbe"]["httpGet"]?["path"]);
+        Assert.Equal("/health/live", (string?)probes["livenessProbe"]["httpGet"]?["path"]);
+        Assert.All(probes.Values, p => Assert.Equal("http", (string?)p["httpGet"]?["port"]));
+
+        // The startup probe waits for model load and warm-up (minutes), then liveness tolerates a busy worker.
+        static int Window(JsonObject probe) => ((int?)probe["periodSeconds"] ?? 10) * ((int?)probe["failureThreshold"] ?? 3);
+        Assert.True(Window(probes["startupProbe"]) >= 300, $"startupProbe allows {Window(probes["startupProbe"])} s for model load; give it at least 5 minutes");
+        Assert.True(Window(probes["livenessProbe"]) >= 30, "livenessProbe restarts a worker after less than 30 s of failures");
+        Assert.True(Window(probes["readinessProbe"]) <= 15, "readinessProbe is slow to take a failing worker out of rotation");
+
+        var monitorPath = (string)Assert.Single(rendered.OfKind("ServiceMonitor"))["spec"]!["endpoints"]![0]!["path"]!;
+        var paths = probes.Values.Select(p => (string)p["httpGet"]!["path"]!).Append(monitorPath).ToList();
+        var app = await WorkerApp.StartAsync(SettingsOf(container).Overrides, paths);
+
+        Assert.All(paths, path => Assert.True(app.Answers[path] == HttpStatusCode.OK, $"{path} answered {app.Answers[path]} on the real app"));
+
+        // SIGTERM comes after preStop; then Kestrel drains for the host's ShutdownTimeout and the engine stops its loops.
+        var preStop = Workload.PreStopSeconds(container);
+        var needed = preStop + app.DrainBudget.TotalSeconds;
+        Assert.True(
+            worker.TerminationGracePeriodSeconds > needed,
+            $"terminationGracePeriodSeconds {worker.TerminationGracePeriodSeconds} must exceed preStop {preStop} s + host shutdown {app.HostShutdownTimeout.TotalSeconds} s + Engine:ShutdownTimeout {app.EngineShutdownTimeout.TotalSeconds} s");
+        Assert.Equal(DeploySettings.HostShutdownTimeout(SettingsOf(container)), app.HostShutdownTimeout);
+
+        // The autoscaler's metric is one the app exports.
+        var hpa = Assert.Single(rendered.OfKind("HorizontalPodAutoscaler"));
+        var metric = (string)hpa["spec"]!["metrics"]![0]!["pods"]!["metric"]!["name"]!;
+        Assert.Contains($"\n{metric}{{", "\n" + app.Metrics, StringComparison.Ordinal);
+    }
+
+    [KubectlTheory]
+    [MemberData(nameof(Overlays))]
+    public async Task Overlay_Gateway_ProbesItsRoutes_DiscoversTheHeadlessWorkerService_AndDrainsWithinItsGracePeriod(string overlay)
+    {
+        var rendered = await RenderedOverlay.RenderAsync(overlay);
+        var gateway = rendered.WorkloadOf(DockerTargets.GatewayRepository);
+        var container = gateway.MainContainer;
+        Assert.All(container.Probes, p => Assert.Contains((string?)p.Probe["httpGet"]?["path"], GatewaySettings.ProbePaths));
+        Assert.Equal(3, container.Probes.Count());
+
+        var settings = SettingsOf(container);
+        var preStop = Workload.PreStopSeconds(container);
+        Assert.True(gateway.TerminationGracePeriodSeconds > preStop + DeploySettings.HostShutdownTimeout(settings).TotalSeconds);
+
+        var worker = rendered.WorkloadOf(DockerTargets.WorkerRepository);
+        var service = Assert.Single(rendered.OfKind("Service"), s => Selects(s["spec"]!["selector"]!.AsObject(), worker.PodLabels));
+        Assert.Equal("None", (string?)service["spec"]!["clusterIP"]);
+        var name = (string)service["metadata"]!["name"]!;
+        var ns = (string)service["metadata"]!["namespace"]!;
+        Assert.Contains(settings.Configuration[GatewaySettings.DnsKey], new[] { name, $"{name}.{ns}", $"{name}.{ns}.svc", $"{name}.{ns}.svc.cluster.local" });
+    }
+
+    [KubectlTheory]
+    [MemberData(nameof(Overlays))]
+    public async Task Overlay_DisruptionBudgetsAutoscalerAndServiceMonitor_SelectWhatExists(string overlay)
+    {
+        var rendered = await RenderedOverlay.RenderAsync(overlay);
+        var workloads = rendered.Workloads().ToList();
+        foreach (var pdb in rendered.OfKind("PodDisruptionBudget"))
+        {
+            Assert.Single(workloads, w => Selects(pdb["spec"]!["selector"]!["matchLabels"]!.AsObject(), w.PodLabels));
+        }
+
+        Assert.Equal(2, rendered.OfKind("PodDisruptionBudget").Count());
+
+        var hpa = Assert.Single(rendered.OfKind("HorizontalPodAutoscaler"));
+        var target = hpa["spec"]!["scaleTargetRef"]!;
+        var worker = rendered.WorkloadOf(DockerTargets.WorkerRepository);
+        Assert.Equal(((string?)worker.Resource["kind"], worker.Name), ((string?)target["kind"], (string?)target["name"]));
+        Assert.Null(worker.Resource["spec"]!["replicas"]); // the HPA owns it; an applied value would fight it
+        Assert.True((int)hpa["spec"]!["minReplicas"]! >= 1 && (int)hpa["spec"]!["maxReplicas"]! > (int)hpa["spec"]!["minReplicas"]!);
+
+        var monitor = Assert.Single(rendered.OfKind("ServiceMonitor"));
+        var values = monitor["spec"]!["selector"]!["matchExpressions"]![0]!["values"]!.AsArray().Select(v => (string)v!).ToList();
+        var monitored = rendered.OfKind("Service").Where(s => values.Contains((string)s["metadata"]!["labels"]![(string)monitor["spec"]!["selector"]!["matchExpressions"]![0]!["key"]!]!)).ToList();
+        Assert.Equal(2, monitored.Count);
+        var port = (string)monitor["spec"]!["endpoints"]![0]!["port"]!;
+        Assert.All(monitored, s => Assert.Contains(s["spec"]!["ports"]!.AsArray(), p => (string?)p!["name"] == port));
+    }
+
+    [KubectlFact]
+    public async Task GpuOverlay_GivesEachWorkerOneGpuOnAGpuNode_AndConfiguresItForCuda()
+    {
+        var rendered = await RenderedOverlay.RenderAsync("gpu");
+        var worker = rendered.WorkloadOf(DockerTargets.WorkerRepository);
+        var resources = worker.MainContainer.Spec["resources"]!;
+        Assert.Equal("1", resources["limits"]!["nvidia.com/gpu"]!.ToString());
+        Assert.Equal("1", resources["requests"]?["nvidia.com/gpu"]?.ToString() ?? "1");
+        Assert.True(worker.PodSpec["nodeSelector"] is JsonObject { Count: > 0 } || worker.PodSpec["affinity"]?["nodeAffinity"] is not null, "GPU workers need a node selector or node affinity");
+        Assert.Contains(worker.PodSpec["tolerations"]!.AsArray(), t => (string?)t!["key"] == "nvidia.com/gpu");
+        Assert.StartsWith("cuda", SettingsOf(worker.MainContainer).Configuration["Workers:0:Device"], StringComparison.Ordinal);
+
+        // The gateway needs no GPU.
+        Assert.Null(rendered.WorkloadOf(DockerTargets.GatewayRepository).MainContainer.Spec["resources"]!["limits"]!["nvidia.com/gpu"]);
+    }
+
+    [KubectlFact]
+    public async Task CpuOverlay_RequestsNoGpu_AndRunsCpuWorkers()
+    {
+        var rendered = await RenderedOverlay.RenderAsync("cpu");
+        Assert.All(rendered.Workloads().SelectMany(w => w.Containers), c => Assert.DoesNotContain("nvidia.com/gpu", c.Spec["resources"]!.ToJsonString(), StringComparison.Ordinal));
+        Assert.Equal("cpu", SettingsOf(rendered.WorkloadOf(DockerTargets.WorkerRepository).MainContainer).Configuration["Workers:0:Device"]);
+    }
+
+    private static ContainerSettings SettingsOf(Container container)
+    {
+        var target = DockerTargets.For(container.Image)!;
+        var file = container.Workload.MountedConfigFile(container, DeploySettings.SettingsMountPath(target));
+        Assert.True(file is not null, $"{container.Workload.Name}: no appsettings.Production.json mounted at {DeploySettings.SettingsMountPath(target)} (the image's WORKDIR)");
+        try
+        {
+            return DeploySettings.For(target, file, container.Env);
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(file)!, recursive: true);
+        }
+    }
+
+    private static bool Selects(JsonObject selector, JsonObject labels) =>
+        selector.Count > 0 && selector.All(kv => (string?)labels[kv.Key] == (string?)kv.Value);
+}
