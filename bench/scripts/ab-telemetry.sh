@@ -3,10 +3,16 @@
 #   (cd <clone> && dotnet build src/MmServe.Api -c Release && dotnet build bench/MmServe.Bench -c Release)
 #   ROOT=<clone> ROUNDS=3 bash bench/scripts/ab-telemetry.sh
 # With telemetry on, /metrics is scraped once a second during the run, as a Prometheus server would.
+# Besides the bench's throughput it prints the server's CPU seconds (user + system, from /proc) spent on the run: both
+# arms do the same work (same requests, fixed token counts), so the CPU-seconds ratio is the telemetry's cost even
+# when the shared machine's speed shifts between runs (throughput on 2 shared cores swings by more than the effect).
 set -u
 ROOT=${ROOT:?the clone with the Release builds}
 ROUNDS=${ROUNDS:-3}
 BENCH=$ROOT/bench/MmServe.Bench/bin/Release/net10.0/MmServe.Bench.dll
+TICKS=$(getconf CLK_TCK)
+# utime + stime of a process (fields 14 and 15 of /proc/PID/stat; the command name in field 2 has no spaces here)
+cpu_seconds() { awk -v t=$TICKS '{ printf "%.2f", ($14 + $15) / t }' /proc/$1/stat; }
 for round in $(seq 1 $ROUNDS); do
   for arm in on off; do
     if curl -s -o /dev/null http://127.0.0.1:8090/health/live; then echo "port 8090 is busy" >&2; exit 1; fi
@@ -21,7 +27,10 @@ for round in $(seq 1 $ROUNDS); do
     scraper=""
     if [ $arm = on ]; then (while true; do curl -s -o /dev/null http://127.0.0.1:8090/metrics; sleep 1; done) & scraper=$!; fi
     echo "=== telemetry $arm round $round"
+    cpu_before=$(cpu_seconds $pid)
     dotnet $BENCH --url http://127.0.0.1:8090 --sweep 1,16 --num-requests 1024 --max-tokens 64 --ignore-eos --warmup 8 2>&1 | tail -7
+    cpu_after=$(cpu_seconds $pid)
+    echo "server CPU seconds for the run ($arm): $(awk -v a=$cpu_after -v b=$cpu_before 'BEGIN { printf "%.2f", a - b }')"
     if [ -n "$scraper" ]; then kill $scraper; fi
     kill $pid; wait $pid 2>/dev/null
   done
