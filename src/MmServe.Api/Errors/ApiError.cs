@@ -55,6 +55,20 @@ internal sealed record ApiError(int StatusCode, string Message, string Type, str
         InvalidRequestType,
         Code: "unsupported_media_type");
 
+    /// <summary>401 for a request without a key when keys are required (OpenAI: invalid_request_error).</summary>
+    public static ApiError MissingApiKey() => new(
+        StatusCodes.Status401Unauthorized,
+        "You didn't provide an API key. Send it in an Authorization header using Bearer auth (Authorization: Bearer YOUR_KEY), or in the x-api-key header.",
+        InvalidRequestType,
+        Code: "missing_api_key");
+
+    /// <summary>401 for a key that is not one of the server's; the key is never echoed (it would land in client logs).</summary>
+    public static ApiError InvalidApiKey() => new(
+        StatusCodes.Status401Unauthorized,
+        "Incorrect API key provided. Check the key sent in the Authorization (Bearer) or x-api-key header.",
+        InvalidRequestType,
+        Code: "invalid_api_key");
+
     /// <summary>For statuses the API does not produce itself (e.g. Kestrel's 408 or 431).</summary>
     public static ApiError FromStatus(int status) => status >= 500
         ? new(status, "The server could not process the request.", ServerErrorType)

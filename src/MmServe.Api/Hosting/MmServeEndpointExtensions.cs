@@ -1,3 +1,4 @@
+using MmServe.Api.Auth;
 using MmServe.Api.Errors;
 using MmServe.Api.Grpc;
 using MmServe.Api.Health;
@@ -10,7 +11,10 @@ using MmServe.Api.Telemetry;
 
 namespace MmServe.Api.Hosting;
 
-/// <summary>The request pipeline: errors outermost, then Swagger, health, the OpenAI endpoints and the gRPC services.</summary>
+/// <summary>
+/// The request pipeline: errors outermost; API keys; then Swagger (behind the key check so that Auth:AnonymousPaths
+/// decides whether it is open), health, the OpenAI endpoints and the gRPC services.
+/// </summary>
 internal static class MmServeEndpointExtensions
 {
     public static WebApplication MapMmServe(this WebApplication app)
@@ -18,8 +22,9 @@ internal static class MmServeEndpointExtensions
         app.MapMmServeTelemetry();
         app.UseMiddleware<ErrorHandlingMiddleware>();
         app.UseStatusCodePages(ErrorHandlingMiddleware.WriteStatusCodeBodyAsync);
+        app.UseMmServeApiKeys();
         app.UseMmServeSwagger();
-        app.MapGet("/", () => TypedResults.Redirect("/swagger")).ExcludeFromDescription();
+        app.MapGet("/", () => TypedResults.Redirect("/swagger")).ExcludeFromDescription().AllowAnonymous();
         app.MapMmServeHealth();
         app.MapLoad();
         app.MapModels();

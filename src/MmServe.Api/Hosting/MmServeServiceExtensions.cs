@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using MmServe.Abstractions;
+using MmServe.Api.Auth;
 using MmServe.Api.Grpc;
 using MmServe.Api.Health;
 using MmServe.Api.OpenAi.Audio;
@@ -31,7 +32,8 @@ internal static class MmServeServiceExtensions
         services.AddModelServing();
         services.AddMmServeHealthChecks();
         services.AddMmServeGrpc();
-        services.AddMmServeSwagger();
+        services.AddMmServeApiKeys(builder.Configuration);
+        services.AddMmServeSwagger(apiKeys: (builder.Configuration.GetSection(ApiKeyOptions.SectionName).Get<ApiKeyOptions>() ?? new()).Enabled);
         services.AddMmServeTelemetry(builder.Configuration);
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower);
         return builder;

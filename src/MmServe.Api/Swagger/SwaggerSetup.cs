@@ -7,7 +7,9 @@ internal static class SwaggerSetup
 {
     public const string DocumentName = "v1";
 
-    public static IServiceCollection AddMmServeSwagger(this IServiceCollection services)
+    /// <param name="services">The app's services.</param>
+    /// <param name="apiKeys">Whether API keys are required: the document then declares the bearer scheme.</param>
+    public static IServiceCollection AddMmServeSwagger(this IServiceCollection services, bool apiKeys)
     {
         services.AddEndpointsApiExplorer();
         services.AddSwaggerGen(options =>
@@ -20,6 +22,11 @@ internal static class SwaggerSetup
             });
             options.OperationFilter<ChatCompletionExamplesFilter>();
             options.OperationFilter<GenerationExamplesFilter>();
+            if (apiKeys)
+            {
+                options.DocumentFilter<ApiKeySecurityFilter>();
+            }
+
             var xml = Path.Combine(AppContext.BaseDirectory, "MmServe.Api.xml");
             if (File.Exists(xml))
             {
