@@ -12,6 +12,14 @@ internal sealed record ApiError(int StatusCode, string Message, string Type, str
     public const string RateLimitType = "rate_limit_error";
     public const string ServerErrorType = "server_error";
 
+    /// <summary>OpenAI's error type of a 429 for the requests-per-minute limit.</summary>
+    public const string RequestsLimitType = "requests";
+
+    /// <summary>OpenAI's error type of a 429 for the tokens-per-minute limit.</summary>
+    public const string TokensLimitType = "tokens";
+
+    public const string RateLimitExceededCode = "rate_limit_exceeded";
+
     /// <summary>Sent as Retry-After (whole seconds) when set.</summary>
     public TimeSpan? RetryAfter { get; init; }
 
@@ -69,6 +77,10 @@ internal sealed record ApiError(int StatusCode, string Message, string Type, str
         InvalidRequestType,
         Code: "invalid_api_key");
 
+    /// <summary>429 for the requests-per-minute limit, as OpenAI words it.</summary>
+    public static ApiError RequestsRateLimited(string message, TimeSpan? retryAfter) => new(
+        StatusCodes.Status429TooManyRequests, message, RequestsLimitType, Code: RateLimitExceededCode) { RetryAfter = retryAfter };
+
     /// <summary>For statuses the API does not produce itself (e.g. Kestrel's 408 or 431).</summary>
     public static ApiError FromStatus(int status) => status >= 500
         ? new(status, "The server could not process the request.", ServerErrorType)
@@ -84,6 +96,9 @@ internal sealed record ApiError(int StatusCode, string Message, string Type, str
         ServingErrorKind.ModelNotFound => new(StatusCodes.Status404NotFound, error.Message, InvalidRequestType, error.Param, error.Code),
         ServingErrorKind.TooLarge => new(StatusCodes.Status413PayloadTooLarge, error.Message, InvalidRequestType, error.Param, error.Code),
         ServingErrorKind.Overloaded => new(StatusCodes.Status429TooManyRequests, error.Message, RateLimitType, error.Param, error.Code) { RetryAfter = error.RetryAfter },
+
+        // The serving layer limits only tokens (admission needs the prompt's length); request rates are the edge's own.
+        ServingErrorKind.RateLimited => new(StatusCodes.Status429TooManyRequests, error.Message, TokensLimitType, error.Param, error.Code) { RetryAfter = error.RetryAfter },
         ServingErrorKind.Unavailable => new(StatusCodes.Status503ServiceUnavailable, error.Message, ServerErrorType, error.Param, error.Code) { RetryAfter = error.RetryAfter },
 
         // The request was cancelled by its client; nobody reads this, 499 is nginx's "client closed request".

@@ -4,7 +4,7 @@ namespace MmServe.Api.Errors;
 internal sealed record OpenAiErrorResponse(OpenAiError Error);
 
 /// <param name="Message">Client-safe text; never an exception message.</param>
-/// <param name="Type">"invalid_request_error", "rate_limit_error" or "server_error".</param>
+/// <param name="Type">"invalid_request_error", "rate_limit_error" (queue full), "requests" / "tokens" (rate limits, as OpenAI) or "server_error".</param>
 /// <param name="Param">The offending request field ("temperature", "messages[0].content[1]"), or null.</param>
 /// <param name="Code">A stable machine code ("model_not_found", "context_length_exceeded"), or null.</param>
 internal sealed record OpenAiError(string Message, string Type, string? Param, string? Code);

@@ -1,5 +1,6 @@
 using System.Text;
 using Grpc.Core;
+using MmServe.Api.RateLimits;
 using MmServe.Grpc.V1;
 using MmServe.Serving;
 using MmServe.Serving.Errors;
@@ -20,6 +21,7 @@ internal sealed partial class ChatGrpcService(
     ModelRegistry models,
     ChatChunkMapper chunks,
     TimeProvider time,
+    TokenBudgets budgets,
     ILogger<ChatGrpcService> logger) : ChatService.ChatServiceBase
 {
     public override async Task StreamChat(ChatRequest request, IServerStreamWriter<ChatChunk> responseStream, ServerCallContext context)
@@ -102,7 +104,7 @@ internal sealed partial class ChatGrpcService(
             throw Refuse(requestId, invalid);
         }
 
-        var (session, refused) = await model.Generation.StartAsync(validated!, requestId, context.CancellationToken).ConfigureAwait(false);
+        var (session, refused) = await model.Generation.StartAsync(validated!, requestId, budgets.For(context.GetHttpContext()), context.CancellationToken).ConfigureAwait(false);
         return refused is null ? (requestId, model.Model, session!) : throw Refuse(requestId, refused);
     }
 

@@ -17,7 +17,7 @@ internal static class GrpcErrors
     /// <summary>Trailer naming the offending request field, e.g. "messages[0].content[1].media.data".</summary>
     public const string ParamTrailer = "mmserve-error-param";
 
-    /// <summary>Standard gRPC retry pushback (milliseconds), sent with RESOURCE_EXHAUSTED for a full queue and UNAVAILABLE.</summary>
+    /// <summary>Standard gRPC retry pushback (milliseconds), sent with RESOURCE_EXHAUSTED for a full queue or a rate limit, and UNAVAILABLE.</summary>
     public const string RetryPushbackTrailer = "grpc-retry-pushback-ms";
 
     /// <summary>The one mapping of the serving layer's errors to gRPC: the status by kind, code and param as trailers.</summary>
@@ -47,7 +47,7 @@ internal static class GrpcErrors
         ServingErrorKind.InvalidRequest => StatusCode.InvalidArgument,
         ServingErrorKind.ModelNotFound => StatusCode.NotFound,
         ServingErrorKind.InputUnavailable => StatusCode.FailedPrecondition,
-        ServingErrorKind.TooLarge or ServingErrorKind.Overloaded => StatusCode.ResourceExhausted,
+        ServingErrorKind.TooLarge or ServingErrorKind.Overloaded or ServingErrorKind.RateLimited => StatusCode.ResourceExhausted,
         ServingErrorKind.Unavailable => StatusCode.Unavailable,
         ServingErrorKind.Cancelled => StatusCode.Cancelled,
         _ => StatusCode.Internal,

@@ -6,14 +6,16 @@ using MmServe.Api.OpenAi.Audio;
 using MmServe.Api.OpenAi.ChatCompletions;
 using MmServe.Api.OpenAi.Images;
 using MmServe.Api.OpenAi.Models;
+using MmServe.Api.RateLimits;
 using MmServe.Api.Swagger;
 using MmServe.Api.Telemetry;
 
 namespace MmServe.Api.Hosting;
 
 /// <summary>
-/// The request pipeline: errors outermost; API keys; then Swagger (behind the key check so that Auth:AnonymousPaths
-/// decides whether it is open), health, the OpenAI endpoints and the gRPC services.
+/// The request pipeline: errors outermost; API keys; rate limits (which count a client by its key, and refuse before
+/// the body is read); then Swagger (behind the key check so that Auth:AnonymousPaths decides whether it is open),
+/// health, the OpenAI endpoints and the gRPC services.
 /// </summary>
 internal static class MmServeEndpointExtensions
 {
@@ -23,6 +25,7 @@ internal static class MmServeEndpointExtensions
         app.UseMiddleware<ErrorHandlingMiddleware>();
         app.UseStatusCodePages(ErrorHandlingMiddleware.WriteStatusCodeBodyAsync);
         app.UseMmServeApiKeys();
+        app.UseMmServeRateLimits();
         app.UseMmServeSwagger();
         app.MapGet("/", () => TypedResults.Redirect("/swagger")).ExcludeFromDescription().AllowAnonymous();
         app.MapMmServeHealth();

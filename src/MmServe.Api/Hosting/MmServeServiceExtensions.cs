@@ -7,6 +7,7 @@ using MmServe.Api.Health;
 using MmServe.Api.OpenAi.Audio;
 using MmServe.Api.OpenAi.ChatCompletions;
 using MmServe.Api.OpenAi.Images;
+using MmServe.Api.RateLimits;
 using MmServe.Serving;
 using MmServe.Serving.Capabilities;
 using MmServe.Serving.Generation;
@@ -33,6 +34,7 @@ internal static class MmServeServiceExtensions
         services.AddMmServeHealthChecks();
         services.AddMmServeGrpc();
         services.AddMmServeApiKeys(builder.Configuration);
+        services.AddMmServeRateLimits(builder.Configuration);
         services.AddMmServeSwagger(apiKeys: (builder.Configuration.GetSection(ApiKeyOptions.SectionName).Get<ApiKeyOptions>() ?? new()).Enabled);
         services.AddMmServeTelemetry(builder.Configuration);
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower);

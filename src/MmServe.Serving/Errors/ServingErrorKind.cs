@@ -24,6 +24,12 @@ public enum ServingErrorKind
     /// <summary>The admission queue is full; retry later (429 with Retry-After / RESOURCE_EXHAUSTED with pushback).</summary>
     Overloaded,
 
+    /// <summary>
+    /// The client used up its tokens-per-minute allowance; retry after the given time, or never when the request
+    /// alone exceeds the allowance (429 with Retry-After / RESOURCE_EXHAUSTED with pushback).
+    /// </summary>
+    RateLimited,
+
     /// <summary>The server is shutting down and takes no more work (503 / UNAVAILABLE).</summary>
     Unavailable,
 

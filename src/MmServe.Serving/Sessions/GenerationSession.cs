@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using MmServe.Abstractions;
 using MmServe.Engine;
+using MmServe.Serving.Admission;
 using MmServe.Serving.Errors;
 using MmServe.Serving.Generation;
 using MmServe.Serving.Telemetry;
@@ -48,6 +49,9 @@ public sealed partial class GenerationSession
     /// <summary>The request's span, ended here at the terminal event (or when the reader goes away).</summary>
     internal System.Diagnostics.Activity? Span { get; init; }
 
+    /// <summary>The client's tokens held for this generation, settled here to the real usage at its end.</summary>
+    internal ITokenReservation? Reservation { get; init; }
+
     /// <summary>The prompt as the model saw it, media placeholders included.</summary>
     public IReadOnlyList<int> PromptTokenIds { get; }
 
@@ -71,6 +75,7 @@ public sealed partial class GenerationSession
     {
         long? firstToken = null;
         long lastToken = 0;
+        int completionTokens = 0;
         try
         {
             await foreach (var item in _handle.Events.ReadAllAsync(ct).ConfigureAwait(false))
@@ -78,6 +83,7 @@ public sealed partial class GenerationSession
                 switch (item)
                 {
                     case TokenDeltaEvent delta:
+                        completionTokens += delta.TokenIds.Count;
                         if (delta.TokenIds.Count > 0)
                         {
                             // The engine's sampling times make inter-token latency exact even for merged deltas.
@@ -109,11 +115,13 @@ public sealed partial class GenerationSession
 
                         break;
                     case FinishedEvent { Reason: FinishReason.Cancelled } cancelled:
+                        Reservation?.Settle(cancelled.PromptTokens + cancelled.CompletionTokens);
                         Summarize("cancelled", cancelled.PromptTokens, cancelled.CompletionTokens, firstToken);
                         RequestSpan.Finish(Span, cancelled.Reason, cancelled.PromptTokens, cancelled.CompletionTokens);
                         yield return new SessionFinished(cancelled.Reason, cancelled.PromptTokens, cancelled.CompletionTokens);
                         yield break;
                     case FinishedEvent finished:
+                        Reservation?.Settle(finished.PromptTokens + finished.CompletionTokens);
                         var (rest, failure) = await TakeRemainingMediaAsync().ConfigureAwait(false);
                         if (failure is not null)
                         {
@@ -160,6 +168,9 @@ public sealed partial class GenerationSession
         }
         finally
         {
+            // A failed generation, or a reader that stopped early (client gone), is charged what the model did.
+            Reservation?.Settle(PromptTokenIds.Count + completionTokens);
+
             // A reader that stops early (client gone) still ends the span.
             if (Span is { IsStopped: false })
             {

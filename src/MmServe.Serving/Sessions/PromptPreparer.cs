@@ -1,5 +1,6 @@
 using MmServe.Abstractions;
 using MmServe.Model.Chat;
+using MmServe.Serving.Admission;
 using MmServe.Serving.Errors;
 using MmServe.Serving.Media;
 using MmServe.Serving.Requests;
@@ -9,16 +10,24 @@ namespace MmServe.Serving.Sessions;
 /// <summary>
 /// Conversation → prompt ids, the context length check before any media is touched, then the media embeddings
 /// spliced at the prompt's placeholder spans. Models whose media token counts depend on the item (Phi-3-V: on
-/// the image size) embed the media first and build the prompt with their lengths.
+/// the image size) embed the media first and build the prompt with their lengths. Admission (the client's token
+/// allowance) is asked as soon as the prompt's length is known, so a client over its allowance costs no media work
+/// on the usual path.
 /// </summary>
 public sealed class PromptPreparer(ServedModel model, MediaEmbedder mediaEmbedder)
 {
+    public Task<(TokenizedPrompt? Prompt, IReadOnlyList<MediaEmbedding> Media, ServingError? Error)> PrepareAsync(
+        ValidatedRequest request, CancellationToken ct) => PrepareAsync(request, null, ct);
+
+    /// <param name="request">A request that passed the rules.</param>
+    /// <param name="admit">Asked once the prompt fits the context; a refusal ends the preparation. null admits everything.</param>
+    /// <param name="ct">The client's request token.</param>
     public async Task<(TokenizedPrompt? Prompt, IReadOnlyList<MediaEmbedding> Media, ServingError? Error)> PrepareAsync(
-        ValidatedRequest request, CancellationToken ct)
+        ValidatedRequest request, TokenAdmission? admit, CancellationToken ct)
     {
         if (model.Prompts.NeedsMediaLengths && request.Media.Count > 0)
         {
-            return await PrepareMediaFirstAsync(request, ct).ConfigureAwait(false);
+            return await PrepareMediaFirstAsync(request, admit, ct).ConfigureAwait(false);
         }
 
         var (prompt, invalid) = Build(request, null);
@@ -27,9 +36,9 @@ public sealed class PromptPreparer(ServedModel model, MediaEmbedder mediaEmbedde
             return (null, [], invalid);
         }
 
-        if (CheckContextLength(prompt.Ids.Length, request) is { } tooLong)
+        if ((CheckContextLength(prompt.Ids.Length, request) ?? Admit(admit, prompt.Ids.Length, request)) is { } refused)
         {
-            return (null, [], tooLong);
+            return (null, [], refused);
         }
 
         var (embeddings, mediaError) = await EmbedMediaAsync(request.Media, prompt, ct).ConfigureAwait(false);
@@ -37,7 +46,7 @@ public sealed class PromptPreparer(ServedModel model, MediaEmbedder mediaEmbedde
     }
 
     private async Task<(TokenizedPrompt? Prompt, IReadOnlyList<MediaEmbedding> Media, ServingError? Error)> PrepareMediaFirstAsync(
-        ValidatedRequest request, CancellationToken ct)
+        ValidatedRequest request, TokenAdmission? admit, CancellationToken ct)
     {
         var (items, mediaError) = await EncodeAsync(request.Media, ct).ConfigureAwait(false);
         if (mediaError is not null)
@@ -52,10 +61,14 @@ public sealed class PromptPreparer(ServedModel model, MediaEmbedder mediaEmbedde
             return (null, [], invalid);
         }
 
-        return CheckContextLength(prompt.Ids.Length, request) is { } tooLong
-            ? (null, [], tooLong)
+        return (CheckContextLength(prompt.Ids.Length, request) ?? Admit(admit, prompt.Ids.Length, request)) is { } refused
+            ? (null, [], refused)
             : (prompt, Splice(prompt, items!), null);
     }
+
+    /// <summary>The completion budget is max_tokens, or all the context leaves when the client set none (the most it can cost).</summary>
+    private ServingError? Admit(TokenAdmission? admit, int promptTokens, ValidatedRequest request) =>
+        admit?.Invoke(promptTokens, request.Sampling.MaxTokens ?? Math.Max(0, model.MaxContext - promptTokens));
 
     /// <summary>A conversation the model's chat template rejects is the client's error (400), named on its messages.</summary>
     private (TokenizedPrompt? Prompt, ServingError? Error) Build(ValidatedRequest request, IReadOnlyList<int>? mediaLengths)

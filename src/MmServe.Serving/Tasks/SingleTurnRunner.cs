@@ -1,6 +1,7 @@
 using MmServe.Abstractions;
 using MmServe.Model.Bundle;
 using MmServe.Model.Chat;
+using MmServe.Serving.Admission;
 using MmServe.Serving.Errors;
 using MmServe.Serving.Generation;
 using MmServe.Serving.Media;
@@ -28,6 +29,7 @@ public sealed class SingleTurnRunner(GenerationService generation)
     /// <param name="outputs">Output modalities to generate.</param>
     /// <param name="textParam">The request field the text came from, named when the prompt does not fit.</param>
     /// <param name="requestId">For logs and error messages.</param>
+    /// <param name="budget">The client's token allowance (null: unlimited).</param>
     /// <param name="ct">The client's request token: cancelling it stops the LLM and the generators.</param>
     public async Task<(GenerationResult? Result, ServingError? Error)> RunAsync(
         IReadOnlyList<ChatPart> parts,
@@ -36,10 +38,11 @@ public sealed class SingleTurnRunner(GenerationService generation)
         IReadOnlyList<OutputModality> outputs,
         string textParam,
         string requestId,
+        ITokenBudget? budget,
         CancellationToken ct)
     {
         var request = new ValidatedRequest([new ChatTurn("user", parts)], media, sampling, new RequestedOutputs(outputs, null)) { PromptParam = textParam };
-        var (session, error) = await generation.StartAsync(request, requestId, ct).ConfigureAwait(false);
+        var (session, error) = await generation.StartAsync(request, requestId, budget, ct).ConfigureAwait(false);
         if (error is not null)
         {
             return (null, error);

@@ -185,6 +185,7 @@ public sealed class ServingMetrics
         ServingErrorKind.InputUnavailable => "input_unavailable",
         ServingErrorKind.TooLarge => "too_large",
         ServingErrorKind.Overloaded => "overloaded",
+        ServingErrorKind.RateLimited => "rate_limited",
         ServingErrorKind.Unavailable => "unavailable",
         ServingErrorKind.Cancelled => "cancelled",
         _ => "internal",

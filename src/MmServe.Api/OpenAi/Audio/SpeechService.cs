@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using MmServe.Abstractions;
 using MmServe.Api.Errors;
+using MmServe.Api.RateLimits;
 using MmServe.Serving;
 using MmServe.Serving.Generation;
 using MmServe.Serving.Models;
@@ -20,6 +21,7 @@ internal sealed partial class SpeechService(
     ModelRegistry models,
     IOptions<LimitsOptions> limits,
     IOptions<GenerationOptions> options,
+    TokenBudgets budgets,
     ILogger<SpeechService> logger)
 {
     public async Task<IResult> HandleAsync(HttpContext context)
@@ -47,7 +49,7 @@ internal sealed partial class SpeechService(
         var text = SingleTurnRunner.FillTemplate(modality!.Spec.PromptTemplate!, body!.Input!);
         var sampling = new SamplingParams { Temperature = 0, MaxTokens = SingleTurnRunner.MaxAnswerTokens };
         var (result, error) = await instance!.Tasks.RunAsync(
-            [new ChatPart.Text(text)], [], sampling, [modality], "input", context.TraceIdentifier, ct).ConfigureAwait(false);
+            [new ChatPart.Text(text)], [], sampling, [modality], "input", context.TraceIdentifier, budgets.For(context), ct).ConfigureAwait(false);
         if (error is not null)
         {
             return ApiError.From(error).ToResult();

@@ -1,6 +1,7 @@
 using System.Globalization;
 using MmServe.Abstractions;
 using MmServe.Api.Errors;
+using MmServe.Api.RateLimits;
 using MmServe.Serving;
 using MmServe.Serving.Models;
 using MmServe.Serving.Tasks;
@@ -17,6 +18,7 @@ namespace MmServe.Api.OpenAi.Audio;
 /// </summary>
 internal sealed partial class TranscriptionService(
     ModelRegistry models,
+    TokenBudgets budgets,
     ILogger<TranscriptionService> logger)
 {
     public async Task<IResult> HandleAsync(HttpContext context)
@@ -64,7 +66,7 @@ internal sealed partial class TranscriptionService(
         var media = new MediaReference(ServedModel.AudioModality, MediaSourceKind.Bytes, file.ContentType ?? "", null, "file") { Bytes = bytes };
         var sampling = new SamplingParams { Temperature = temperature, MaxTokens = SingleTurnRunner.MaxAnswerTokens };
         var (result, error) = await instance!.Tasks.RunAsync(
-            [new ChatPart.Media(ServedModel.AudioModality, 0), new ChatPart.Text(instruction!)], [media], sampling, [], "prompt", context.TraceIdentifier, ct)
+            [new ChatPart.Media(ServedModel.AudioModality, 0), new ChatPart.Text(instruction!)], [media], sampling, [], "prompt", context.TraceIdentifier, budgets.For(context), ct)
             .ConfigureAwait(false);
         if (error is not null)
         {

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using MmServe.Api.Errors;
+using MmServe.Api.RateLimits;
 using MmServe.Serving;
 using MmServe.Serving.Generation;
 using MmServe.Serving.Models;
@@ -20,6 +21,7 @@ internal sealed partial class ChatCompletionService(
     IOptions<LimitsOptions> limits,
     IOptions<GenerationOptions> generationOptions,
     TimeProvider time,
+    TokenBudgets budgets,
     ILogger<ChatCompletionService> logger)
 {
     public async Task<IResult> HandleAsync(HttpContext context)
@@ -50,7 +52,7 @@ internal sealed partial class ChatCompletionService(
             return Refuse(context, ApiError.From(invalid));
         }
 
-        var (session, refused) = await model.Generation.StartAsync(request!, context.TraceIdentifier, ct).ConfigureAwait(false);
+        var (session, refused) = await model.Generation.StartAsync(request!, context.TraceIdentifier, budgets.For(context), ct).ConfigureAwait(false);
         if (refused is not null)
         {
             return Refuse(context, ApiError.From(refused));

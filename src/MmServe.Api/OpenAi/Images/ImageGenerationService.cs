@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using MmServe.Abstractions;
 using MmServe.Api.Errors;
+using MmServe.Api.RateLimits;
 using MmServe.Serving;
 using MmServe.Serving.Models;
 using MmServe.Serving.Generation;
@@ -19,6 +20,7 @@ internal sealed partial class ImageGenerationService(
     IOptions<LimitsOptions> limits,
     IOptions<GenerationOptions> options,
     TimeProvider time,
+    TokenBudgets budgets,
     ILogger<ImageGenerationService> logger)
 {
     public async Task<IResult> HandleAsync(HttpContext context)
@@ -46,8 +48,9 @@ internal sealed partial class ImageGenerationService(
 
         var text = SingleTurnRunner.FillTemplate(modality!.Spec.PromptTemplate!, body!.Prompt!);
         var sampling = new SamplingParams { Temperature = 0, MaxTokens = SingleTurnRunner.MaxAnswerTokens };
+        var budget = budgets.For(context);
         var runs = Enumerable.Range(0, n).Select(i => instance!.Tasks.RunAsync(
-            [new ChatPart.Text(text)], [], sampling, [modality], "prompt", $"{context.TraceIdentifier}-{i}", ct)).ToArray();
+            [new ChatPart.Text(text)], [], sampling, [modality], "prompt", $"{context.TraceIdentifier}-{i}", budget, ct)).ToArray();
         var results = await Task.WhenAll(runs).ConfigureAwait(false);
 
         var images = new List<GeneratedImageData>(n);
