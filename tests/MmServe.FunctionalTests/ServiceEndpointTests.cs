@@ -112,6 +112,37 @@ public sealed class ServiceEndpointTests(ServerFixture server) : IClassFixture<S
     }
 
     [Fact]
+    public async Task KeysLimitsAndCors_AreOffByDefault()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "v1/models");
+        request.Headers.Add("Origin", "https://app.example.com");
+        using var response = await server.Client.SendAsync(request);
+        using var document = await server.Client.GetAsync("swagger/v1/swagger.json");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.DoesNotContain(response.Headers, h => h.Key.StartsWith("x-ratelimit-", StringComparison.OrdinalIgnoreCase));
+        Assert.False(response.Headers.Contains("Access-Control-Allow-Origin"));
+        Assert.False((await Chat.ReadJsonAsync(document)).GetProperty("components").TryGetProperty("securitySchemes", out _));
+    }
+
+    [Fact]
+    public async Task SwaggerUi_HasBrowserSecurityHeaders_TheApiOnlyNosniff()
+    {
+        using var page = await server.Client.GetAsync("swagger/index.html");
+        using var api = await server.Client.GetAsync("v1/models");
+
+        Assert.Equal("nosniff", page.Headers.GetValues("X-Content-Type-Options").Single());
+        Assert.Equal("DENY", page.Headers.GetValues("X-Frame-Options").Single());
+        Assert.Equal("no-referrer", page.Headers.GetValues("Referrer-Policy").Single());
+        var csp = page.Headers.GetValues("Content-Security-Policy").Single();
+        Assert.Contains("default-src 'none'", csp, StringComparison.Ordinal);
+        Assert.Contains("script-src 'self';", csp, StringComparison.Ordinal); // no inline or eval'd script
+        Assert.Contains("frame-ancestors 'none'", csp, StringComparison.Ordinal);
+        Assert.Equal("nosniff", api.Headers.GetValues("X-Content-Type-Options").Single());
+        Assert.False(api.Headers.Contains("Content-Security-Policy"));
+    }
+
+    [Fact]
     public async Task SwaggerUi_IsServed()
     {
         using var response = await server.Client.GetAsync("swagger/index.html");

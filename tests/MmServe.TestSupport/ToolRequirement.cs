@@ -55,6 +55,12 @@ public sealed class ToolRequirement
         () => FindOnPath("prometheus") is not null ? null : "prometheus is not on PATH",
         "apt-get install prometheus; .ci/run installs it and sets MMSERVE_REQUIRE_PROMETHEUS=1");
 
+    /// <summary>A headless Chromium (Debian's chromium) and node: Swagger UI is driven in a real browser over the DevTools protocol.</summary>
+    public static ToolRequirement Chromium { get; } = new(
+        "MMSERVE_REQUIRE_CHROMIUM",
+        () => Browser.ChromiumPath is null ? "chromium is not on PATH" : NodeClient.NodePath is null ? "node is not on PATH" : null,
+        "apt-get install chromium nodejs; .ci/run installs them and sets MMSERVE_REQUIRE_CHROMIUM=1");
+
     /// <summary>Set to 1 to turn "missing" from a skip into a failure.</summary>
     public string RequireVariable { get; }
 
@@ -92,6 +98,19 @@ public static class NodeClient
     public static bool PackagesInstalled =>
         Directory.Exists(Path.Combine(ClientDirectory, "node_modules", "@grpc", "grpc-js"))
         && Directory.Exists(Path.Combine(ClientDirectory, "node_modules", "@grpc", "proto-loader"));
+}
+
+/// <summary>The browser the Swagger UI test drives.</summary>
+public static class Browser
+{
+    public static string? ChromiumPath { get; } =
+        ToolRequirement.FindOnPath("chromium") ?? ToolRequirement.FindOnPath("chromium-browser") ?? ToolRequirement.FindOnPath("google-chrome");
+}
+
+/// <summary>A fact that needs a headless Chromium (see <see cref="ToolRequirement.Chromium"/>).</summary>
+public sealed class ChromiumFactAttribute : FactAttribute
+{
+    public ChromiumFactAttribute() => Skip = ToolRequirement.Chromium.SkipReason;
 }
 
 /// <summary>A fact that needs ffmpeg (see <see cref="ToolRequirement.Ffmpeg"/>).</summary>

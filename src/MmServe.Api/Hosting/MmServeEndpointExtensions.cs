@@ -13,9 +13,10 @@ using MmServe.Api.Telemetry;
 namespace MmServe.Api.Hosting;
 
 /// <summary>
-/// The request pipeline: errors outermost; API keys; rate limits (which count a client by its key, and refuse before
-/// the body is read); then Swagger (behind the key check so that Auth:AnonymousPaths decides whether it is open),
-/// health, the OpenAI endpoints and the gRPC services.
+/// The request pipeline: errors outermost; browser security headers; CORS (before the key check: a preflight carries
+/// no key); API keys; rate limits (which count a client by its key, and refuse before the body is read); then
+/// Swagger (behind the key check so that Auth:AnonymousPaths decides whether it is open), health, the OpenAI
+/// endpoints and the gRPC services.
 /// </summary>
 internal static class MmServeEndpointExtensions
 {
@@ -24,6 +25,8 @@ internal static class MmServeEndpointExtensions
         app.MapMmServeTelemetry();
         app.UseMiddleware<ErrorHandlingMiddleware>();
         app.UseStatusCodePages(ErrorHandlingMiddleware.WriteStatusCodeBodyAsync);
+        app.UseMmServeSecurityHeaders();
+        app.UseMmServeCors();
         app.UseMmServeApiKeys();
         app.UseMmServeRateLimits();
         app.UseMmServeSwagger();

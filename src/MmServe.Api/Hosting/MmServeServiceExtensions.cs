@@ -35,6 +35,7 @@ internal static class MmServeServiceExtensions
         services.AddMmServeGrpc();
         services.AddMmServeApiKeys(builder.Configuration);
         services.AddMmServeRateLimits(builder.Configuration);
+        services.AddMmServeCors(builder.Configuration);
         services.AddMmServeSwagger(apiKeys: (builder.Configuration.GetSection(ApiKeyOptions.SectionName).Get<ApiKeyOptions>() ?? new()).Enabled);
         services.AddMmServeTelemetry(builder.Configuration);
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower);
