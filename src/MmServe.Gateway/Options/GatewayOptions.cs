@@ -23,6 +23,13 @@ internal sealed class GatewayOptions
     /// <summary>How long SIGTERM lets requests in flight finish (the host's shutdown timeout).</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// The API key the gateway's own requests to workers carry (the health check's /v1/models read, /load), needed when
+    /// the workers require keys (their Auth:ApiKeys). Clients' requests are forwarded with their own Authorization
+    /// or x-api-key header and are checked by the worker, never by the gateway. Unset: the gateway sends no key.
+    /// </summary>
+    public string? WorkerApiKey { get; set; }
+
     /// <summary>Add X-MmServe-Worker (the worker's REST host:port) to every forwarded response; for debugging and tests.</summary>
     public bool WorkerHeader { get; set; }
 }

@@ -41,6 +41,12 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
             }
         }
 
+        if (options.WorkerApiKey is { } key && key.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
+        {
+            // Never quote the value: it is a key.
+            failures.Add("Gateway:WorkerApiKey must be a key without spaces or control characters (or unset or empty).");
+        }
+
         Positive(failures, "Gateway:HealthCheck:Interval", options.HealthCheck.Interval);
         Positive(failures, "Gateway:HealthCheck:Timeout", options.HealthCheck.Timeout);
         Positive(failures, "Gateway:HealthCheck:ModelsRefreshInterval", options.HealthCheck.ModelsRefreshInterval);

@@ -141,6 +141,12 @@ internal sealed partial class WorkerMonitor(
         timeout.CancelAfter(options.Value.HealthCheck.Timeout);
         using var request = new HttpRequestMessage(HttpMethod.Get, worker.Address.Rest + path);
         request.Options.Set(ProbeOption, true);
+        if (!string.IsNullOrEmpty(options.Value.WorkerApiKey))
+        {
+            // A worker with keys on answers /v1/models (which it must for routing by model) only with a key.
+            request.Headers.Authorization = new("Bearer", options.Value.WorkerApiKey);
+        }
+
         var response = await _client.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token).ConfigureAwait(false);
         return response;
     }
