@@ -16,9 +16,9 @@
 #                                                   Dockerfiles, not pulled from here. ONNX Runtime GPU 1.31 needs CUDA 13.x.
 # No registry is reachable from the machine these files were written on, so none of the three was pulled or digested.
 #
-# tests/MmServe.DeployTests/DockerfileBuildTests.cs runs this file's `dotnet publish` lines verbatim (output folder aside)
-# on a copy of the build context filtered by .dockerignore, starts the published worker the way ENTRYPOINT/ENV below do,
-# and runs the HEALTHCHECK command against it: change them here and that test follows.
+# tests/MmServe.DeployTests/Docker/DockerfileBuildTests.cs runs this file's `dotnet publish` lines verbatim (output
+# folder aside) on a copy of the build context filtered by .dockerignore, starts the published worker and gateway the
+# way ENTRYPOINT/ENV below do, and runs the HEALTHCHECK command against them: change them here and that test follows.
 
 FROM mcr.microsoft.com/dotnet/sdk:10.0.401-noble AS build
 WORKDIR /src
@@ -95,15 +95,19 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=300s --retries=3 \
     CMD curl --fail --silent --show-error --max-time 2 "http://127.0.0.1:${ASPNETCORE_HTTP_PORTS}/health/ready" >/dev/null || exit 1
 ENTRYPOINT ["dotnet", "MmServe.Api.dll"]
 
-# Gateway: no model, no ffmpeg.
+# Gateway: no model, no ffmpeg. REST on 8080, gRPC h2c on its own port 8081 (Gateway:Grpc, localhost by default) on
+# every interface. Its workers come from a mounted appsettings.Production.json: Gateway:Dns:Name or Gateway:Workers
+# (docs/gateway.md).
 FROM aspnet AS gateway
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends curl \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=publish-gateway /out/gateway /app
-ENV ASPNETCORE_HTTP_PORTS=8080
-EXPOSE 8080
+ENV ASPNETCORE_HTTP_PORTS=8080 \
+    Gateway__Grpc__Host=* \
+    Gateway__Grpc__Port=8081
+EXPOSE 8080 8081
 USER 1654
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
     CMD curl --fail --silent --show-error --max-time 2 "http://127.0.0.1:${ASPNETCORE_HTTP_PORTS}/health/ready" >/dev/null || exit 1

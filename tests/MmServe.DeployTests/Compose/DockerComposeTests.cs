@@ -1,5 +1,4 @@
 using System.Net;
-using Microsoft.Extensions.Configuration;
 using System.Text.Json.Nodes;
 using MmServe.DeployTests.Infrastructure;
 using Xunit.Abstractions;
@@ -71,7 +70,7 @@ public sealed class DockerComposeTests(ITestOutputHelper output)
             Assert.NotNull(service["deploy"]?["resources"]?["limits"]?["memory"]);
 
             // Start the real app once per distinct settings: the probe route answers, and stop_grace_period covers
-            // the drain the app will really take (host shutdown timeout + Engine:ShutdownTimeout).
+            // the drain the app will really take (WorkerApp.DrainBudget: its host shutdown, then its engine's stop).
             var key = string.Join(';', settings.Overrides.OrderBy(kv => kv.Key).Select(kv => $"{kv.Key}={kv.Value}"));
             if (!checkedSettings.Add(key))
             {
@@ -82,32 +81,39 @@ public sealed class DockerComposeTests(ITestOutputHelper output)
             Assert.Equal(HttpStatusCode.OK, app.Answers[url.AbsolutePath]);
             var grace = RenderedCompose.Duration((string)service["stop_grace_period"]!);
             Assert.True(grace > app.DrainBudget, $"{name}: stop_grace_period {grace} must exceed the app's drain {app.DrainBudget}");
+            DeploySettings.AssertNoOverriddenHostTimeout(settings, app.HostShutdownTimeout, name);
             output.WriteLine($"{name}: probe {url}, drain {app.DrainBudget.TotalSeconds} s, stop_grace_period {grace.TotalSeconds} s");
         }
     }
 
     [ComposeFact]
-    public async Task ComposeGateway_FindsEveryWorkerByTheAliasTheyShare_AndWaitsForThemToBeHealthy()
+    public async Task ComposeGateway_PublishesRestAndGrpc_FindsEveryWorkerByTheAliasTheyShare_AndWaitsForThemToBeHealthy()
     {
         var compose = await RenderedCompose.WithGpuProfileAsync();
         var gateway = compose.Service("gateway");
         var settings = SettingsOf(gateway);
-        var published = Assert.Single(gateway["ports"]!.AsArray())!;
-        Assert.Equal(settings.RestPort, (int)published["target"]!);
-        Assert.Equal(settings.RestPort, RenderedCompose.HealthcheckUrl(gateway).Port);
-        Assert.True(RenderedCompose.Duration((string)gateway["stop_grace_period"]!) > DeploySettings.HostShutdownTimeout(settings));
+        var app = await GatewayApp.StartAsync(settings.Overrides, []);
 
-        var workers = CpuWorkers.Append("worker-gpu").Select(compose.Service).ToList();
-        if (settings.Configuration[GatewaySettings.DnsKey] is { } dns)
+        // REST and the gateway's own gRPC listener (bound on every interface, or the published port leads nowhere).
+        var published = gateway["ports"]!.AsArray().Select(p => (int)p!["target"]!).Order();
+        Assert.Equal(new[] { settings.RestPort, app.Grpc.Port }.Order(), published);
+        Assert.True(app.Grpc.Enabled && ContainerSettings.BindsAllInterfaces(app.Grpc.Host), $"the gateway's gRPC listener is {app.Grpc.Host}:{app.Grpc.Port} (enabled: {app.Grpc.Enabled})");
+        Assert.Equal(settings.RestPort, RenderedCompose.HealthcheckUrl(gateway).Port);
+        Assert.True(RenderedCompose.Duration((string)gateway["stop_grace_period"]!) > app.HostShutdownTimeout, $"stop_grace_period must exceed the gateway's drain {app.HostShutdownTimeout}");
+        DeploySettings.AssertNoOverriddenHostTimeout(settings, app.HostShutdownTimeout, "gateway");
+
+        // Discovery by the alias every worker carries (not one service's name), so the gpu profile's worker joins;
+        // the ports the gateway assumes are the ones each worker's settings bind.
+        Assert.Empty(app.StaticWorkers);
+        Assert.DoesNotContain(app.Dns.Name, compose.Services.Select(s => s.Key));
+        foreach (var name in CpuWorkers.Append("worker-gpu"))
         {
-            Assert.All(workers, w => Assert.Contains(dns, w["networks"]?["default"]?["aliases"]?.AsArray().Select(a => (string?)a) ?? []));
-            Assert.DoesNotContain(dns, compose.Services.Select(s => s.Key)); // an alias, not one service's name
-        }
-        else
-        {
-            var urls = settings.Configuration.GetSection(GatewaySettings.StaticKey).GetChildren().Select(c => new Uri(c.Value!)).ToList();
-            Assert.Equal(CpuWorkers.Order(), urls.Select(u => u.Host).Order());
-            Assert.All(urls, u => Assert.Equal(SettingsOf(compose.Service(u.Host)).RestPort, u.Port));
+            var worker = compose.Service(name);
+            Assert.Contains(app.Dns.Name, worker["networks"]?["default"]?["aliases"]?.AsArray().Select(a => (string?)a) ?? []);
+            var workerSettings = SettingsOf(worker);
+            Assert.Equal(workerSettings.RestPort, app.Dns.RestPort);
+            Assert.Equal(workerSettings.Grpc.Port, app.Dns.GrpcPort);
+            Assert.True(ContainerSettings.BindsAllInterfaces(workerSettings.Grpc.Host), $"{name}: Grpc:Host {workerSettings.Grpc.Host} is not reachable from the gateway's container");
         }
 
         var dependsOn = gateway["depends_on"]!.AsObject();

@@ -31,8 +31,9 @@ public sealed class DockerContextFixture : IDisposable
 /// <summary>
 /// Keeps the Dockerfile honest without a container runtime: each target's `dotnet publish` line runs verbatim on the
 /// build context .dockerignore lets through, and the published app is started the way ENTRYPOINT and ENV start it
-/// (ports moved to free ones), then must be ready, pass the image's own HEALTHCHECK command, reproduce a golden answer
-/// from the baked-in model, answer gRPC, and stop cleanly on SIGTERM.
+/// (ports moved to free ones), then must be ready, pass the image's own HEALTHCHECK command, bind its ports on every
+/// interface, answer REST and gRPC (the worker from its baked-in model, the gateway by forwarding to a real worker), and
+/// stop cleanly on SIGTERM.
 /// </summary>
 public sealed class DockerfileBuildTests(DockerContextFixture context, ITestOutputHelper output) : IClassFixture<DockerContextFixture>
 {
@@ -75,7 +76,9 @@ public sealed class DockerfileBuildTests(DockerContextFixture context, ITestOutp
             Assert.Equal(golden.CompletionText, choice.GetProperty("message").GetProperty("content").GetString());
         }
 
-        // gRPC (h2c) on Grpc__Port, bound on every interface as Grpc__Host says.
+        // gRPC (h2c) on Grpc__Port, bound on every interface as Grpc__Host says (REST too, by ASPNETCORE_HTTP_PORTS).
+        ListeningSockets.AssertBoundOnEveryInterface(grpcPort, "the worker's gRPC port");
+        ListeningSockets.AssertBoundOnEveryInterface(restPort, "the worker's REST port");
         using (var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}"))
         {
             var models = await new ModelService.ModelServiceClient(channel).ListModelsAsync(new ListModelsRequest());
@@ -98,33 +101,50 @@ public sealed class DockerfileBuildTests(DockerContextFixture context, ITestOutp
         Assert.Equal("cuda", image.Env["Workers__0__Device"]);
     }
 
-    [GatewayFact]
-    public async Task GatewayTarget_PublishedAsTheDockerfileBuildsIt_StartsAndAnswersItsProbes()
+    [CurlFact]
+    public async Task GatewayTarget_PublishedAsTheDockerfileBuildsIt_ForwardsRestAndGrpcToAWorker_AndPassesItsHealthcheck()
     {
         var image = await PublishedImage.BuildAsync(Dockerfile, "gateway", context.Context, context.Output, output);
-        int port = ServerProcess.FreePort();
+        Assert.Equal(Path.Combine(context.Output, "publish-gateway"), image.AppDirectory);
+
+        // One real worker (in process, on loopback) as the gateway's static worker list.
+        int workerGrpcPort = ServerProcess.FreePort();
+        await using var worker = new MmServeFactory(new Dictionary<string, string?> { ["Grpc:Port"] = workerGrpcPort.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        await worker.StartAndWaitReadyAsync();
+
+        int restPort = ServerProcess.FreePort(), grpcPort = ServerProcess.FreePort();
         var env = image.Env.ToDictionary();
-        env["ASPNETCORE_HTTP_PORTS"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        // A worker list is part of the gateway's configuration; nothing listens there, which only makes it unhealthy.
-        env[GatewaySettings.StaticEnv + "__0"] = $"http://127.0.0.1:{ServerProcess.FreePort()}";
+        Assert.True(env.ContainsKey("ASPNETCORE_HTTP_PORTS") && env.ContainsKey("Gateway__Grpc__Port"), "the gateway image sets its ports in ENV");
+        env["ASPNETCORE_HTTP_PORTS"] = restPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        env["Gateway__Grpc__Port"] = grpcPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        env["Gateway__Workers__0__Rest"] = worker.BaseAddress.ToString().TrimEnd('/');
+        env["Gateway__Workers__0__Grpc"] = $"http://127.0.0.1:{workerGrpcPort}";
 
         await using var server = ServerProcess.Start(image.Entrypoint, image.AppDirectory, env);
-        var baseAddress = new Uri($"http://127.0.0.1:{port}/");
-        await server.WaitForAsync(baseAddress, "/health/live", TimeSpan.FromSeconds(60));
-        var (_, healthcheck) = Dockerfile.Healthcheck(image.Stage) ?? throw new InvalidOperationException("the gateway target has no HEALTHCHECK");
-        Assert.Contains("/health/", healthcheck, StringComparison.Ordinal);
-        Assert.Equal(0, await server.TerminateAsync(TimeSpan.FromSeconds(60)));
-    }
-}
+        var rest = new Uri($"http://127.0.0.1:{restPort}/");
+        // Ready once the worker passed a health check and its models were read.
+        await server.WaitForAsync(rest, "/health/ready", TimeSpan.FromSeconds(60));
 
-/// <summary>Runs once src/MmServe.Gateway is in the tree; until then skips loudly.</summary>
-internal sealed class GatewayFactAttribute : FactAttribute
-{
-    public GatewayFactAttribute()
-    {
-        if (!File.Exists(Path.Combine(RepoFiles.Root, GatewaySettings.Project)))
+        var (_, healthcheck) = Dockerfile.Healthcheck(image.Stage) ?? throw new InvalidOperationException("the gateway target has no HEALTHCHECK");
+        var probe = await ProcessRunner.RunAsync("/bin/sh", ["-c", healthcheck], image.AppDirectory, TimeSpan.FromSeconds(10), env.ToDictionary(kv => kv.Key, kv => (string?)kv.Value));
+        Assert.True(probe.ExitCode == 0, $"HEALTHCHECK `{healthcheck}` failed with {probe.ExitCode}: {probe.Stderr}{probe.Stdout}");
+
+        // Both listeners on every interface (Gateway__Grpc__Host from ENV), and both forward to the worker.
+        ListeningSockets.AssertBoundOnEveryInterface(grpcPort, "the gateway's gRPC port");
+        ListeningSockets.AssertBoundOnEveryInterface(restPort, "the gateway's REST port");
+        using (var client = new HttpClient { BaseAddress = rest, Timeout = TimeSpan.FromSeconds(30) })
         {
-            Skip = $"SKIPPED LOUDLY: {GatewaySettings.Project} is not in this tree yet, so the Dockerfile's gateway target cannot be published.";
+            Assert.Contains($"\"{Chat.Model}\"", await client.GetStringAsync("v1/models"), StringComparison.Ordinal);
         }
+
+        using (var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}"))
+        {
+            var models = await new ModelService.ModelServiceClient(channel).ListModelsAsync(new ListModelsRequest(), deadline: DateTime.UtcNow.AddSeconds(30));
+            Assert.Contains(models.Models, m => m.Id == Chat.Model);
+        }
+
+        var started = DateTime.UtcNow;
+        Assert.Equal(0, await server.TerminateAsync(TimeSpan.FromSeconds(45)));
+        output.WriteLine($"stopped {(DateTime.UtcNow - started).TotalSeconds:F1} s after SIGTERM");
     }
 }

@@ -27,6 +27,12 @@ internal sealed class WorkerApp
 
     public required string Metrics { get; init; }
 
+    /// <summary>
+    /// The longest a worker may take to exit after SIGTERM: the host's shutdown timeout (the app sets it from
+    /// Engine:ShutdownTimeout) for Kestrel to drain the requests in flight, then disposing the engine, which waits up
+    /// to Engine:ShutdownTimeout again for its step loops to finish their current step (normally well under a second;
+    /// requests still running by then are cut either way). Both are read from the running app, not from key names.
+    /// </summary>
     public TimeSpan DrainBudget => HostShutdownTimeout + EngineShutdownTimeout;
 
     public static async Task<WorkerApp> StartAsync(IReadOnlyDictionary<string, string?> overrides, IEnumerable<string> paths)

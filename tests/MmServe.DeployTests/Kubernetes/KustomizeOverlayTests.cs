@@ -5,9 +5,10 @@ using MmServe.DeployTests.Infrastructure;
 namespace MmServe.DeployTests.Kubernetes;
 
 /// <summary>
-/// deploy/overlays/{cpu,gpu}, rendered by `kubectl kustomize`, checked against the app: the ports its settings bind,
-/// the probe routes it maps (asked of the real app, started in process with the overlay's ConfigMap), the shutdown
-/// timeouts it really uses against the grace period, and the security and resource rules every container must meet.
+/// deploy/overlays/{cpu,gpu}, rendered by `kubectl kustomize`, checked against the apps: the ports their settings
+/// bind, the probe routes they map and the shutdown timeouts they really use against the grace periods (asked of the
+/// real worker and gateway, started in process with the overlay's ConfigMaps), the workers the gateway discovers, and
+/// the security and resource rules every container must meet.
 /// </summary>
 public sealed class KustomizeOverlayTests
 {
@@ -75,18 +76,29 @@ public sealed class KustomizeOverlayTests
         Assert.Equal(grpc.Port, worker.MainContainer.Port("grpc"));
         Assert.True(ContainerSettings.BindsAllInterfaces(grpc.Host), $"Grpc:Host is {grpc.Host}: the gRPC port would not be reachable from outside the pod");
 
+        // The gateway's gRPC listener, as the real gateway binds it from the image's ENV and the ConfigMap.
         var gateway = rendered.WorkloadOf(DockerTargets.GatewayRepository);
-        Assert.Equal(SettingsOf(gateway.MainContainer).RestPort, gateway.MainContainer.Port("http"));
+        var gatewaySettings = SettingsOf(gateway.MainContainer);
+        Assert.Equal(gatewaySettings.RestPort, gateway.MainContainer.Port("http"));
+        var gatewayGrpc = (await GatewayApp.StartAsync(gatewaySettings.Overrides, [])).Grpc;
+        Assert.True(gatewayGrpc.Enabled, "gRPC is switched off in the gateway's settings");
+        Assert.Equal(gatewayGrpc.Port, gateway.MainContainer.Port("grpc"));
+        Assert.True(ContainerSettings.BindsAllInterfaces(gatewayGrpc.Host), $"Gateway:Grpc:Host is {gatewayGrpc.Host}: the gateway's gRPC port would not be reachable from outside the pod");
 
-        // Every Service port targets a named port of the pods it selects, with the same number.
+        // Every Service port targets a named port of the pods it selects, with the same number; both apps' Services
+        // carry REST and gRPC (the gateway's is how clients in the cluster reach its gRPC listener).
         foreach (var service in rendered.OfKind("Service"))
         {
             var selected = Assert.Single(rendered.Workloads(), w => Selects(service["spec"]!["selector"]!.AsObject(), w.PodLabels));
-            foreach (var port in service["spec"]!["ports"]!.AsArray())
+            var ports = service["spec"]!["ports"]!.AsArray();
+            foreach (var port in ports)
             {
                 var target = (string)port!["targetPort"]!;
                 Assert.Equal((int)port["port"]!, selected.MainContainer.Port(target));
             }
+
+            Assert.Equal(["grpc", "http"], ports.Select(p => (string)p!["targetPort"]!).Order());
+            Assert.Equal("kubernetes.io/h2c", (string?)ports.Single(p => (string?)p!["targetPort"] == "grpc")!["appProtocol"]);
         }
     }
 
@@ -110,17 +122,19 @@ public sealed class KustomizeOverlayTests
 
         var monitorPath = (string)Assert.Single(rendered.OfKind("ServiceMonitor"))["spec"]!["endpoints"]![0]!["path"]!;
         var paths = probes.Values.Select(p => (string)p["httpGet"]!["path"]!).Append(monitorPath).ToList();
-        var app = await WorkerApp.StartAsync(SettingsOf(container).Overrides, paths);
+        var settings = SettingsOf(container);
+        var app = await WorkerApp.StartAsync(settings.Overrides, paths);
 
         Assert.All(paths, path => Assert.True(app.Answers[path] == HttpStatusCode.OK, $"{path} answered {app.Answers[path]} on the real app"));
 
-        // SIGTERM comes after preStop; then Kestrel drains for the host's ShutdownTimeout and the engine stops its loops.
+        // SIGTERM comes after preStop; then the worker drains and stops its engine (WorkerApp.DrainBudget), with the
+        // timeouts the app really ends up with under this ConfigMap.
         var preStop = Workload.PreStopSeconds(container);
         var needed = preStop + app.DrainBudget.TotalSeconds;
         Assert.True(
             worker.TerminationGracePeriodSeconds > needed,
-            $"terminationGracePeriodSeconds {worker.TerminationGracePeriodSeconds} must exceed preStop {preStop} s + host shutdown {app.HostShutdownTimeout.TotalSeconds} s + Engine:ShutdownTimeout {app.EngineShutdownTimeout.TotalSeconds} s");
-        Assert.Equal(DeploySettings.HostShutdownTimeout(SettingsOf(container)), app.HostShutdownTimeout);
+            $"terminationGracePeriodSeconds {worker.TerminationGracePeriodSeconds} must exceed preStop {preStop} s + host shutdown {app.HostShutdownTimeout.TotalSeconds} s + engine stop {app.EngineShutdownTimeout.TotalSeconds} s");
+        DeploySettings.AssertNoOverriddenHostTimeout(settings, app.HostShutdownTimeout, $"{overlay} worker");
 
         // The autoscaler's metric is one the app exports.
         var hpa = Assert.Single(rendered.OfKind("HorizontalPodAutoscaler"));
@@ -130,24 +144,41 @@ public sealed class KustomizeOverlayTests
 
     [KubectlTheory]
     [MemberData(nameof(Overlays))]
-    public async Task Overlay_Gateway_ProbesItsRoutes_DiscoversTheHeadlessWorkerService_AndDrainsWithinItsGracePeriod(string overlay)
+    public async Task Overlay_Gateway_ProbesRoutesItAnswersWithoutWorkers_DiscoversTheHeadlessWorkerService_AndDrainsWithinItsGracePeriod(string overlay)
     {
         var rendered = await RenderedOverlay.RenderAsync(overlay);
         var gateway = rendered.WorkloadOf(DockerTargets.GatewayRepository);
         var container = gateway.MainContainer;
-        Assert.All(container.Probes, p => Assert.Contains((string?)p.Probe["httpGet"]?["path"], GatewaySettings.ProbePaths));
-        Assert.Equal(3, container.Probes.Count());
+        var probes = container.Probes.ToDictionary(p => p.Kind, p => (string)p.Probe["httpGet"]!["path"]!);
+        Assert.Equal(["livenessProbe", "readinessProbe", "startupProbe"], probes.Keys.Order());
 
         var settings = SettingsOf(container);
-        var preStop = Workload.PreStopSeconds(container);
-        Assert.True(gateway.TerminationGracePeriodSeconds > preStop + DeploySettings.HostShutdownTimeout(settings).TotalSeconds);
+        var app = await GatewayApp.StartAsync(settings.Overrides, probes.Values);
 
+        // No worker is reachable from the test, as at a first rollout while the workers still load their models (up
+        // to 15 minutes): the gateway must start and stay alive then, so startup and liveness must not wait for
+        // workers. Readiness does: an existing route that fails while no worker takes requests.
+        Assert.All(["startupProbe", "livenessProbe"], kind => Assert.True(
+            app.Answers[probes[kind]] == HttpStatusCode.OK,
+            $"{kind} {probes[kind]} answered {app.Answers[probes[kind]]} on a gateway without workers: the kubelet would restart it until the workers are up"));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, app.Answers[probes["readinessProbe"]]);
+
+        var preStop = Workload.PreStopSeconds(container);
+        Assert.True(
+            gateway.TerminationGracePeriodSeconds > preStop + app.HostShutdownTimeout.TotalSeconds,
+            $"terminationGracePeriodSeconds {gateway.TerminationGracePeriodSeconds} must exceed preStop {preStop} s + the gateway's host shutdown {app.HostShutdownTimeout.TotalSeconds} s");
+        DeploySettings.AssertNoOverriddenHostTimeout(settings, app.HostShutdownTimeout, $"{overlay} gateway");
+
+        // Discovery: the headless worker Service's name, and the ports the worker pods listen on.
         var worker = rendered.WorkloadOf(DockerTargets.WorkerRepository);
         var service = Assert.Single(rendered.OfKind("Service"), s => Selects(s["spec"]!["selector"]!.AsObject(), worker.PodLabels));
         Assert.Equal("None", (string?)service["spec"]!["clusterIP"]);
         var name = (string)service["metadata"]!["name"]!;
         var ns = (string)service["metadata"]!["namespace"]!;
-        Assert.Contains(settings.Configuration[GatewaySettings.DnsKey], new[] { name, $"{name}.{ns}", $"{name}.{ns}.svc", $"{name}.{ns}.svc.cluster.local" });
+        Assert.Empty(app.StaticWorkers);
+        Assert.Contains(app.Dns.Name, new[] { name, $"{name}.{ns}", $"{name}.{ns}.svc", $"{name}.{ns}.svc.cluster.local" });
+        Assert.Equal(worker.MainContainer.Port("http"), app.Dns.RestPort);
+        Assert.Equal(worker.MainContainer.Port("grpc"), app.Dns.GrpcPort);
     }
 
     [KubectlTheory]
