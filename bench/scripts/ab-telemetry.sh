@@ -9,6 +9,10 @@
 set -u
 ROOT=${ROOT:?the clone with the Release builds}
 ROUNDS=${ROUNDS:-3}
+SWEEP=${SWEEP:-1,16}
+# Extra server settings for both arms, e.g. SERVER_ARGS="--Workers:0:AllowSpinning=false" so that ONNX Runtime's
+# spinning threads do not burn CPU seconds that are not work (then the CPU-seconds ratio is the telemetry's cost).
+read -r -a SERVER_EXTRA <<< "${SERVER_ARGS:-}"
 BENCH=$ROOT/bench/MmServe.Bench/bin/Release/net10.0/MmServe.Bench.dll
 TICKS=$(getconf CLK_TCK)
 # utime + stime of a process (fields 14 and 15 of /proc/PID/stat; the command name in field 2 has no spaces here)
@@ -19,7 +23,7 @@ for round in $(seq 1 $ROUNDS); do
     extra=()
     if [ $arm = off ]; then extra=(--Telemetry:Enabled=false); fi
     cd $ROOT
-    dotnet src/MmServe.Api/bin/Release/net10.0/MmServe.Api.dll --urls http://127.0.0.1:8090 --Grpc:Enabled=false "${extra[@]}" > /tmp/server-$arm-$round.log 2>&1 &
+    dotnet src/MmServe.Api/bin/Release/net10.0/MmServe.Api.dll --urls http://127.0.0.1:8090 --Grpc:Enabled=false "${SERVER_EXTRA[@]}" "${extra[@]}" > /tmp/server-$arm-$round.log 2>&1 &
     pid=$!
     cd /tmp
     for i in $(seq 1 120); do curl -sf http://127.0.0.1:8090/health/ready >/dev/null && break; sleep 1; done
@@ -28,7 +32,7 @@ for round in $(seq 1 $ROUNDS); do
     if [ $arm = on ]; then (while true; do curl -s -o /dev/null http://127.0.0.1:8090/metrics; sleep 1; done) & scraper=$!; fi
     echo "=== telemetry $arm round $round"
     cpu_before=$(cpu_seconds $pid)
-    dotnet $BENCH --url http://127.0.0.1:8090 --sweep 1,16 --num-requests 1024 --max-tokens 64 --ignore-eos --warmup 8 2>&1 | tail -7
+    dotnet $BENCH --url http://127.0.0.1:8090 --sweep $SWEEP --num-requests 1024 --max-tokens 64 --ignore-eos --warmup 8 2>&1 | tail -7
     cpu_after=$(cpu_seconds $pid)
     echo "server CPU seconds for the run ($arm): $(awk -v a=$cpu_after -v b=$cpu_before 'BEGIN { printf "%.2f", a - b }')"
     if [ -n "$scraper" ]; then kill $scraper; fi
