@@ -458,7 +458,7 @@ def train(model, data, cfg, steps, batch, lr, seed):
         for group in opt.param_groups:
             group["lr"] = lr * min(1.0, (step + 1) / 50) * (0.05 + 0.95 * (1 - step / steps))
         opt.step()
-        if step % 50 == 0 or step == steps - 1:
+        if step % 25 == 0 or step == steps - 1:
             log(f"step {step} loss {loss.item():.4f}")
     model.eval()
 
@@ -515,8 +515,8 @@ def check(model, cfg, gen):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--steps", type=int, default=500)
-    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--steps", type=int, default=300)
+    ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--items", type=int, default=1500)
     ap.add_argument("--no-goldens", action="store_true")
     ap.add_argument("--check-only", action="store_true")

@@ -385,7 +385,7 @@ def train(model, enc, labels, text_ids, ids, steps, batch, lr, seed):
         for group in opt.param_groups:
             group["lr"] = lr * min(1.0, (step + 1) / 50) * (0.05 + 0.95 * (1 - step / steps))
         opt.step()
-        if step % 100 == 0 or step == steps - 1:
+        if step % 25 == 0 or step == steps - 1:
             log(f"step {step} loss {loss.item():.4f}")
     model.eval()
 
@@ -419,7 +419,7 @@ def check(model, cfg, gen):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--steps", type=int, default=500)
+    ap.add_argument("--steps", type=int, default=220)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--pool", type=int, default=192)
     ap.add_argument("--no-goldens", action="store_true")
