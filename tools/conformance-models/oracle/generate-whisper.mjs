@@ -6,6 +6,7 @@
 //       prompt (init tokens), greedy new ids and decoded text; and, unless --no-fixtures, the processor fixtures
 //       tests/conformance/pending/fixtures/tiny-whisper/ (16 kHz samples + input_features of the "fixtures" clips).
 //       --features-dir: also every case's samples and input_features as raw float32 (for the recipe's PyTorch check).
+//       --decode 'ffmpeg ... FILE ...': another decode command (robustness runs; use with --out-dir and --no-fixtures).
 //   node generate-whisper.mjs tokenize <model> <texts.json> <out.json>
 //       texts -> ids (add_special_tokens false), for the recipe's training targets
 //
@@ -51,8 +52,9 @@ export function decode16k(file, command) {
 const f32bytes = (a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 const sha256 = (b) => crypto.createHash('sha256').update(b).digest('hex');
 
-async function golden(outDir, featuresDir, fixtures) {
+async function golden(outDir, featuresDir, fixtures, decode) {
     const spec = JSON.parse(fs.readFileSync(path.join(pendingDir, 'cases', `${NAME}.json`), 'utf8'));
+    if (decode) spec.decode = decode;
     const processor = await AutoProcessor.from_pretrained(NAME);
     const model = await AutoModelForSpeechSeq2Seq.from_pretrained(NAME, { dtype: 'fp32', device: 'cpu' });
     const out = {
@@ -131,16 +133,18 @@ if (mode === 'golden') {
     let outDir = path.join(pendingDir, 'goldens');
     let featuresDir = null;
     let fixtures = true;
+    let decode = null;
     for (let i = 0; i < args.length; ++i) {
         if (args[i] === '--out-dir') outDir = path.resolve(args[++i]);
+        else if (args[i] === '--decode') decode = args[++i];
         else if (args[i] === '--features-dir') featuresDir = path.resolve(args[++i]);
         else if (args[i] === '--no-fixtures') fixtures = false;
         else throw new Error(`unknown option ${args[i]}`);
     }
-    await golden(outDir, featuresDir, fixtures);
+    await golden(outDir, featuresDir, fixtures, decode);
 } else if (mode === 'tokenize') {
     await tokenize(args[0], args[1], args[2]);
 } else {
-    console.error('usage: node generate-whisper.mjs golden [--out-dir DIR] [--features-dir DIR] [--no-fixtures] | tokenize <model> <in.json> <out.json>');
+    console.error('usage: node generate-whisper.mjs golden [--out-dir DIR] [--features-dir DIR] [--no-fixtures] [--decode CMD] | tokenize <model> <in.json> <out.json>');
     process.exit(2);
 }
