@@ -23,27 +23,29 @@ bench() { dotnet $BENCH --url http://127.0.0.1:$1 --concurrency $CONCURRENCY --n
 throughput() { awk -F: '/Output token throughput/ { gsub(/ /, "", $2); print $2 }' "$1"; }
 for round in $(seq 1 $ROUNDS); do
   declare -A pid=()
-  for arm in on off; do
+  # Alternate which arm starts (and is loaded) first, so that an order effect cancels over the rounds.
+  if [ $((round % 2)) -eq 1 ]; then order=(on off); else order=(off on); fi
+  for arm in "${order[@]}"; do
     if curl -s -o /dev/null http://127.0.0.1:${PORT[$arm]}/health/live; then echo "port ${PORT[$arm]} is busy" >&2; exit 1; fi
     extra=(--Workers:0:AllowSpinning=false)
     if [ $arm = off ]; then extra+=(--Telemetry:Enabled=false); fi
     (cd $ROOT && exec dotnet $SERVER --urls http://127.0.0.1:${PORT[$arm]} --Grpc:Enabled=false "${extra[@]}") > /tmp/paired-server-$arm.log 2>&1 &
     pid[$arm]=$!
   done
-  for arm in on off; do
+  for arm in "${order[@]}"; do
     for i in $(seq 1 120); do curl -sf http://127.0.0.1:${PORT[$arm]}/health/ready >/dev/null && break; sleep 1; done
     kill -0 ${pid[$arm]} || { echo "server $arm died" >&2; exit 1; }
     bench ${PORT[$arm]} 64 > /dev/null 2>&1   # warm-up: JIT and ORT allocations out of the measured window
   done
   (while true; do curl -s -o /dev/null http://127.0.0.1:${PORT[on]}/metrics; sleep 1; done) & scraper=$!
   on_before=$(cpu_seconds ${pid[on]}); off_before=$(cpu_seconds ${pid[off]})
-  bench ${PORT[on]} $REQUESTS > /tmp/paired-bench-on.txt 2>&1 & b_on=$!
-  bench ${PORT[off]} $REQUESTS > /tmp/paired-bench-off.txt 2>&1 & b_off=$!
-  wait $b_on $b_off
+  benches=()
+  for arm in "${order[@]}"; do bench ${PORT[$arm]} $REQUESTS > /tmp/paired-bench-$arm.txt 2>&1 & benches+=($!); done
+  wait "${benches[@]}"
   on_cpu=$(awk -v a=$(cpu_seconds ${pid[on]}) -v b=$on_before 'BEGIN { printf "%.2f", a - b }')
   off_cpu=$(awk -v a=$(cpu_seconds ${pid[off]}) -v b=$off_before 'BEGIN { printf "%.2f", a - b }')
   kill $scraper; kill ${pid[on]} ${pid[off]}; wait ${pid[on]} ${pid[off]} 2>/dev/null
   on_tps=$(throughput /tmp/paired-bench-on.txt); off_tps=$(throughput /tmp/paired-bench-off.txt)
-  awk -v r=$round -v a=$on_cpu -v b=$off_cpu -v x=$on_tps -v y=$off_tps 'BEGIN {
-    printf "round %d: server CPU s on %.2f off %.2f (on/off %.3f); output tok/s on %s off %s (on/off %.3f)\n", r, a, b, a / b, x, y, x / y }'
+  awk -v r=$round -v f=${order[0]} -v a=$on_cpu -v b=$off_cpu -v x=$on_tps -v y=$off_tps 'BEGIN {
+    printf "round %d (%s first): server CPU s on %.2f off %.2f (on/off %.3f); output tok/s on %s off %s (on/off %.3f)\n", r, f, a, b, a / b, x, y, x / y }'
 done
