@@ -10,9 +10,10 @@ namespace MmServe.GrpcTests;
 
 /// <summary>
 /// The mislabelled-media rule over gRPC (chat.proto's MediaInput.mime_type): mime_type routes the item to a modality,
-/// the bytes decide the format; bytes of another modality's format are INVALID_ARGUMENT media_type_mismatch.
+/// the bytes decide the format; bytes of another modality's format are INVALID_ARGUMENT media_type_mismatch. Also the
+/// hostile battery's truncated JPEG and 16777216² WebP canvas, refused over gRPC as over REST.
 /// </summary>
-public sealed class MislabelledMediaTests(GrpcServerFixture server) : IClassFixture<GrpcServerFixture>, IDisposable
+public sealed class HostileMediaTests(GrpcServerFixture server) : IClassFixture<GrpcServerFixture>, IDisposable
 {
     private readonly int _logMark = server.Factory.Logs.Entries.Count;
 
@@ -50,6 +51,26 @@ public sealed class MislabelledMediaTests(GrpcServerFixture server) : IClassFixt
 
         Assert.Contains("'audio/wav'", e.Status.Detail, StringComparison.Ordinal);
         Assert.Contains("a PNG image", e.Status.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task FirstHalfOfAJpeg_IsInvalidArgumentInvalidImage()
+    {
+        var request = Requests.WithParts("What is it?", Media("image/jpeg", HostileImages.FirstHalfOfAJpeg()));
+
+        var e = await RpcAssert.ChatFailsAsync(server.Chat, request, StatusCode.InvalidArgument, "invalid_image");
+
+        Assert.Contains("truncated", e.Status.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task WebpWhoseCanvasIs16777216Squared_IsInvalidArgumentImageTooLarge()
+    {
+        var request = Requests.WithParts("What is it?", Media("image/webp", HostileImages.WebpWithAHugeCanvas()));
+
+        var e = await RpcAssert.ChatFailsAsync(server.Chat, request, StatusCode.InvalidArgument, "image_too_large");
+
+        Assert.Contains("16777216x16777216", e.Status.Detail, StringComparison.Ordinal);
     }
 
     private static ContentPart Media(string mimeType, byte[] bytes) =>
