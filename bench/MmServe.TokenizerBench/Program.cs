@@ -1,5 +1,6 @@
 // Encode throughput (MB/s of UTF-8 input) of MmServe's tokenizer and of HF's Rust tokenizers (Tokenizers.DotNet)
-// on one ~5 MB mixed text (the size of a large prompt part), per tokenizer.json.
+// on one ~5 MB mixed text (the size of a large prompt part), per tokenizer.json; also the speed of the length-only
+// token lower bound (ByteLevelBpeTokenizer.MinimumTokens) the server checks before tokenizing, and the bound itself.
 // Usage: dotnet run -c Release --project bench/MmServe.TokenizerBench [-- --mb 5 --runs 5 --only llama3 --cjk]
 // --cjk: Chinese/Japanese prose without spaces instead, where a regex piece is a whole clause (no word cache).
 using System.Diagnostics;
@@ -24,7 +25,7 @@ var fixtures = Path.Combine(root, "tests", "MmServe.Model.Tests", "Tokenization"
 var text = args.Contains("--cjk") ? CjkText(megabytes * 1_000_000) : MixedText(root, megabytes * 1_000_000);
 var mb = Encoding.UTF8.GetByteCount(text) / 1e6;
 Console.WriteLine($"text: {mb:F2} MB UTF-8, {text.Length:N0} chars; best of {runs} runs, one Encode call each");
-Console.WriteLine($"{"tokenizer",-34} {"MmServe MB/s",12} {"HF MB/s",10} {"tokens",10} {"same ids",9}");
+Console.WriteLine($"{"tokenizer",-34} {"MmServe MB/s",12} {"HF MB/s",10} {"tokens",10} {"same ids",9} {"bound MB/s",11} {"bound tokens",13}");
 foreach (var (name, path) in tokenizers.Where(t => t.Name.Contains(only, StringComparison.Ordinal)))
 {
     var ours = ByteLevelBpeTokenizer.Load(path);
@@ -33,7 +34,9 @@ foreach (var (name, path) in tokenizers.Where(t => t.Name.Contains(only, StringC
     var (ourSeconds, ourIds) = Best(() => ours.Encode(text));
     var (hfSeconds, hfIds) = Best(() => hf.Encode(text));
     var same = ourIds.AsSpan().SequenceEqual(hfIds.Skip(prefix).Select(id => (int)id).ToArray());
-    Console.WriteLine($"{name,-34} {mb / ourSeconds,12:F1} {mb / hfSeconds,10:F1} {ourIds.Length,10:N0} {same,9}");
+    // The length-only lower bound the server refuses over-long text with before tokenizing (PromptPreparer).
+    var (boundSeconds, bound) = Best(() => ours.MinimumTokens(text));
+    Console.WriteLine($"{name,-34} {mb / ourSeconds,12:F1} {mb / hfSeconds,10:F1} {ourIds.Length,10:N0} {same,9} {mb / boundSeconds,11:F0} {bound,13:N0}");
 }
 
 (double Seconds, T Result) Best<T>(Func<T> encode)

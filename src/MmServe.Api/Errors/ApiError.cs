@@ -36,6 +36,22 @@ internal sealed record ApiError(int StatusCode, string Message, string Type, str
         ? InvalidRequest("The request body must be a JSON object.", code: "invalid_type")
         : InvalidRequest($"Invalid type for '{param}'.", param, "invalid_type");
 
+    /// <summary>A string (or, with <paramref name="propertyName"/>, a property name) that is not valid UTF-8 text.</summary>
+    public static ApiError InvalidUtf8(string? param, bool propertyName = false)
+    {
+        var what = (param, propertyName) switch
+        {
+            (null, true) => "A property name of the request body",
+            (null, false) => "The request body",
+            (_, true) => $"A property name in '{param}'",
+            _ => $"'{param}'",
+        };
+        return InvalidRequest(
+            $"{what} is not valid UTF-8: it holds a byte sequence that is not UTF-8 or a \\u escape of an unpaired surrogate. Send JSON text encoded as UTF-8.",
+            param,
+            "invalid_utf8");
+    }
+
     public static ApiError Missing(string param) =>
         InvalidRequest($"Missing required parameter: '{param}'.", param, "missing_required_parameter");
 

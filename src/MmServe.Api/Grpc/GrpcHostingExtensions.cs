@@ -1,4 +1,6 @@
 using Grpc.AspNetCore.Server;
+using Grpc.AspNetCore.Server.Model;
+using MmServe.Api.Grpc.Binding;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using MmServe.Api.Health;
@@ -23,6 +25,7 @@ internal static class GrpcHostingExtensions
             options.Interceptors.Add<GrpcExceptionInterceptor>();
             options.EnableDetailedErrors = false;
         });
+        UseGuardedBinding(services);
 
         // Raw media bytes make messages large: the bound is the REST body limit unless set on its own.
         services.AddOptions<GrpcServiceOptions>()
@@ -41,6 +44,22 @@ internal static class GrpcHostingExtensions
 
         services.AddSingleton<ChatChunkMapper>();
         return services;
+    }
+
+    /// <summary>
+    /// Replaces Grpc.AspNetCore's binder (its internal BinderServiceMethodProvider) with
+    /// <see cref="GuardedServiceMethodProvider{TService}"/>, which binds the same methods with request marshallers that
+    /// answer unparseable bytes with INVALID_ARGUMENT. Both together would bind every method twice, so a Grpc.AspNetCore
+    /// that no longer registers the binder under that name stops the start instead of serving ambiguous routes.
+    /// </summary>
+    private static void UseGuardedBinding(IServiceCollection services)
+    {
+        var builtIn = services.SingleOrDefault(d =>
+            d.ServiceType == typeof(IServiceMethodProvider<>) && d.ImplementationType?.Name == "BinderServiceMethodProvider`1")
+            ?? throw new InvalidOperationException(
+                "Grpc.AspNetCore's BinderServiceMethodProvider<> registration was not found; update GrpcHostingExtensions.UseGuardedBinding for this Grpc.AspNetCore version.");
+        services.Remove(builtIn);
+        services.AddSingleton(typeof(IServiceMethodProvider<>), typeof(GuardedServiceMethodProvider<>));
     }
 
     public static WebApplication MapMmServeGrpc(this WebApplication app)

@@ -7,8 +7,8 @@ namespace MmServe.Api.OpenAi;
 
 /// <summary>
 /// Reads a JSON request body under a byte limit and deserializes it with a source-generated contract. Failures
-/// come back as <see cref="ApiError"/> values (413, malformed JSON, wrong type at a path) that never echo
-/// System.Text.Json's exception text.
+/// come back as <see cref="ApiError"/> values (413, malformed JSON, text that is not UTF-8, wrong type at a path) that
+/// never echo System.Text.Json's exception text.
 /// </summary>
 internal static class JsonBodyReader
 {
@@ -55,9 +55,9 @@ internal static class JsonBodyReader
     public static (T? Value, ApiError? Error) Deserialize<T>(ReadOnlySpan<byte> json, JsonTypeInfo<T> typeInfo)
         where T : class
     {
-        if (!IsWellFormed(json))
+        if (JsonBodyScanner.Check(json) is { } refused)
         {
-            return (null, ApiError.MalformedJson());
+            return (null, refused);
         }
 
         try
@@ -81,22 +81,5 @@ internal static class JsonBodyReader
         }
 
         return path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path.TrimStart('$');
-    }
-
-    private static bool IsWellFormed(ReadOnlySpan<byte> json)
-    {
-        try
-        {
-            var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 64 });
-            while (reader.Read())
-            {
-            }
-
-            return reader.BytesConsumed > 0;
-        }
-        catch (JsonException)
-        {
-            return false;
-        }
     }
 }

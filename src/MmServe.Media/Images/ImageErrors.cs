@@ -9,6 +9,10 @@ internal static class ImageErrors
         MediaErrorCodes.InvalidImage,
         $"The image could not be decoded: it is corrupt, truncated or not an image. Supported formats are {SupportedFormats}.");
 
+    public static MediaError Truncated() => new(
+        MediaErrorCodes.InvalidImage,
+        $"The image is truncated: its data ends before the image does. Send the whole file ({SupportedFormats}).");
+
     public static MediaError UnsupportedFormat(string formatName) => new(
         MediaErrorCodes.UnsupportedImageFormat,
         $"The image format {formatName} is not supported. Supported formats are {SupportedFormats}.");
@@ -25,12 +29,12 @@ internal static class ImageErrors
         MediaErrorCodes.ImageTooLarge,
         $"The encoded image is larger than the limit of {maxBytes} bytes.");
 
-    public static MediaError TooManyPixels(int width, int height, ImageLimits limits) => new(
+    public static MediaError TooManyPixels(long width, long height, ImageLimits limits) => new(
         MediaErrorCodes.ImageTooLarge,
         $"The image is {width}x{height} pixels; the limits are {limits.MaxWidth} pixels wide, "
         + $"{limits.MaxHeight} pixels high and {limits.MaxPixels} pixels in total.");
 
-    public static MediaError AspectRatio(int width, int height, double maxAspectRatio) => new(
+    public static MediaError AspectRatio(long width, long height, double maxAspectRatio) => new(
         MediaErrorCodes.ImageAspectRatio,
         $"The image is {width}x{height} pixels; its aspect ratio exceeds the limit of {maxAspectRatio}:1.");
 

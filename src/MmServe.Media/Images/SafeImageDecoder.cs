@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
+using MmServe.Media.Images.Structure;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats;
 using SixLabors.ImageSharp.Memory;
@@ -51,6 +52,11 @@ public sealed class SafeImageDecoder
         if (encoded.Length > Limits.MaxBytes)
         {
             return ImageErrors.TooManyBytes(encoded.Length, Limits.MaxBytes);
+        }
+
+        if (CheckStructure(encoded) is { } structureError)
+        {
+            return structureError;
         }
 
         try
@@ -153,6 +159,30 @@ public sealed class SafeImageDecoder
         return ExifOrientation.Apply(decoded, orientation);
     }
 
+    /// <summary>
+    /// Every size the file declares within the limits, and all of its data present (see <see cref="ImageStructure"/>);
+    /// the PNG data check inflates the stream, so it runs only once the sizes are known to be acceptable.
+    /// </summary>
+    private MediaError? CheckStructure(ReadOnlyMemory<byte> encoded)
+    {
+        if (ImageStructure.Read(encoded.Span) is not { } structure)
+        {
+            return null;
+        }
+
+        foreach (var size in structure.Sizes)
+        {
+            if (CheckDimensions(size.Width, size.Height) is { } error)
+            {
+                return error;
+            }
+        }
+
+        return structure.Truncated || (structure.Format == ImageContainer.Png && !PngImageData.IsComplete(encoded))
+            ? ImageErrors.Truncated()
+            : null;
+    }
+
     private MediaResult<IImageFormat> IdentifyAndCheck(Stream stream, ReadOnlySpan<byte> encoded)
     {
         // Identify parses headers only; no pixel buffer is allocated.
@@ -169,14 +199,15 @@ public sealed class SafeImageDecoder
             : MediaResult<IImageFormat>.Success(format);
     }
 
-    private MediaError? CheckDimensions(int width, int height)
+    private MediaError? CheckDimensions(long width, long height)
     {
         if (width <= 0 || height <= 0)
         {
             return ImageErrors.Invalid();
         }
 
-        if (width > Limits.MaxWidth || height > Limits.MaxHeight || (long)width * height > Limits.MaxPixels)
+        // Declared sizes fit in 32 bits, so the product cannot overflow.
+        if (width > Limits.MaxWidth || height > Limits.MaxHeight || width * height > Limits.MaxPixels)
         {
             return ImageErrors.TooManyPixels(width, height, Limits);
         }

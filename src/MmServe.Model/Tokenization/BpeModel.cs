@@ -45,6 +45,15 @@ internal sealed class BpeModel
         _ignoreMerges = ignoreMerges;
     }
 
+    /// <summary>The unknown token's id, if the model has one.</summary>
+    public int? UnkId => _unkId;
+
+    /// <summary>Whether consecutive unknown characters become one unknown token.</summary>
+    public bool FuseUnk => _fuseUnk;
+
+    /// <summary>Whether a character missing from the vocab becomes its UTF-8 bytes as &lt;0xNN&gt; tokens.</summary>
+    public bool ByteFallback => _byteFallback;
+
     public static long PairKey(int left, int right) => ((long)left << 32) | (uint)right;
 
     /// <summary>

@@ -31,6 +31,7 @@ public sealed class ByteLevelBpeTokenizer : ITextTokenizer
     private readonly bool[] _isByteToken;
     private readonly TokenDecoding _decoding;
     private readonly ByteLevelWordSplitter? _fastSplitter;
+    private readonly TokenCountBound? _countBound;
 
     private ByteLevelBpeTokenizer(HfTokenizerDefinition definition)
     {
@@ -41,6 +42,7 @@ public sealed class ByteLevelBpeTokenizer : ITextTokenizer
         _decoding = definition.Decoding;
         PostProcessor = definition.PostProcessor;
         _fastSplitter = ByteLevelWordSplitter.TryCreate(_preTokenizer);
+        _countBound = TokenCountBound.TryCreate(definition);
         _matcher = new AddedTokenMatcher(definition.AddedTokens);
         _addedByContent = new Dictionary<string, int>(StringComparer.Ordinal);
 
@@ -90,6 +92,29 @@ public sealed class ByteLevelBpeTokenizer : ITextTokenizer
         Parse(Encoding.UTF8.GetBytes(json), source);
 
     public int[] Encode(string text) => Encode([TextSegment.Trusted(text)]);
+
+    /// <summary>
+    /// The most units (UTF-8 bytes for byte-level tokenizers, UTF-16 chars otherwise) one token covers, when the
+    /// tokenizer guarantees such a bound (see <see cref="MinimumTokens"/>); null when it does not.
+    /// </summary>
+    public int? MaxUnitsPerToken => _countBound?.MaxUnitsPerToken;
+
+    /// <summary>
+    /// A lower bound on the tokens <paramref name="text"/> adds to any prompt it is part of, computed from its length
+    /// (after the cheap normalizer step) without running BPE; 0 when the tokenizer guarantees no bound. One token less
+    /// than the plain bound, because normalizing at a segment boundary may join the text's first character to the
+    /// one before it.
+    /// </summary>
+    public long MinimumTokens(string text)
+    {
+        if (_countBound is null || text.Length == 0)
+        {
+            return 0;
+        }
+
+        var normalized = _normalizer is null ? text : _normalizer.Normalize(ReplaceLoneSurrogates(text));
+        return Math.Max(0, _countBound.MinimumTokens(normalized) - 1);
+    }
 
     public int[] Encode(IReadOnlyList<TextSegment> segments)
     {

@@ -8,7 +8,8 @@ namespace MmServe.Serving.Media;
 /// Audio bytes → mono float32 → band-limited resampling to the model rate → log-mel features exactly per the
 /// manifest. WAV and MP3 decode in-process; other containers (flac, ogg, webm, m4a) go through the hardened
 /// ffmpeg decoder when ffmpeg is installed. The container is recognised from the bytes, not from the declared
-/// format, so a mislabelled upload is decoded by what it is (or refused), never by what it claims.
+/// format, so a mislabelled upload is decoded by what it is (or refused, see <see cref="DeclaredFormatCheck"/>),
+/// never by what it claims.
 /// </summary>
 public sealed class AudioInputPreprocessor : IMediaPreprocessor
 {

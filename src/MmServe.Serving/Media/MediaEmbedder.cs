@@ -102,6 +102,11 @@ public sealed class MediaEmbedder(
             return bytes.Error;
         }
 
+        if (DeclaredFormatCheck.Check(reference, bytes.Value.Span) is { } mislabelled)
+        {
+            return mislabelled;
+        }
+
         var key = CacheKey(bytes.Value.Span, pre.ConfigurationKey);
         if (cache.TryGet(key, out var hit))
         {

@@ -5,7 +5,7 @@ namespace MmServe.Serving.Media;
 /// <summary>
 /// MIME types a media item may declare (gRPC MediaInput.mime_type): each names a modality and, for audio, the container the REST API
 /// calls input_audio.format. Decoders sniff the bytes, so the subtype only routes the item; it is never trusted
-/// as the format of what is inside.
+/// as the format of what is inside (see <see cref="DeclaredFormatCheck"/> for the one mislabelled-media rule).
 /// </summary>
 public static class MediaMimeTypes
 {

@@ -30,40 +30,30 @@ internal sealed partial class TranscriptionService(
                 "Send the audio as multipart/form-data with the fields 'file' and 'model'.", "file", "invalid_content_type").ToResult();
         }
 
-        IFormCollection form;
-        try
+        var (form, formError) = await UploadForm.ReadAsync(context.Request, ct).ConfigureAwait(false);
+        if (formError is not null)
         {
-            form = await context.Request.ReadFormAsync(ct).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is InvalidDataException || (e is IOException && !ct.IsCancellationRequested))
-        {
-            // InvalidDataException: bad boundaries or over the form limits; IOException: a section cut short.
-            Log.BadForm(logger, context.TraceIdentifier, e.Message);
-            return ApiError.InvalidRequest("The multipart/form-data body could not be read.", "file", "invalid_form").ToResult();
+            Log.BadForm(logger, context.TraceIdentifier, formError.Code ?? "");
+            return formError.ToResult();
         }
 
-        var (instance, unknown) = models.Resolve(form["model"].ToString());
+        var (instance, unknown) = models.Resolve(form!["model"]);
         if (unknown is not null)
         {
             return ApiError.From(unknown).ToResult();
         }
 
-        var (instruction, responseFormat, temperature, formError) = Validate(instance!, form);
-        if (formError is not null)
+        var (instruction, responseFormat, temperature, invalid) = Validate(instance!, form);
+        if (invalid is not null)
         {
-            return formError.ToResult();
+            return invalid.ToResult();
         }
 
-        var file = form.Files.GetFile("file")!;
-        var bytes = new byte[file.Length];
-        await using (var stream = file.OpenReadStream())
-        {
-            await stream.ReadExactlyAsync(bytes, ct).ConfigureAwait(false);
-        }
+        var file = form.File!;
 
         // Shared with chat's input_audio: the same byte cap, decoders, duration limit and encoder cache. The container is
         // recognised from the bytes, so the upload's declared content type only labels the item.
-        var media = new MediaReference(ServedModel.AudioModality, MediaSourceKind.Bytes, file.ContentType ?? "", null, "file") { Bytes = bytes };
+        var media = new MediaReference(ServedModel.AudioModality, MediaSourceKind.Bytes, file.ContentType, null, "file") { Bytes = file.Bytes };
         var sampling = new SamplingParams { Temperature = temperature, MaxTokens = SingleTurnRunner.MaxAnswerTokens };
         var (result, error) = await instance!.Tasks.RunAsync(
             [new ChatPart.Media(ServedModel.AudioModality, 0), new ChatPart.Text(instruction!)], [media], sampling, [], "prompt", context.TraceIdentifier, budgets.For(context), ct)
@@ -79,7 +69,7 @@ internal sealed partial class TranscriptionService(
             : TypedResults.Json(new TranscriptionResponse(text), OpenAiJsonContext.Wire.TranscriptionResponse);
     }
 
-    private (string? Instruction, string? Format, float Temperature, ApiError? Error) Validate(ModelInstance model, IFormCollection form)
+    private (string? Instruction, string? Format, float Temperature, ApiError? Error) Validate(ModelInstance model, UploadForm form)
     {
         var defaultInstruction = model.Model.Bundle.Manifest.InputModalities.TryGetValue(ServedModel.AudioModality, out var audio) ? audio.TranscriptionPrompt : null;
         if (defaultInstruction is null || !model.Policy.Accepts(ServedModel.AudioModality))
@@ -87,18 +77,18 @@ internal sealed partial class TranscriptionService(
             return Fail(ApiError.InvalidRequest($"The model '{model.Id}' does not transcribe audio.", "model", "unsupported_model"));
         }
 
-        var file = form.Files.GetFile("file");
+        var file = form.File;
         if (file is null)
         {
             return Fail(ApiError.Missing("file"));
         }
 
-        if (file.Length == 0)
+        if (file.Bytes.Length == 0)
         {
             return Fail(ApiError.InvalidRequest("The uploaded file is empty.", "file", "invalid_audio"));
         }
 
-        var format = form["response_format"].ToString() is { Length: > 0 } f ? f : "json";
+        var format = form["response_format"] is { Length: > 0 } f ? f : "json";
         if (format is not ("json" or "text"))
         {
             return Fail(ApiError.InvalidRequest(
@@ -108,13 +98,13 @@ internal sealed partial class TranscriptionService(
         }
 
         float temperature = 0;
-        if (form["temperature"].ToString() is { Length: > 0 } t
+        if (form["temperature"] is { Length: > 0 } t
             && (!float.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out temperature) || !(temperature >= 0 && temperature <= 1)))
         {
             return Fail(ApiError.InvalidRequest($"'temperature' must be a number between 0 and 1 (got '{t}').", "temperature", "invalid_value"));
         }
 
-        var prompt = form["prompt"].ToString();
+        var prompt = form["prompt"];
         return (string.IsNullOrWhiteSpace(prompt) ? defaultInstruction : prompt, format, temperature, null);
     }
 
