@@ -107,7 +107,7 @@ public sealed class ServingMetrics
         var modelTag = new KeyValuePair<string, object?>("model", model);
         _promptTokens.Add(promptTokens, modelTag);
         _generationTokens.Add(completionTokens, modelTag);
-        _success.Add(1, modelTag, new("finished_reason", reason == FinishReason.Length ? "length" : "stop"));
+        _success.Add(1, modelTag, new("finished_reason", Sessions.FinishReasonNames.Of(reason)));
         _e2e.Record(duration.TotalSeconds, modelTag);
         var genAi = GenAi(model, null);
         _genAiDuration.Record(duration.TotalSeconds, genAi);
