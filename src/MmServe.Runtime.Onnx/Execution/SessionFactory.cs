@@ -89,6 +89,13 @@ public sealed partial class SessionFactory
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
             LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
+
+            // Every run here has a new shape (batch rows, prompt and context lengths vary per step). ORT's CPU arena
+            // keeps the largest block each shape ever asked for and never hands memory back, and a memory pattern is
+            // planned and kept per shape: under a long mixed load both only grow (the soak in docs/benchmarks.md).
+            // Without them a run's tensors come from malloc and go back to it when the run ends.
+            EnableCpuMemArena = false,
+            EnableMemoryPattern = false,
         };
         if (_device.IntraOpThreads > 0)
         {

@@ -73,6 +73,8 @@ public sealed class ServingMetrics
         _mediaDecode = Meter.CreateHistogram("mmserve.media_decode_time", "s", "Reading, decoding and preprocessing one media item (cache hits included).", advice: Buckets(LatencyBuckets));
         Meter.CreateObservableCounter("mmserve.encoder_cache_queries", () => Caches(c => c.Hits + c.Misses), "{item}", "Media items looked up in the encoder-output cache.");
         Meter.CreateObservableCounter("mmserve.encoder_cache_hits", () => Caches(c => c.Hits), "{item}", "Media items whose encoder output came from the cache.");
+        // A soak reads this to tell the cache filling up (bounded by Media:EncoderCache:MaxBytes) from a leak.
+        Meter.CreateObservableGauge("mmserve.encoder_cache_usage", () => Caches(c => c.Bytes), "By", "Bytes the encoder-output cache holds.");
     }
 
     public Meter Meter { get; }
