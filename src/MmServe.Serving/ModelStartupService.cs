@@ -58,8 +58,10 @@ public sealed partial class ModelStartupService(
             readiness.MarkReady();
             Log.Ready(logger, TimeProvider.System.GetElapsedTime(started).TotalMilliseconds);
         }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        catch (Exception) when (ct.IsCancellationRequested)
         {
+            // Stopping during the warm-up (a port that could not be bound, SIGTERM): ORT reports its terminated run
+            // as a failure, but nothing crashed and there is nothing to log.
         }
         catch (Exception e)
         {

@@ -90,12 +90,9 @@ public sealed partial class SessionFactory
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
             LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
 
-            // Every run here has a new shape (batch rows, prompt and context lengths vary per step). ORT's CPU arena
-            // keeps the largest block each shape ever asked for and never hands memory back, and a memory pattern is
-            // planned and kept per shape: under a long mixed load both only grow (the soak in docs/benchmarks.md).
-            // Without them a run's tensors come from malloc and go back to it when the run ends.
-            EnableCpuMemArena = false,
-            EnableMemoryPattern = false,
+            // ORT's CPU arena stays on: it grows to the largest working set the step shapes need and then holds
+            // still. Turning it off was measured worse: glibc malloc then fragments across the worker and thread-pool
+            // threads and native memory kept growing (docs/benchmarks.md, the soak).
         };
         if (_device.IntraOpThreads > 0)
         {
