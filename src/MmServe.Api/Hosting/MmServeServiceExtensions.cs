@@ -88,8 +88,9 @@ internal static class MmServeServiceExtensions
             .BindStrictly(ShutdownOptions.SectionName)
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<ShutdownOptions>, ShutdownOptionsValidator>();
+        // PostConfigure: this replaces the web host's own "shutdownTimeoutSeconds", which no longer means anything here.
         services.AddOptions<HostOptions>()
-            .Configure<IOptions<EngineOptions>, IOptions<ShutdownOptions>>((host, engine, shutdown) =>
+            .PostConfigure<IOptions<EngineOptions>, IOptions<ShutdownOptions>>((host, engine, shutdown) =>
                 host.ShutdownTimeout = shutdown.Value.DrainDelay + engine.Value.ShutdownTimeout + ShutdownOptions.HostMargin);
         services.AddSingleton<GracefulShutdown>();
         services.AddHostedService(sp => sp.GetRequiredService<GracefulShutdown>());

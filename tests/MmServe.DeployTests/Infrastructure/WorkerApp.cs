@@ -1,5 +1,6 @@
 using System.Net;
 using System.Reflection;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -22,12 +23,19 @@ internal sealed class WorkerApp
 
     public required TimeSpan EngineShutdownTimeout { get; init; }
 
+    /// <summary>Shutdown:DrainDelay: how long the worker serves on, not ready, after SIGTERM.</summary>
+    public required TimeSpan DrainDelay { get; init; }
+
     /// <summary>Each path asked for, with the status it answered once the server was ready.</summary>
     public required IReadOnlyDictionary<string, HttpStatusCode> Answers { get; init; }
 
     public required string Metrics { get; init; }
 
-    public TimeSpan DrainBudget => HostShutdownTimeout + EngineShutdownTimeout;
+    /// <summary>
+    /// SIGTERM to exit: the host's shutdown timeout, which MmServe sets to DrainDelay + Engine:ShutdownTimeout + 1 s
+    /// (the "abort" endings are written in that last second).
+    /// </summary>
+    public TimeSpan DrainBudget => HostShutdownTimeout;
 
     public static async Task<WorkerApp> StartAsync(IReadOnlyDictionary<string, string?> overrides, IEnumerable<string> paths)
     {
@@ -59,6 +67,7 @@ internal sealed class WorkerApp
         {
             HostShutdownTimeout = factory.Services.GetRequiredService<IOptions<HostOptions>>().Value.ShutdownTimeout,
             EngineShutdownTimeout = factory.Services.GetRequiredService<IOptions<EngineOptions>>().Value.ShutdownTimeout,
+            DrainDelay = factory.Services.GetRequiredService<IConfiguration>().GetValue("Shutdown:DrainDelay", TimeSpan.Zero),
             Answers = answers,
             Metrics = await client.GetStringAsync("metrics"),
         };
