@@ -14,6 +14,6 @@ try
 }
 catch (Exception e) when (StartupFailure.IsSetupError(e) && StartupFailure.ExitOnSetupError(builder?.Configuration))
 {
-    await Console.Error.WriteLineAsync($"mmserve: failed to start: {StartupFailure.Describe(e)}");
+    await Console.Error.WriteLineAsync($"mmserve: failed to start: {StartupFailure.Describe(e, builder?.Configuration)}");
     return StartupFailure.ExitCode;
 }

@@ -24,7 +24,7 @@ public sealed partial class StartupProcessTests
         { "missing model folder", ["--Model:Path=/no/such/model"], ["Model:Path '/no/such/model'"] },
         { "URL with a bad scheme", ["--urls=htp://127.0.0.1:abc"], ["urls", "'htp://127.0.0.1:abc'"] },
         { "URL with a bad port", ["--urls=http://127.0.0.1:99999"], ["urls", "'http://127.0.0.1:99999'"] },
-        { "address not on this machine", ["--urls=http://192.0.2.1:18123"], ["Failed to bind to address http://192.0.2.1:18123", "Cannot assign requested address"] },
+        { "address not on this machine", ["--urls=http://192.0.2.1:18123"], ["cannot listen on urls http://192.0.2.1:18123", "AddressNotAvailable"] },
     };
 
     [Theory]
