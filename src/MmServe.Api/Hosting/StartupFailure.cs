@@ -40,6 +40,7 @@ public static class StartupFailure
         };
 
     /// <summary>The error on one line (a bundle's several problems are joined with "; ").</summary>
+    /// <param name="e">What stopped the start.</param>
     /// <param name="configuration">Names the addresses a bare socket error was about; null if it could not be read.</param>
     public static string Describe(Exception e, IConfiguration? configuration = null) => e switch
     {
