@@ -57,7 +57,7 @@ public sealed class ServingMetrics
         _genAiTokens = Meter.CreateHistogram("gen_ai.client.token.usage", "{token}", "Input and output tokens of a successful response.", advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = TokenBuckets });
         _promptTokens = Meter.CreateCounter<long>("mmserve.prompt_tokens", "{token}", "Prompt tokens of finished requests (media placeholders included).");
         _generationTokens = Meter.CreateCounter<long>("mmserve.generation_tokens", "{token}", "Generated tokens of finished requests.");
-        _success = Meter.CreateCounter<long>("mmserve.request_success", "{request}", "Requests that finished, by finish reason (stop, length).");
+        _success = Meter.CreateCounter<long>("mmserve.request_success", "{request}", "Requests that finished, by finish reason (stop, length, abort).");
         _errors = Meter.CreateCounter<long>("mmserve.request_errors", "{request}", "Requests refused or failed, by error kind and code (invalid_request/…, queue_full → 429, unavailable → 503).");
         _ttft = Meter.CreateHistogram("mmserve.time_to_first_token", "s", "Submission to the first generated token (queue + media + prefill).", advice: Buckets(TtftBuckets));
         _itl = Meter.CreateHistogram("mmserve.inter_token_latency", "s", "Time between consecutive generated tokens.", advice: Buckets(ItlBuckets));
