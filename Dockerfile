@@ -54,10 +54,13 @@ COPY models/mmserve-tiny /models/mmserve-tiny
 COPY --from=publish-cpu /out/worker /app
 # REST on 8080 (HTTP/1.1 and SSE), gRPC h2c on 8081 on every interface (the app's default Grpc:Host is localhost).
 # /tmp holds ffmpeg's temporary media files: with a read-only root filesystem, mount a writable volume there.
+# MALLOC_ARENA_MAX=2: glibc would otherwise give the engine, ORT and thread-pool threads malloc arenas of their own,
+# and native memory crept up under a steady load (the soak in docs/benchmarks.md).
 ENV ASPNETCORE_HTTP_PORTS=8080 \
     Grpc__Host=* \
     Grpc__Port=8081 \
-    Model__Path=/models/mmserve-tiny
+    Model__Path=/models/mmserve-tiny \
+    MALLOC_ARENA_MAX=2
 EXPOSE 8080 8081
 # 1654 is the aspnet image's "app" user; numeric so that Kubernetes' runAsNonRoot can verify it.
 USER 1654
@@ -86,6 +89,7 @@ ENV DOTNET_RUNNING_IN_CONTAINER=true \
     Grpc__Host=* \
     Grpc__Port=8081 \
     Model__Path=/models/mmserve-tiny \
+    MALLOC_ARENA_MAX=2 \
     Workers__0__Device=cuda \
     NVIDIA_VISIBLE_DEVICES=all \
     NVIDIA_DRIVER_CAPABILITIES=compute,utility

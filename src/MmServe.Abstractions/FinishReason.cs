@@ -14,4 +14,10 @@ public enum FinishReason
 
     /// <summary>The model failed; an error event carries the details.</summary>
     Error,
+
+    /// <summary>
+    /// The server ended it while shutting down (its drain timeout passed): the text so far is the answer. vLLM's and
+    /// OpenAI-compatible servers' "abort"; gRPC reports it as UNAVAILABLE so a client retries elsewhere.
+    /// </summary>
+    Abort,
 }

@@ -18,6 +18,7 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
     private readonly TimeSpan _shutdownTimeout;
     private long _nextSequenceId;
     private int _disposed;
+    private int _stoppedGenerating;
 
     public GenerationEngine(
         IModelExecutorFactory executorFactory,
@@ -72,7 +73,7 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
         ArgumentNullException.ThrowIfNull(request);
         string requestId = request.RequestId ?? string.Empty;
 
-        if (Volatile.Read(ref _disposed) != 0)
+        if (Volatile.Read(ref _disposed) != 0 || Volatile.Read(ref _stoppedGenerating) != 0)
         {
             return Reject(requestId, new EngineError(EngineErrorCode.Unavailable, "The engine is shutting down."));
         }
@@ -106,6 +107,15 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
         }
 
         return ValueTask.FromResult(new GenerationHandle(requestId, sequence.Id, sequence.Output, rejection: null));
+    }
+
+    public void StopGenerating()
+    {
+        Volatile.Write(ref _stoppedGenerating, 1);
+        foreach (var worker in _workers)
+        {
+            worker.AbortAll();
+        }
     }
 
     /// <summary>Stops the workers; requests still in flight end with an Unavailable error.</summary>

@@ -16,4 +16,12 @@ public interface IGenerationEngine
     ValueTask<GenerationHandle> SubmitAsync(GenerationRequest request, CancellationToken ct = default);
 
     EngineStats Stats { get; }
+
+    /// <summary>
+    /// Shutdown's last step: every request queued or generating ends within one engine step with
+    /// <see cref="FinishReason.Abort"/> (the text so far stays), and later submissions are refused as Unavailable.
+    /// </summary>
+    void StopGenerating()
+    {
+    }
 }

@@ -11,4 +11,10 @@ public sealed class ModelReadiness(IHostApplicationLifetime lifetime)
     public bool IsReady => _ready && !lifetime.ApplicationStopping.IsCancellationRequested;
 
     public void MarkReady() => _ready = true;
+
+    /// <summary>
+    /// Shutting down: not ready from now on. ApplicationStopping says the same once the host stops; this also covers
+    /// the moment between SIGTERM and that.
+    /// </summary>
+    public void MarkDraining() => _ready = false;
 }

@@ -11,8 +11,14 @@ public sealed partial class ModelStartupService(
     IServiceProvider services,
     ModelReadiness readiness,
     IHostApplicationLifetime lifetime,
-    ILogger<ModelStartupService> logger) : IHostedService
+    ILogger<ModelStartupService> logger) : IHostedService, IDisposable
 {
+    /// <summary>Longest wait, while the container is disposed, for a cancelled warm-up to let go of the models.</summary>
+    private static readonly TimeSpan WarmUpExitWait = TimeSpan.FromSeconds(10);
+
+    // Cancelled when the host stops, and also when it is disposed without having stopped (a start that failed
+    // later, e.g. a port that could not be bound), before the models the warm-up uses are disposed.
+    private readonly CancellationTokenSource _stopWarmUp = CancellationTokenSource.CreateLinkedTokenSource(lifetime.ApplicationStopping);
     private Task _warmUp = Task.CompletedTask;
 
     public Task StartAsync(CancellationToken cancellationToken)
@@ -33,12 +39,20 @@ public sealed partial class ModelStartupService(
             Log.Loaded(logger, model.Id, model.Model.Bundle.Directory, model.Engine.ModelInfo.MaxContext, model.Engine.Stats.Workers.Count);
         }
 
-        _warmUp = Task.Run(() => WarmUpAsync(models, lifetime.ApplicationStopping), CancellationToken.None);
+        _warmUp = Task.Run(() => WarmUpAsync(models, _stopWarmUp.Token), CancellationToken.None);
         return Task.CompletedTask;
     }
 
     /// <summary>The warm-up stops with ApplicationStopping, which fires before this is called.</summary>
     public Task StopAsync(CancellationToken cancellationToken) => _warmUp.WaitAsync(cancellationToken);
+
+    /// <summary>The container disposes this before the models it was created after.</summary>
+    public void Dispose()
+    {
+        _stopWarmUp.Cancel();
+        _warmUp.Wait(WarmUpExitWait);
+        _stopWarmUp.Dispose();
+    }
 
     /// <summary>Every model in turn (they share the cores); ready only when all have answered well.</summary>
     private async Task WarmUpAsync(ModelRegistry models, CancellationToken ct)
@@ -58,8 +72,10 @@ public sealed partial class ModelStartupService(
             readiness.MarkReady();
             Log.Ready(logger, TimeProvider.System.GetElapsedTime(started).TotalMilliseconds);
         }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        catch (Exception) when (ct.IsCancellationRequested)
         {
+            // Stopping during the warm-up (a port that could not be bound, SIGTERM): ORT reports its terminated run
+            // as a failure, but nothing crashed and there is nothing to log.
         }
         catch (Exception e)
         {

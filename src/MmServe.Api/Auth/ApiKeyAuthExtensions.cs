@@ -1,3 +1,4 @@
+using MmServe.Api.Hosting;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
 
@@ -14,7 +15,7 @@ internal static class ApiKeyAuthExtensions
     public static IServiceCollection AddMmServeApiKeys(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<ApiKeyOptions>()
-            .BindConfiguration(ApiKeyOptions.SectionName, b => b.ErrorOnUnknownConfiguration = true)
+            .BindStrictly(ApiKeyOptions.SectionName)
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<ApiKeyOptions>, ApiKeyOptionsValidator>();
 

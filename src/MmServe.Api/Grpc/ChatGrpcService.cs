@@ -37,6 +37,7 @@ internal sealed partial class ChatGrpcService(
                 TextDelta delta => new ChatChunk { RequestId = requestId, Delta = chunks.ToDelta(delta) },
                 MediaReady ready => new ChatChunk { RequestId = requestId, Media = ChatChunkMapper.ToProto(ready.Media, ready.Index) },
                 SessionFinished { Reason: FinishReason.Cancelled } => throw Cancelled(context),
+                SessionFinished { Reason: FinishReason.Abort } => throw Refuse(requestId, ServingError.ShuttingDown()),
                 SessionFinished finished => new ChatChunk { RequestId = requestId, Finished = ChatChunkMapper.ToFinished(finished) },
                 SessionFailed failed => throw Refuse(requestId, failed.Error),
                 _ => null,
@@ -60,6 +61,12 @@ internal sealed partial class ChatGrpcService(
         if (result!.Finished.Reason == FinishReason.Cancelled)
         {
             throw Cancelled(context);
+        }
+
+        // gRPC has no "abort" finish reason: UNAVAILABLE tells the client to retry on another replica.
+        if (result.Finished.Reason == FinishReason.Abort)
+        {
+            throw Refuse(requestId, ServingError.ShuttingDown());
         }
 
         var started = Started(model, request, session);

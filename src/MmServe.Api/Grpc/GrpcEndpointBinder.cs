@@ -15,8 +15,6 @@ internal sealed partial class GrpcEndpointBinder(
     IOptions<GrpcOptions> grpc, IConfiguration configuration, GrpcListenAddress address, ILogger<GrpcEndpointBinder> logger)
     : IConfigureOptions<KestrelServerOptions>
 {
-    private const string DefaultUrl = "http://localhost:5000";
-
     public void Configure(KestrelServerOptions options)
     {
         var settings = grpc.Value;
@@ -27,10 +25,11 @@ internal sealed partial class GrpcEndpointBinder(
 
         if (!configuration.GetSection("Kestrel:Endpoints").Exists())
         {
-            var urls = HostingUrls();
+            // Checked as read: a URL Kestrel's lenient parser would take wrongly stops the start naming the setting.
+            var urls = Hosting.HostingUrls.Read(configuration);
             foreach (var url in urls)
             {
-                Listen(options, BindingAddress.Parse(url), configure: null);
+                Listen(options, url, configure: null);
             }
 
             Log.BindingUrls(logger, string.Join(";", urls), settings.Host, settings.Port);
@@ -42,23 +41,6 @@ internal sealed partial class GrpcEndpointBinder(
             listen.Protocols = HttpProtocols.Http2;
             address.Listening(listen);
         });
-    }
-
-    /// <summary>What the web host would have handed Kestrel: urls, else http_ports/https_ports, else the default.</summary>
-    private List<string> HostingUrls()
-    {
-        static IEnumerable<string> Split(string? value) =>
-            (value ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-
-        var urls = Split(configuration[WebHostDefaults.ServerUrlsKey]).ToList();
-        if (urls.Count > 0)
-        {
-            return urls;
-        }
-
-        urls.AddRange(Split(configuration[WebHostDefaults.HttpPortsKey]).Select(port => $"http://*:{port}"));
-        urls.AddRange(Split(configuration[WebHostDefaults.HttpsPortsKey]).Select(port => $"https://*:{port}"));
-        return urls.Count > 0 ? urls : [DefaultUrl];
     }
 
     /// <summary>Kestrel's own reading of a URL: unix socket, localhost (IPv4 and IPv6), an IP address, or any address.</summary>

@@ -1,3 +1,4 @@
+using MmServe.Api.Hosting;
 using Grpc.AspNetCore.Server;
 using Grpc.AspNetCore.Server.Model;
 using MmServe.Api.Grpc.Binding;
@@ -14,7 +15,7 @@ internal static class GrpcHostingExtensions
     public static IServiceCollection AddMmServeGrpc(this IServiceCollection services)
     {
         services.AddOptions<GrpcOptions>()
-            .BindConfiguration(GrpcOptions.SectionName, b => b.ErrorOnUnknownConfiguration = true)
+            .BindStrictly(GrpcOptions.SectionName)
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<GrpcOptions>, GrpcOptionsValidator>();
         services.AddSingleton<GrpcListenAddress>();

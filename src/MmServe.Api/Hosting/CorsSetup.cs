@@ -50,7 +50,7 @@ internal static class CorsSetup
     public static IServiceCollection AddMmServeCors(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<CorsOriginOptions>()
-            .BindConfiguration(CorsOriginOptions.SectionName, b => b.ErrorOnUnknownConfiguration = true)
+            .BindStrictly(CorsOriginOptions.SectionName)
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<CorsOriginOptions>, CorsOriginOptionsValidator>();
         var origins = configuration.GetSection(CorsOriginOptions.SectionName).Get<CorsOriginOptions>()?.Origins ?? [];

@@ -46,19 +46,13 @@ internal static class MmServeServiceExtensions
     private static void AddServingOptions(this IServiceCollection services)
     {
         services.AddOptions<ModelOptions>()
-            .BindConfiguration(ModelOptions.SectionName, b => b.ErrorOnUnknownConfiguration = true)
+            .BindStrictly(ModelOptions.SectionName)
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<ModelOptions>, ModelOptionsValidator>();
 
         services.AddOptions<ModelListOptions>()
             .Configure<IConfiguration>((options, configuration) =>
-            {
-                var section = configuration.GetSection(ModelListOptions.SectionName);
-                if (section.Exists())
-                {
-                    options.Models = section.Get<List<ModelEntryOptions>>(b => b.ErrorOnUnknownConfiguration = true) ?? [];
-                }
-            })
+                options.Models = StrictConfiguration.GetList<ModelEntryOptions>(configuration.GetSection(ModelListOptions.SectionName)) ?? options.Models)
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<ModelListOptions>, ModelListOptionsValidator>();
 
@@ -74,13 +68,7 @@ internal static class MmServeServiceExtensions
 
         services.AddOptions<WorkerPoolOptions>()
             .Configure<IConfiguration>((options, configuration) =>
-            {
-                var section = configuration.GetSection(WorkerPoolOptions.SectionName);
-                if (section.Exists())
-                {
-                    options.Workers = section.Get<List<WorkerOptions>>(b => b.ErrorOnUnknownConfiguration = true) ?? [];
-                }
-            })
+                options.Workers = StrictConfiguration.GetList<WorkerOptions>(configuration.GetSection(WorkerPoolOptions.SectionName)) ?? options.Workers)
             .PostConfigure<IOptions<ModelListOptions>>((options, list) =>
             {
                 if (list.Value.Models is [{ Workers: { Count: > 0 } own }, ..])
@@ -93,29 +81,37 @@ internal static class MmServeServiceExtensions
         services.AddSingleton<IValidateOptions<WorkerPoolOptions>, WorkerPoolOptionsValidator>();
 
         services.AddOptions<EngineOptions>()
-            .BindConfiguration("Engine", b => b.ErrorOnUnknownConfiguration = true)
+            .BindStrictly("Engine")
             .PostConfigure<IOptions<WorkerPoolOptions>>((engine, workers) => engine.NumWorkers = Math.Max(1, workers.Value.Workers.Count))
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<EngineOptions>, EngineOptionsValidator>();
 
-        // Draining on SIGTERM: /health/ready turns unhealthy at once (ModelReadiness), Kestrel stops accepting and lets
-        // the requests in flight finish for up to Engine:ShutdownTimeout, then the engine stops. One setting bounds the
-        // drain, so a pod's terminationGracePeriodSeconds only has to exceed preStop + Engine:ShutdownTimeout.
+        // Draining on SIGTERM (GracefulShutdown): not ready at once, serving on for Shutdown:DrainDelay, then the
+        // requests in flight get Engine:ShutdownTimeout before they end with "abort". The host's own timeout (which
+        // cuts connections) comes a margin after both, so it never has to.
+        services.AddOptions<ShutdownOptions>()
+            .BindStrictly(ShutdownOptions.SectionName)
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ShutdownOptions>, ShutdownOptionsValidator>();
+        // PostConfigure: this replaces the web host's own "shutdownTimeoutSeconds", which no longer means anything here.
         services.AddOptions<HostOptions>()
-            .Configure<IOptions<EngineOptions>>((host, engine) => host.ShutdownTimeout = engine.Value.ShutdownTimeout);
+            .PostConfigure<IOptions<EngineOptions>, IOptions<ShutdownOptions>>((host, engine, shutdown) =>
+                host.ShutdownTimeout = shutdown.Value.DrainDelay + engine.Value.ShutdownTimeout + ShutdownOptions.HostMargin);
+        services.AddSingleton<GracefulShutdown>();
+        services.AddHostedService(sp => sp.GetRequiredService<GracefulShutdown>());
 
         services.AddOptions<LimitsOptions>()
-            .BindConfiguration(LimitsOptions.SectionName, b => b.ErrorOnUnknownConfiguration = true)
+            .BindStrictly(LimitsOptions.SectionName)
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<LimitsOptions>, LimitsOptionsValidator>();
 
         services.AddOptions<MediaOptions>()
-            .BindConfiguration(MediaOptions.SectionName, b => b.ErrorOnUnknownConfiguration = true)
+            .BindStrictly(MediaOptions.SectionName)
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<MediaOptions>, MediaOptionsValidator>();
 
         services.AddOptions<GenerationOptions>()
-            .BindConfiguration(GenerationOptions.SectionName, b => b.ErrorOnUnknownConfiguration = true)
+            .BindStrictly(GenerationOptions.SectionName)
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<GenerationOptions>, GenerationOptionsValidator>();
 

@@ -1,3 +1,4 @@
+using MmServe.Api.Hosting;
 using System.Globalization;
 using System.Threading.RateLimiting;
 using Grpc.Core;
@@ -19,7 +20,7 @@ internal static partial class RateLimitExtensions
     public static IServiceCollection AddMmServeRateLimits(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<RateLimitOptions>()
-            .BindConfiguration(RateLimitOptions.SectionName, b => b.ErrorOnUnknownConfiguration = true)
+            .BindStrictly(RateLimitOptions.SectionName)
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<RateLimitOptions>, RateLimitOptionsValidator>();
         services.AddSingleton(sp => new TokenBudgets(sp.GetService<ClientRateLimiters>()));

@@ -1,3 +1,4 @@
+using MmServe.Api.Hosting;
 using Microsoft.AspNetCore.Http.Features;
 using MmServe.Serving.Telemetry;
 using OpenTelemetry;
@@ -20,7 +21,7 @@ internal static class TelemetryExtensions
     /// <summary>Telemetry:Enabled=false leaves OpenTelemetry out entirely (no metrics, no /metrics, no traces), for overhead measurements.</summary>
     public static IServiceCollection AddMmServeTelemetry(this IServiceCollection services, IConfiguration configuration)
     {
-        if (!configuration.GetValue("Telemetry:Enabled", true))
+        if (!StrictConfiguration.GetValue(configuration, "Telemetry:Enabled", true))
         {
             return services;
         }

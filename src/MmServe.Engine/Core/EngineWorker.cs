@@ -37,6 +37,7 @@ internal sealed partial class EngineWorker : IDisposable
 
     private int _wakePending;
     private int _cancelPending;
+    private int _abortRequested;
 
     // Published for Stats from the loop thread, read lock-free by others.
     private int _active;
@@ -120,6 +121,16 @@ internal sealed partial class EngineWorker : IDisposable
         }
     }
 
+    /// <summary>
+    /// Ends every sequence this worker holds, now and from now on, with <see cref="FinishReason.Abort"/>; the loop
+    /// thread does it before its next step, so a forward pass in progress completes first (at most one step late).
+    /// </summary>
+    public void AbortAll()
+    {
+        Volatile.Write(ref _abortRequested, 1);
+        Wake();
+    }
+
     public bool Join(TimeSpan timeout) => !_thread.IsAlive || _thread.Join(timeout);
 
     public void Dispose()
@@ -142,6 +153,7 @@ internal sealed partial class EngineWorker : IDisposable
             {
                 DrainInbox();
                 ReapCancelled();
+                AbortIfRequested();
                 PublishStats();
                 if (!_scheduler.HasWork)
                 {
@@ -225,6 +237,29 @@ internal sealed partial class EngineWorker : IDisposable
             Retire(sequence, new FinishedEvent(FinishReason.Cancelled, sequence.PromptLength, sequence.GeneratedCount)
             {
                 Timings = sequence.TimingsUntil(System.Diagnostics.Stopwatch.GetTimestamp()),
+            });
+        }
+
+        _toRemove.Clear();
+    }
+
+    /// <summary>After <see cref="AbortAll"/>: finishes what is queued or running with "abort", keeping its text.</summary>
+    private void AbortIfRequested()
+    {
+        if (Volatile.Read(ref _abortRequested) == 0)
+        {
+            return;
+        }
+
+        _scheduler.CollectAll(_toRemove);
+        long now = System.Diagnostics.Stopwatch.GetTimestamp();
+        foreach (var sequence in _toRemove)
+        {
+            _scheduler.Finish(sequence, FinishReason.Abort);
+            sequence.Output.PostText(sequence.Text.Finish());
+            Retire(sequence, new FinishedEvent(FinishReason.Abort, sequence.PromptLength, sequence.GeneratedCount)
+            {
+                Timings = sequence.TimingsUntil(now),
             });
         }
 

@@ -89,6 +89,10 @@ public sealed partial class SessionFactory
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
             LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
+
+            // ORT's CPU arena stays on: it grows to the largest working set the step shapes need and then holds
+            // still. Turning it off was measured worse: glibc malloc then fragments across the worker and thread-pool
+            // threads and native memory kept growing (docs/benchmarks.md, the soak).
         };
         if (_device.IntraOpThreads > 0)
         {

@@ -35,6 +35,15 @@ public sealed record ServingError(ServingErrorKind Kind, string? Code, string Me
         null,
         $"The server had an error while processing your request. Quote request id {requestId} when reporting it.");
 
+    /// <summary>
+    /// A generation the server ended while shutting down, where partial output is no answer (gRPC, generated
+    /// media): the client retries on another replica.
+    /// </summary>
+    public static ServingError ShuttingDown() => new(ServingErrorKind.Unavailable, "unavailable", "The server is shutting down; retry the request.")
+    {
+        RetryAfter = TimeSpan.FromSeconds(1),
+    };
+
     /// <summary>A media item that could not be read, decoded or fetched; its limits are client errors too.</summary>
     public static ServingError FromMedia(MediaError error, string param) => Invalid(error.Message, param, error.Code);
 

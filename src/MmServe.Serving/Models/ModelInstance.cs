@@ -47,6 +47,9 @@ public sealed class ModelInstance(
 
     public ModelWarmUp WarmUp => warmUp;
 
+    /// <summary>Shutdown's deadline passed: generations still running end with finish_reason "abort".</summary>
+    public void StopGenerating() => engine.StopGenerating();
+
     /// <summary>The shared rules, counting a refusal in this model's metrics.</summary>
     public (ValidatedRequest? Request, ServingError? Error) Validate(GenerationInput input)
     {

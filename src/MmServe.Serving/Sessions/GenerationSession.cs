@@ -139,7 +139,7 @@ public sealed partial class GenerationSession
                             RequestSpan.EngineStages(Span, timings);
                         }
 
-                        Summarize(finished.Reason == FinishReason.Length ? "finished: length" : "finished: stop", finished.PromptTokens, finished.CompletionTokens, firstToken);
+                        Summarize($"finished: {FinishReasonNames.Of(finished.Reason)}", finished.PromptTokens, finished.CompletionTokens, firstToken);
                         RequestSpan.Finish(Span, finished.Reason, finished.PromptTokens, finished.CompletionTokens);
 
                         foreach (var media in rest)

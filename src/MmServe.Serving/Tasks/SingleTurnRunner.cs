@@ -50,7 +50,9 @@ public sealed class SingleTurnRunner(GenerationService generation)
 
         var (result, failure) = await session!.CompleteAsync(ct).ConfigureAwait(false);
         ct.ThrowIfCancellationRequested();
-        return (result, failure);
+
+        // Half an image or a clip cut short is no answer: an aborted task is refused so the client retries elsewhere.
+        return result?.Finished.Reason == FinishReason.Abort ? (null, ServingError.ShuttingDown()) : (result, failure);
     }
 
     /// <summary>The manifest's task prompt with the client's text in place of {text} (a final full stop dropped, since templates end a sentence).</summary>

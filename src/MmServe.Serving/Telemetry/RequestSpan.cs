@@ -47,7 +47,7 @@ public static class RequestSpan
             return;
         }
 
-        span.SetTag("gen_ai.response.finish_reasons", new[] { reason == FinishReason.Length ? "length" : reason == FinishReason.Cancelled ? "cancelled" : "stop" });
+        span.SetTag("gen_ai.response.finish_reasons", new[] { Sessions.FinishReasonNames.Of(reason) });
         span.SetTag("gen_ai.usage.input_tokens", promptTokens);
         span.SetTag("gen_ai.usage.output_tokens", completionTokens);
         span.Stop();

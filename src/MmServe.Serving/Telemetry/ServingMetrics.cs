@@ -57,7 +57,7 @@ public sealed class ServingMetrics
         _genAiTokens = Meter.CreateHistogram("gen_ai.client.token.usage", "{token}", "Input and output tokens of a successful response.", advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = TokenBuckets });
         _promptTokens = Meter.CreateCounter<long>("mmserve.prompt_tokens", "{token}", "Prompt tokens of finished requests (media placeholders included).");
         _generationTokens = Meter.CreateCounter<long>("mmserve.generation_tokens", "{token}", "Generated tokens of finished requests.");
-        _success = Meter.CreateCounter<long>("mmserve.request_success", "{request}", "Requests that finished, by finish reason (stop, length).");
+        _success = Meter.CreateCounter<long>("mmserve.request_success", "{request}", "Requests that finished, by finish reason (stop, length, abort).");
         _errors = Meter.CreateCounter<long>("mmserve.request_errors", "{request}", "Requests refused or failed, by error kind and code (invalid_request/…, queue_full → 429, unavailable → 503).");
         _ttft = Meter.CreateHistogram("mmserve.time_to_first_token", "s", "Submission to the first generated token (queue + media + prefill).", advice: Buckets(TtftBuckets));
         _itl = Meter.CreateHistogram("mmserve.inter_token_latency", "s", "Time between consecutive generated tokens.", advice: Buckets(ItlBuckets));
@@ -73,6 +73,8 @@ public sealed class ServingMetrics
         _mediaDecode = Meter.CreateHistogram("mmserve.media_decode_time", "s", "Reading, decoding and preprocessing one media item (cache hits included).", advice: Buckets(LatencyBuckets));
         Meter.CreateObservableCounter("mmserve.encoder_cache_queries", () => Caches(c => c.Hits + c.Misses), "{item}", "Media items looked up in the encoder-output cache.");
         Meter.CreateObservableCounter("mmserve.encoder_cache_hits", () => Caches(c => c.Hits), "{item}", "Media items whose encoder output came from the cache.");
+        // A soak reads this to tell the cache filling up (bounded by Media:EncoderCache:MaxBytes) from a leak.
+        Meter.CreateObservableGauge("mmserve.encoder_cache_usage", () => Caches(c => c.Bytes), "By", "Bytes the encoder-output cache holds.");
     }
 
     public Meter Meter { get; }
@@ -107,7 +109,7 @@ public sealed class ServingMetrics
         var modelTag = new KeyValuePair<string, object?>("model", model);
         _promptTokens.Add(promptTokens, modelTag);
         _generationTokens.Add(completionTokens, modelTag);
-        _success.Add(1, modelTag, new("finished_reason", reason == FinishReason.Length ? "length" : "stop"));
+        _success.Add(1, modelTag, new("finished_reason", Sessions.FinishReasonNames.Of(reason)));
         _e2e.Record(duration.TotalSeconds, modelTag);
         var genAi = GenAi(model, null);
         _genAiDuration.Record(duration.TotalSeconds, genAi);

@@ -70,7 +70,7 @@ public sealed class DockerComposeTests(ITestOutputHelper output)
             Assert.NotNull(service["deploy"]?["resources"]?["limits"]?["memory"]);
 
             // Start the real app once per distinct settings: the probe route answers, and stop_grace_period covers
-            // the drain the app will really take (WorkerApp.DrainBudget: its host shutdown, then its engine's stop).
+            // the drain the app will really take (its host shutdown timeout: DrainDelay + Engine:ShutdownTimeout + 1 s).
             var key = string.Join(';', settings.Overrides.OrderBy(kv => kv.Key).Select(kv => $"{kv.Key}={kv.Value}"));
             if (!checkedSettings.Add(key))
             {

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Reflection;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -22,18 +23,19 @@ internal sealed class WorkerApp
 
     public required TimeSpan EngineShutdownTimeout { get; init; }
 
+    /// <summary>Shutdown:DrainDelay: how long the worker serves on, not ready, after SIGTERM.</summary>
+    public required TimeSpan DrainDelay { get; init; }
+
     /// <summary>Each path asked for, with the status it answered once the server was ready.</summary>
     public required IReadOnlyDictionary<string, HttpStatusCode> Answers { get; init; }
 
     public required string Metrics { get; init; }
 
     /// <summary>
-    /// The longest a worker may take to exit after SIGTERM: the host's shutdown timeout (the app sets it from
-    /// Engine:ShutdownTimeout) for Kestrel to drain the requests in flight, then disposing the engine, which waits up
-    /// to Engine:ShutdownTimeout again for its step loops to finish their current step (normally well under a second;
-    /// requests still running by then are cut either way). Both are read from the running app, not from key names.
+    /// SIGTERM to exit: the host's shutdown timeout, which MmServe sets to DrainDelay + Engine:ShutdownTimeout + 1 s
+    /// (the "abort" endings are written in that last second).
     /// </summary>
-    public TimeSpan DrainBudget => HostShutdownTimeout + EngineShutdownTimeout;
+    public TimeSpan DrainBudget => HostShutdownTimeout;
 
     public static async Task<WorkerApp> StartAsync(IReadOnlyDictionary<string, string?> overrides, IEnumerable<string> paths)
     {
@@ -65,6 +67,7 @@ internal sealed class WorkerApp
         {
             HostShutdownTimeout = factory.Services.GetRequiredService<IOptions<HostOptions>>().Value.ShutdownTimeout,
             EngineShutdownTimeout = factory.Services.GetRequiredService<IOptions<EngineOptions>>().Value.ShutdownTimeout,
+            DrainDelay = factory.Services.GetRequiredService<IConfiguration>().GetValue("Shutdown:DrainDelay", TimeSpan.Zero),
             Answers = answers,
             Metrics = await client.GetStringAsync("metrics"),
         };

@@ -127,13 +127,15 @@ public sealed class KustomizeOverlayTests
 
         Assert.All(paths, path => Assert.True(app.Answers[path] == HttpStatusCode.OK, $"{path} answered {app.Answers[path]} on the real app"));
 
-        // SIGTERM comes after preStop; then the worker drains and stops its engine (WorkerApp.DrainBudget), with the
-        // timeouts the app really ends up with under this ConfigMap.
+        // SIGTERM comes after preStop (if any); the worker serves on for Shutdown:DrainDelay, gives in-flight requests
+        // Engine:ShutdownTimeout and exits a second later at most: the host's timeout is that sum.
         var preStop = Workload.PreStopSeconds(container);
+        Assert.True(app.DrainDelay > TimeSpan.Zero, "the worker has no Shutdown:DrainDelay: it would stop accepting before the gateway noticed");
+        Assert.Equal(app.DrainDelay + app.EngineShutdownTimeout + TimeSpan.FromSeconds(1), app.HostShutdownTimeout);
         var needed = preStop + app.DrainBudget.TotalSeconds;
         Assert.True(
             worker.TerminationGracePeriodSeconds > needed,
-            $"terminationGracePeriodSeconds {worker.TerminationGracePeriodSeconds} must exceed preStop {preStop} s + host shutdown {app.HostShutdownTimeout.TotalSeconds} s + engine stop {app.EngineShutdownTimeout.TotalSeconds} s");
+            $"terminationGracePeriodSeconds {worker.TerminationGracePeriodSeconds} must exceed preStop {preStop} s + Shutdown:DrainDelay {app.DrainDelay.TotalSeconds} s + Engine:ShutdownTimeout {app.EngineShutdownTimeout.TotalSeconds} s + 1 s");
         DeploySettings.AssertNoOverriddenHostTimeout(settings, app.HostShutdownTimeout, $"{overlay} worker");
 
         // The autoscaler's metric is one the app exports.

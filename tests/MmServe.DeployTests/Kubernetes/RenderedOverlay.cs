@@ -89,11 +89,16 @@ internal sealed class Workload(RenderedOverlay overlay, JsonObject resource)
         return path;
     }
 
-    /// <summary>Seconds the preStop hook waits: exec `sleep N` (or sh -c "sleep N"), or the sleep action.</summary>
+    /// <summary>Seconds the preStop hook waits: exec `sleep N` (or sh -c "sleep N"), or the sleep action; 0 without a hook.</summary>
     public static int PreStopSeconds(Container container)
     {
         var preStop = container.Spec["lifecycle"]?["preStop"];
-        if (preStop?["sleep"]?["seconds"] is { } seconds)
+        if (preStop is null)
+        {
+            return 0;
+        }
+
+        if (preStop["sleep"]?["seconds"] is { } seconds)
         {
             return (int)seconds;
         }

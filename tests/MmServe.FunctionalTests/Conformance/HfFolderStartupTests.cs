@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
+using MmServe.FunctionalTests.Infrastructure;
 
 namespace MmServe.FunctionalTests.Conformance;
 
@@ -68,30 +68,10 @@ public sealed class HfFolderStartupTests
 
     private static async Task<(int ExitCode, string Stderr)> RunServerAsync(string modelPath, string dtype)
     {
-        var serverDll = Path.Combine(AppContext.BaseDirectory, "MmServe.Api.dll");
-        var start = new ProcessStartInfo("dotnet")
-        {
-            ArgumentList = { serverDll, $"--Model:Path={modelPath}", $"--Model:Dtype={dtype}", "--urls=http://127.0.0.1:0", "--Grpc:Host=127.0.0.1", "--Grpc:Port=0" },
-            WorkingDirectory = AppContext.BaseDirectory,
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-        };
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"the server did not stop within 60 s; stdout:\n{await stdout}");
-        }
-
-        await stdout;
-        return (process.ExitCode, await stderr);
+        using var server = await WorkerProcess.RunToExitAsync(
+            [$"--Model:Path={modelPath}", $"--Model:Dtype={dtype}", "--urls=http://127.0.0.1:0", "--Grpc:Host=127.0.0.1", "--Grpc:Port=0"],
+            TimeSpan.FromSeconds(60));
+        return (server.ExitCode, server.Stderr);
     }
 
     private static void EditJson(string path, Action<JsonNode> edit)

@@ -143,7 +143,7 @@ internal sealed partial class ChatCompletionService(
     }
 
     /// <summary>OpenAI's finish_reason for an engine reason.</summary>
-    public static string ToWire(Abstractions.FinishReason reason) => reason == Abstractions.FinishReason.Length ? "length" : "stop";
+    public static string ToWire(Abstractions.FinishReason reason) => FinishReasonNames.Of(reason);
 
     private IResult Refuse(HttpContext context, ApiError error)
     {

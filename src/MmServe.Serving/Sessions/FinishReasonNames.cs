@@ -1,0 +1,20 @@
+using MmServe.Abstractions;
+
+namespace MmServe.Serving.Sessions;
+
+/// <summary>
+/// One name per finish reason for every place that writes one: OpenAI's finish_reason on REST ("stop", "length"),
+/// vLLM's "abort" for a generation the server ended while shutting down, and the same words in metric labels and
+/// span attributes.
+/// </summary>
+public static class FinishReasonNames
+{
+    public static string Of(FinishReason reason) => reason switch
+    {
+        FinishReason.Length => "length",
+        FinishReason.Abort => "abort",
+        FinishReason.Cancelled => "cancelled",
+        FinishReason.Error => "error",
+        _ => "stop",
+    };
+}
