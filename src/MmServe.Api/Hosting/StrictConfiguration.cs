@@ -89,7 +89,7 @@ internal static class StrictConfiguration
             return;
         }
 
-        var properties = type.GetProperties(BindingFlags.Public | BindingFlags.Instance);
+        var properties = type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(IsBindable).ToArray();
         foreach (var child in section.GetChildren())
         {
             var property = properties.FirstOrDefault(p => string.Equals(p.Name, child.Key, StringComparison.OrdinalIgnoreCase));
@@ -102,6 +102,14 @@ internal static class StrictConfiguration
             ThrowOnUnknownKey(child, property.PropertyType);
         }
     }
+
+    /// <summary>
+    /// A property configuration can set: one with a public setter, or a get-only one holding a mutable object the
+    /// binder fills in place. Computed get-only values ("Enabled") are not settings and are not listed as such.
+    /// </summary>
+    private static bool IsBindable(PropertyInfo property) =>
+        property.GetIndexParameters().Length == 0
+        && (property.SetMethod is { IsPublic: true } || (!IsScalar(property.PropertyType) && !property.PropertyType.IsInterface));
 
     private static string Describe(IConfigurationSection section) =>
         int.TryParse(section.Key, out _) ? $"an entry of {section.Path[..section.Path.LastIndexOf(':')]}" : section.Path;

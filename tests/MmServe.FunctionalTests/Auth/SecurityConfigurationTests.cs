@@ -9,7 +9,7 @@ public sealed class SecurityConfigurationTests
         { "Auth:ApiKeysFile", "/no/such/api-keys", "Auth:ApiKeysFile: cannot read '/no/such/api-keys'" },
         { "Auth:AnonymousPaths:0", "/", "Auth:AnonymousPaths:0 is '/'" },
         { "Auth:AnonymousPaths:0", "health", "Auth:AnonymousPaths:0 must be a path" },
-        { "Auth:ApiKey", "sk-test-0123456789abcdef", "ApiKeyOptions: 'ApiKey'" }, // a typo of ApiKeys is not silently ignored
+        { "Auth:ApiKey", "sk-test-0123456789abcdef", "Auth:ApiKey is not a setting (Auth takes ApiKeys, ApiKeysFile, AnonymousPaths)" }, // a typo of ApiKeys is not silently ignored
         { "RateLimits:RequestsPerMinute", "-1", "RateLimits:RequestsPerMinute must be 0" },
         { "RateLimits:Keys:nobody:TokensPerMinute", "100", "RateLimits:Keys:nobody sets limits for an API key, but no API keys are configured" },
         { "Cors:Origins:0", "https://app.example.com/path", "Cors:Origins:0 must be" },
