@@ -146,10 +146,12 @@ public sealed partial class JinjaPromptBuilder : IPromptBuilder
             object content;
             switch (_model.Architecture.ContentStyle)
             {
-                case HfContentStyle.PartList:
+                case HfContentStyle.PartList or HfContentStyle.OrderedParts:
                     content = turn.Parts.Select(part => (object?)(part switch
                     {
                         ChatPart.Text text => new Dictionary<string, object?> { ["type"] = "text", ["text"] = Text(text.Value, marked) },
+                        ChatPart.Media media when _model.Architecture.ContentStyle == HfContentStyle.OrderedParts =>
+                            new Dictionary<string, object?> { ["type"] = media.Modality },
                         _ => new Dictionary<string, object?> { ["type"] = "image" },
                     })).ToList();
                     break;
