@@ -32,6 +32,9 @@ public static partial class MediaEmbedderFactory
         var maxItems = new Dictionary<string, int>(StringComparer.Ordinal);
         IReadOnlySet<string> audioFormats = new HashSet<string>();
         Qwen2VLVisionEncoder? qwen2VLEncoder = null;
+
+        // Qwen2-VL items run one ORT run each: at most one per core at once, for this model's images and videos together.
+        var qwen2VLRuns = new SemaphoreSlim(Environment.ProcessorCount);
         try
         {
             foreach (var (name, spec) in manifest.InputModalities)
@@ -66,7 +69,7 @@ public static partial class MediaEmbedderFactory
                         chain = new EncoderChain(model.Bundle, Require(spec.FrameEncoder, $"{at}.frame_encoder"), Require(spec.Projector, $"{at}.projector"), sessions, frames);
                         break;
                     case PreprocessingSpec.KindHfQwen2VL:
-                        if (CreateQwen2VL(model, name, spec, at, limits, ffmpeg, sessions, ref qwen2VLEncoder, out var reason2) is not { } qwenModality)
+                        if (CreateQwen2VL(model, name, spec, at, limits, ffmpeg, sessions, qwen2VLRuns, ref qwen2VLEncoder, out var reason2) is not { } qwenModality)
                         {
                             unavailable[name] = reason2!;
                             Log.ModalityUnavailable(logger, name, reason2!);
@@ -132,7 +135,7 @@ public static partial class MediaEmbedderFactory
     /// </summary>
     private static MediaModality? CreateQwen2VL(
         ServedModel model, string name, InputModalitySpec spec, string at, LimitsOptions limits, FfmpegSupport ffmpeg, SessionFactory sessions,
-        ref Qwen2VLVisionEncoder? encoder, out string? reason)
+        SemaphoreSlim gate, ref Qwen2VLVisionEncoder? encoder, out string? reason)
     {
         reason = null;
         Qwen2VLInputPreprocessor pre;
@@ -157,7 +160,6 @@ public static partial class MediaEmbedderFactory
         var vision = encoder ??= new Qwen2VLVisionEncoder(
             model.Bundle, Require(spec.Encoder, $"{at}.encoder"), sessions, pre.Processor.Config.PatchDimension,
             model.Bundle.HuggingFace?.Qwen2VL?.SpatialMergeSize ?? pre.Processor.Config.MergeSize, hidden);
-        var gate = Qwen2VLRuns;
         async Task<float[]> EncodeAsync(float[] input, CancellationToken ct)
         {
             await gate.WaitAsync(ct).ConfigureAwait(false);
@@ -183,8 +185,6 @@ public static partial class MediaEmbedderFactory
 
     /// <summary>Frames a Qwen2-VL video uses at most unless its preprocessing says num_frames.</summary>
     private const int Qwen2VLDefaultMaxFrames = 32;
-
-    private static readonly SemaphoreSlim Qwen2VLRuns = new(Environment.ProcessorCount);
 
     private static VideoInputPreprocessor? CreateVideo(
         ServedModel model, InputModalitySpec spec, string at, LimitsOptions limits, FfmpegSupport ffmpeg, out string? reason)
