@@ -15,4 +15,10 @@ public sealed record SequenceInput(
     ReadOnlyMemory<int> TokenIds,
     int StartPosition,
     IReadOnlyList<MediaEmbedding> Media,
-    bool WantHiddenStates = false);
+    bool WantHiddenStates = false)
+{
+    /// <summary>
+    /// The sequence's own positions (M-RoPE), the same object on every step; null means position = token index.
+    /// </summary>
+    public SequencePositions? Positions { get; init; }
+}

@@ -18,4 +18,10 @@ public sealed record GenerationRequest(string RequestId, ReadOnlyMemory<int> Pro
     /// so its hidden state is not produced.
     /// </summary>
     public IReadOnlySet<int>? HiddenStateTokenIds { get; init; }
+
+    /// <summary>
+    /// Positions computed by the model adapter when they are not the token index (Qwen2-VL's M-RoPE); passed to the
+    /// executor with every step of this request. The scheduler never looks at them.
+    /// </summary>
+    public SequencePositions? Positions { get; init; }
 }

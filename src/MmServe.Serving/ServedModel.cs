@@ -36,7 +36,9 @@ public sealed class ServedModel
         {
             (Bundle, Tokenizer) = HfFolderLoader.Load(path, dtype);
             var image = Bundle.Manifest.InputModalities.GetValueOrDefault(ImageModality);
-            Prompts = new JinjaPromptBuilder(Bundle.HuggingFace!, Tokenizer, Tokenizer.PostProcessor, image?.PlaceholderToken, image?.TokensPerItem ?? 0);
+            var video = Bundle.HuggingFace!.Qwen2VL is null ? null : Bundle.Manifest.InputModalities.GetValueOrDefault(VideoModality);
+            Prompts = new JinjaPromptBuilder(
+                Bundle.HuggingFace!, Tokenizer, Tokenizer.PostProcessor, image?.PlaceholderToken, image?.TokensPerItem ?? 0, videoToken: video?.PlaceholderToken);
         }
         else
         {

@@ -36,7 +36,14 @@ public sealed partial record ConformanceGolden(string Model, int MaxNewTokens, I
             c.TryGetProperty("images", out var images) ? [.. images.EnumerateArray().Select(i => i.GetString()!)] : [],
             [.. c.GetProperty("prompt_ids").EnumerateArray().Select(i => i.GetInt32())],
             [.. c.GetProperty("output_ids").EnumerateArray().Select(i => i.GetInt32())],
-            c.TryGetProperty("special_lookalike", out var lookalike) && lookalike.GetBoolean())).ToList();
+            c.TryGetProperty("special_lookalike", out var lookalike) && lookalike.GetBoolean())
+        {
+            Media = c.TryGetProperty("media", out var media)
+                ? [.. media.EnumerateArray().Select(m => new ConformanceMedia(
+                    m.GetProperty("type").GetString()!,
+                    m.TryGetProperty("path", out var path) ? path.GetString()! : m.GetProperty("file").GetString()!))]
+                : [],
+        }).ToList();
         return new ConformanceGolden(root.GetProperty("model").GetString()!, root.GetProperty("max_new_tokens").GetInt32(), cases);
     }
 
@@ -47,6 +54,7 @@ public sealed partial record ConformanceGolden(string Model, int MaxNewTokens, I
     public JsonObject Request(ConformanceCase c, string modelId)
     {
         int nextImage = 0;
+        int nextMedia = 0;
         var messages = new JsonArray();
         foreach (var message in c.Messages)
         {
@@ -57,9 +65,13 @@ public sealed partial record ConformanceGolden(string Model, int MaxNewTokens, I
                 var converted = new JsonArray();
                 foreach (var part in parts)
                 {
-                    converted.Add(part!["type"]!.GetValue<string>() == "image"
-                        ? ImagePart(c.Images[nextImage++])
-                        : new JsonObject { ["type"] = "text", ["text"] = part["text"]!.GetValue<string>() });
+                    var type = part!["type"]!.GetValue<string>();
+                    converted.Add(type switch
+                    {
+                        "text" => new JsonObject { ["type"] = "text", ["text"] = part["text"]!.GetValue<string>() },
+                        _ when c.Media.Count > 0 => MediaPart(c.Media[nextMedia++]),
+                        _ => ImagePart(c.Images[nextImage++]),
+                    });
                 }
 
                 openAiContent = converted;
@@ -104,6 +116,15 @@ public sealed partial record ConformanceGolden(string Model, int MaxNewTokens, I
         ["image_url"] = new JsonObject { ["url"] = "data:image/png;base64," + Convert.ToBase64String(File.ReadAllBytes(Path.Combine(Root, relativePath))) },
     };
 
+    /// <summary>Qwen2-VL goldens list media in prompt order: images as image_url (PNG), videos as video_url (their GIF file).</summary>
+    private static JsonObject MediaPart(ConformanceMedia media) => media.Type == "video"
+        ? new()
+        {
+            ["type"] = "video_url",
+            ["video_url"] = new JsonObject { ["url"] = "data:image/gif;base64," + Convert.ToBase64String(File.ReadAllBytes(Path.Combine(Root, media.Path))) },
+        }
+        : ImagePart(media.Path);
+
     [GeneratedRegex(@"^(?<tag><\|image_\d+\|>\n)*")]
     private static partial Regex LeadingImageTags();
 }
@@ -112,4 +133,12 @@ public sealed partial record ConformanceGolden(string Model, int MaxNewTokens, I
 /// <param name="OutputIds">New tokens, with the final EOS when generation stopped on one.</param>
 /// <param name="SpecialLookalike">User text that spells a special token: HF matches it, this server on purpose does not.</param>
 public sealed record ConformanceCase(
-    string Id, JsonArray Messages, IReadOnlyList<string> Images, IReadOnlyList<int> PromptIds, IReadOnlyList<int> OutputIds, bool SpecialLookalike);
+    string Id, JsonArray Messages, IReadOnlyList<string> Images, IReadOnlyList<int> PromptIds, IReadOnlyList<int> OutputIds, bool SpecialLookalike)
+{
+    /// <summary>Images and videos in prompt order, for goldens that list them as "media" (Qwen2-VL); empty otherwise.</summary>
+    public IReadOnlyList<ConformanceMedia> Media { get; init; } = [];
+}
+
+/// <param name="Type">"image" or "video".</param>
+/// <param name="Path">Relative to tests/conformance/: the image, or the video's GIF file.</param>
+public sealed record ConformanceMedia(string Type, string Path);

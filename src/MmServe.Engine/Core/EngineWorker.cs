@@ -321,7 +321,10 @@ internal sealed partial class EngineWorker : IDisposable
                 sequence.Tokens.Slice(item.StartPosition, item.NumTokens),
                 item.StartPosition,
                 item.IsPrefill ? sequence.Request.Media : NoMedia,
-                WantsHiddenStates(sequence, item)));
+                WantsHiddenStates(sequence, item))
+            {
+                Positions = sequence.Request.Positions,
+            });
         }
     }
 

@@ -36,6 +36,11 @@ internal static class RequestValidator
             return mediaError;
         }
 
+        if (request.Positions is { } positions && positions.PromptLength != prompt.Length)
+        {
+            return EngineError.InvalidParameter("positions", $"Positions cover {positions.PromptLength} prompt tokens, the prompt has {prompt.Length}.");
+        }
+
         // The sequence must fit prompt + max_tokens (at least one new token) in the context window.
         int completion = request.Sampling.MaxTokens ?? 1;
         if ((long)prompt.Length + completion > model.MaxContext)

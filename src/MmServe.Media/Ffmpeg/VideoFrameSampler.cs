@@ -29,7 +29,18 @@ public sealed class VideoFrameSampler
     /// (repeated when the video has fewer). Cancellation kills any running tool and throws
     /// <see cref="OperationCanceledException"/>.
     /// </summary>
-    public async Task<MediaResult<IReadOnlyList<RgbImage>>> SampleAsync(ReadOnlyMemory<byte> encoded, int numFrames, CancellationToken cancellationToken = default)
+    public Task<MediaResult<IReadOnlyList<RgbImage>>> SampleAsync(ReadOnlyMemory<byte> encoded, int numFrames, CancellationToken cancellationToken = default) =>
+        SampleAsync(encoded, numFrames, atMost: false, cancellationToken);
+
+    /// <summary>
+    /// Every decoded frame when the video has at most <paramref name="maxFrames"/>, else <paramref name="maxFrames"/>
+    /// chosen by the uniform rule (Qwen2-VL, whose token count follows the frame count). Same checks as
+    /// <see cref="SampleAsync(ReadOnlyMemory{byte}, int, CancellationToken)"/>.
+    /// </summary>
+    public Task<MediaResult<IReadOnlyList<RgbImage>>> SampleAtMostAsync(ReadOnlyMemory<byte> encoded, int maxFrames, CancellationToken cancellationToken = default) =>
+        SampleAsync(encoded, maxFrames, atMost: true, cancellationToken);
+
+    private async Task<MediaResult<IReadOnlyList<RgbImage>>> SampleAsync(ReadOnlyMemory<byte> encoded, int numFrames, bool atMost, CancellationToken cancellationToken)
     {
         // numFrames comes from the model bundle, not the client: a bad value is a bug, not bad input.
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(numFrames);
@@ -73,11 +84,11 @@ public sealed class VideoFrameSampler
             return streamProblem;
         }
 
-        return await DecodeAsync(input, inspected.Value, numFrames, deadline, cancellationToken).ConfigureAwait(false);
+        return await DecodeAsync(input, inspected.Value, numFrames, atMost, deadline, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<MediaResult<IReadOnlyList<RgbImage>>> DecodeAsync(
-        TempMediaFile input, MediaProbeResult probe, int numFrames, OperationDeadline deadline, CancellationToken cancellationToken)
+        TempMediaFile input, MediaProbeResult probe, int numFrames, bool atMost, OperationDeadline deadline, CancellationToken cancellationToken)
     {
         var video = probe.Video!;
 
@@ -87,7 +98,7 @@ public sealed class VideoFrameSampler
         int expected = (int)video.PacketCount!.Value;
         for (int attempt = 0; attempt < 2; attempt++)
         {
-            var indices = UniformFrameSampling.Indices(expected, numFrames);
+            var indices = UniformFrameSampling.Indices(expected, atMost ? Math.Min(expected, numFrames) : numFrames);
             var decoded = await DecodePassAsync(input, probe.Demuxer, video, indices, deadline, cancellationToken).ConfigureAwait(false);
             if (!decoded.IsSuccess)
             {

@@ -45,6 +45,13 @@ public sealed record DecoderSpec
 
     public required string AttentionMask { get; init; }
     public required string PositionIds { get; init; }
+
+    /// <summary>
+    /// Position streams <see cref="PositionIds"/> carries: 1 ([batch, seq]), or 3 for Qwen2-VL's M-RoPE ([3, batch,
+    /// seq], from each sequence's <c>SequencePositions</c>; sequences without them get the token index on every axis).
+    /// </summary>
+    /// <remarks>Source-generated JSON passes 0 for a manifest without the field: that means 1.</remarks>
+    public int PositionAxes { get; init => field = value == 0 ? 1 : value; } = 1;
     public required string PastKey { get; init; }
     public required string PastValue { get; init; }
     public required string Logits { get; init; }

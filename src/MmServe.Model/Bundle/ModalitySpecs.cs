@@ -45,6 +45,12 @@ public sealed record PreprocessingSpec
     /// <summary>Hugging Face Phi3VImageProcessor (HD transform) from <see cref="ConfigFile"/> (Phi-3-vision exports).</summary>
     public const string KindHfPhi3V = "hf_phi3_v";
 
+    /// <summary>
+    /// Hugging Face Qwen2VLImageProcessor (smart resize, temporal × spatial patches) from <see cref="ConfigFile"/>,
+    /// for images and videos of Qwen2-VL exports; the token count follows from each item's grid.
+    /// </summary>
+    public const string KindHfQwen2VL = "hf_qwen2_vl";
+
     public const string ChannelOrderRgb = "rgb";
     public const string ChannelOrderBgr = "bgr";
     public const string LayoutNchw = "nchw";

@@ -26,6 +26,7 @@ public sealed partial class JinjaPromptBuilder : IPromptBuilder
     private const char MarkStart = '\uFDD0';
     private const char MarkEnd = '\uFDD1';
     private const string ImageModality = "image";
+    private const string VideoModality = "video";
 
     private readonly HfModelInfo _model;
     private readonly ITextTokenizer _tokenizer;
@@ -35,13 +36,18 @@ public sealed partial class JinjaPromptBuilder : IPromptBuilder
     private readonly int _tokensPerImage;
     private readonly TimeProvider _clock;
 
+    /// <summary>Placeholder token and id of each media modality the template places (image; video for Qwen2-VL).</summary>
+    private readonly Dictionary<string, (string Token, int Id)> _placeholders = new(StringComparer.Ordinal);
+
     /// <param name="model">The export's architecture, template and template variables.</param>
     /// <param name="tokenizer">Its tokenizer.</param>
     /// <param name="specialTokens">What the tokenizer's post-processor adds (used when the architecture adds special tokens).</param>
     /// <param name="imageToken">The image placeholder token, or null for a text-only model.</param>
     /// <param name="tokensPerImage">Positions per image; 0 when they vary per image.</param>
+    /// <param name="videoToken">The video placeholder token (Qwen2-VL's &lt;|video_pad|&gt;), or null; videos' lengths always vary.</param>
     public JinjaPromptBuilder(
-        HfModelInfo model, ITextTokenizer tokenizer, SpecialTokenAffixes specialTokens, string? imageToken, int tokensPerImage, TimeProvider? clock = null)
+        HfModelInfo model, ITextTokenizer tokenizer, SpecialTokenAffixes specialTokens, string? imageToken, int tokensPerImage, TimeProvider? clock = null,
+        string? videoToken = null)
     {
         _model = model;
         _tokenizer = tokenizer;
@@ -50,9 +56,18 @@ public sealed partial class JinjaPromptBuilder : IPromptBuilder
         _imageTokenId = imageToken is null ? -1 : tokenizer.TokenToId(imageToken) ?? throw new ArgumentException($"'{imageToken}' is not a token of the tokenizer");
         _tokensPerImage = tokensPerImage;
         _clock = clock ?? TimeProvider.System;
+        if (imageToken is not null)
+        {
+            _placeholders[ImageModality] = (imageToken, _imageTokenId);
+        }
+
+        if (videoToken is not null)
+        {
+            _placeholders[VideoModality] = (videoToken, tokenizer.TokenToId(videoToken) ?? throw new ArgumentException($"'{videoToken}' is not a token of the tokenizer"));
+        }
     }
 
-    public bool NeedsMediaLengths => _imageToken is not null && _tokensPerImage == 0;
+    public bool NeedsMediaLengths => (_imageToken is not null && _tokensPerImage == 0) || _placeholders.ContainsKey(VideoModality);
 
     /// <summary>The prompt text exactly as transformers' apply_chat_template renders it (no media expansion).</summary>
     public string Render(IReadOnlyList<ChatTurn> conversation, bool addGenerationPrompt = true) =>
@@ -63,7 +78,7 @@ public sealed partial class JinjaPromptBuilder : IPromptBuilder
         var media = conversation.SelectMany(t => t.Parts).OfType<ChatPart.Media>().ToList();
         foreach (var part in media)
         {
-            if (part.Modality != ImageModality || _imageToken is null)
+            if (!_placeholders.ContainsKey(part.Modality))
             {
                 throw new ArgumentException($"the model has no input modality '{part.Modality}'", nameof(conversation));
             }
@@ -77,7 +92,8 @@ public sealed partial class JinjaPromptBuilder : IPromptBuilder
         var real = RenderWith(conversation, addGenerationPrompt, Marking.None);
         var segments = PlaceMedia(MarkClientText(conversation, addGenerationPrompt, real), media);
 
-        (int, int) Expand(PromptSegment.Placeholder p) => (_imageTokenId, _tokensPerImage > 0 ? _tokensPerImage : mediaLengths![p.Index]);
+        (int, int) Expand(PromptSegment.Placeholder p) =>
+            (_placeholders[p.Modality].Id, p.Modality == ImageModality && _tokensPerImage > 0 ? _tokensPerImage : mediaLengths![p.Index]);
         var affixes = _model.Architecture.AddSpecialTokens ? _specialTokens : SpecialTokenAffixes.None;
         return PromptEncoder.Encode(segments, _tokenizer, Expand, affixes.Prefix, affixes.Suffix);
     }
@@ -146,10 +162,12 @@ public sealed partial class JinjaPromptBuilder : IPromptBuilder
             object content;
             switch (_model.Architecture.ContentStyle)
             {
-                case HfContentStyle.PartList:
+                case HfContentStyle.PartList or HfContentStyle.OrderedParts:
                     content = turn.Parts.Select(part => (object?)(part switch
                     {
                         ChatPart.Text text => new Dictionary<string, object?> { ["type"] = "text", ["text"] = Text(text.Value, marked) },
+                        ChatPart.Media media when _model.Architecture.ContentStyle == HfContentStyle.OrderedParts =>
+                            new Dictionary<string, object?> { ["type"] = media.Modality },
                         _ => new Dictionary<string, object?> { ["type"] = "image" },
                     })).ToList();
                     break;
@@ -225,8 +243,11 @@ public sealed partial class JinjaPromptBuilder : IPromptBuilder
         return segments;
     }
 
-    /// <summary>Replaces the template's image markers in markup with placeholders, in conversation order.</summary>
-    private List<PromptSegment> PlaceMedia(List<PromptSegment> segments, List<ChatPart.Media> media)
+    /// <summary>
+    /// Replaces the template's media markers in markup with placeholders: the k-th marker of a modality is the k-th
+    /// media part of that modality in conversation order (Phi-3-V's tags carry their number).
+    /// </summary>
+    private List<PromptSegment> PlaceMedia(List<PromptSegment> segments, List<ChatPart.Media> allMedia)
     {
         if (_imageToken is null)
         {
@@ -235,9 +256,10 @@ public sealed partial class JinjaPromptBuilder : IPromptBuilder
 
         var result = new List<PromptSegment>();
         int placed = 0;
+        var byModality = _placeholders.ToDictionary(p => p.Value.Token, p => (Modality: p.Key, Items: allMedia.Where(m => m.Modality == p.Key).ToList(), Placed: new int[1]), StringComparer.Ordinal);
         var pattern = _model.Architecture.ContentStyle == HfContentStyle.NumberedImageTags
             ? NumberedImageTag()
-            : new Regex(Regex.Escape(_imageToken), RegexOptions.CultureInvariant);
+            : new Regex(string.Join('|', _placeholders.Values.Select(p => Regex.Escape(p.Token))), RegexOptions.CultureInvariant);
         foreach (var segment in segments)
         {
             if (segment is not PromptSegment.Markup markup)
@@ -254,13 +276,14 @@ public sealed partial class JinjaPromptBuilder : IPromptBuilder
                     result.Add(new PromptSegment.Markup(markup.Text[at..match.Index]));
                 }
 
-                int ordinal = match.Groups["n"].Success ? int.Parse(match.Groups["n"].Value, CultureInfo.InvariantCulture) - 1 : placed;
+                var (modality, media, placedOfModality) = match.Groups["n"].Success ? byModality[_imageToken] : byModality[match.Value];
+                int ordinal = match.Groups["n"].Success ? int.Parse(match.Groups["n"].Value, CultureInfo.InvariantCulture) - 1 : placedOfModality[0]++;
                 if (ordinal < 0 || ordinal >= media.Count)
                 {
-                    throw new ArgumentException($"the chat template placed image {ordinal + 1} but the conversation has {media.Count} image(s)");
+                    throw new ArgumentException($"the chat template placed {modality} {ordinal + 1} but the conversation has {media.Count} {modality}(s)");
                 }
 
-                result.Add(new PromptSegment.Placeholder(ImageModality, media[ordinal].Index, _imageToken));
+                result.Add(new PromptSegment.Placeholder(modality, media[ordinal].Index, _placeholders[modality].Token));
                 placed++;
                 at = match.Index + match.Length;
             }
@@ -271,9 +294,9 @@ public sealed partial class JinjaPromptBuilder : IPromptBuilder
             }
         }
 
-        if (placed != media.Count)
+        if (placed != allMedia.Count)
         {
-            throw new ArgumentException($"the chat template placed {placed} image(s) but the conversation has {media.Count}");
+            throw new ArgumentException($"the chat template placed {placed} media item(s) but the conversation has {allMedia.Count}");
         }
 
         return result;

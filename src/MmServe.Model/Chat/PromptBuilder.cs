@@ -7,7 +7,11 @@ namespace MmServe.Model.Chat;
 public readonly record struct MediaSpan(string Modality, int ItemIndex, int Start, int Length);
 
 /// <summary>A tokenized prompt and the positions of its media placeholder runs, in prompt order.</summary>
-public sealed record TokenizedPrompt(int[] Ids, IReadOnlyList<MediaSpan> MediaSpans);
+public sealed record TokenizedPrompt(int[] Ids, IReadOnlyList<MediaSpan> MediaSpans)
+{
+    /// <summary>The prompt's own positions when they are not the token index (Qwen2-VL's M-RoPE); set once media are embedded.</summary>
+    public Abstractions.SequencePositions? Positions { get; init; }
+}
 
 /// <summary>
 /// Renders a conversation with the <see cref="ChatTemplate"/>, tokenizes it, and expands each media placeholder

@@ -11,6 +11,12 @@ public enum HfContentStyle
 
     /// <summary>A string with "&lt;|image_N|&gt;\n" tags (numbered across the conversation) before the text (Phi-3-V).</summary>
     NumberedImageTags,
+
+    /// <summary>
+    /// A list of {type: "image"}, {type: "video"} and {type: "text", text} parts in content order (Qwen2-VL: each
+    /// media part renders as &lt;|vision_start|&gt;&lt;|image_pad|&gt; or &lt;|video_pad|&gt;&lt;|vision_end|&gt;).
+    /// </summary>
+    OrderedParts,
 }
 
 /// <summary>
@@ -52,6 +58,8 @@ public sealed record HfArchitecture(
                 HfContentStyle.PartList, AddSpecialTokens: true, Bundle.PreprocessingSpec.KindHfClip),
             ["phi3_v"] = new("phi3_v", "model", "prepare_inputs_embeds", "vision_encoder",
                 HfContentStyle.NumberedImageTags, AddSpecialTokens: true, Bundle.PreprocessingSpec.KindHfPhi3V),
+            ["qwen2_vl"] = new("qwen2_vl", "decoder_model_merged", "embed_tokens", "vision_encoder",
+                HfContentStyle.OrderedParts, AddSpecialTokens: true, Bundle.PreprocessingSpec.KindHfQwen2VL),
         };
 
     /// <summary>"llama, qwen2, ..." for error messages.</summary>

@@ -79,10 +79,21 @@ public static class HfFolderLoader
         }
 
         var inputModalities = new Dictionary<string, InputModalitySpec>(StringComparer.Ordinal);
+        var qwen2VL = architecture.ContentStyle == HfContentStyle.OrderedParts ? Qwen2VLConfig.Read(configJson, tokenizer) : null;
         if (architecture.VisionSession is { } vision)
         {
             components["vision"] = OnnxComponent(folder, vision, dtype);
-            inputModalities["image"] = ImageModality(folder, architecture, config, tokenizer, configJson);
+            if (qwen2VL is not null)
+            {
+                // Images and videos share the vision encoder; each item's token count follows from its grid.
+                var preprocessing = new PreprocessingSpec { Kind = architecture.ImagePreprocessing!, ConfigFile = Path.GetFullPath(RequireFile(folder, "preprocessor_config.json")) };
+                inputModalities["image"] = new InputModalitySpec { PlaceholderToken = qwen2VL.ImageToken, TokensPerItem = 0, Encoder = "vision", Preprocessing = preprocessing };
+                inputModalities["video"] = new InputModalitySpec { PlaceholderToken = qwen2VL.VideoToken, TokensPerItem = 0, Encoder = "vision", Preprocessing = preprocessing };
+            }
+            else
+            {
+                inputModalities["image"] = ImageModality(folder, architecture, config, tokenizer, configJson);
+            }
         }
 
         var manifest = new BundleManifest
@@ -120,6 +131,7 @@ public static class HfFolderLoader
                 PresentKey = $"present.{DecoderSpec.LayerPlaceholder}.key",
                 PresentValue = $"present.{DecoderSpec.LayerPlaceholder}.value",
                 Logits = "logits",
+                PositionAxes = qwen2VL is null ? 1 : Qwen2VLRopeIndex.Axes,
                 KvLayout = DecoderSpec.KvLayoutBatchHeadsSeqDim,
             },
             InputModalities = inputModalities,
@@ -134,7 +146,7 @@ public static class HfFolderLoader
             Path.GetFullPath(tokenizerConfig.ChatTemplateSource),
             components.ToDictionary(c => c.Key, c => Path.Combine(directory, c.Value.File), StringComparer.Ordinal))
         {
-            HuggingFace = new HfModelInfo(architecture, config, template, tokenizerConfig.SpecialTokens, dtype),
+            HuggingFace = new HfModelInfo(architecture, config, template, tokenizerConfig.SpecialTokens, dtype) { Qwen2VL = qwen2VL },
         };
         return (bundle, tokenizer);
     }

@@ -10,4 +10,8 @@ public sealed record HfModelInfo(
     HfModelConfig Config,
     JinjaTemplate ChatTemplate,
     IReadOnlyDictionary<string, string> TemplateVariables,
-    string Dtype);
+    string Dtype)
+{
+    /// <summary>Qwen2-VL's vision token ids and M-RoPE settings; null for other architectures.</summary>
+    public Qwen2VLConfig? Qwen2VL { get; init; }
+}

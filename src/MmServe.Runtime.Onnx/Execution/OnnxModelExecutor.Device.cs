@@ -65,7 +65,7 @@ public sealed partial class OnnxModelExecutor
             values.Add(OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _mask.AsMemory(0, batch * total), [batch, total]));
             if (_feedPositions)
             {
-                values.Add(OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _positions.AsMemory(0, batch * seq), [batch, seq]));
+                values.Add(OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _positions.AsMemory(0, _positionAxes * batch * seq), PositionShape(batch, seq)));
             }
 
             long[] pastShape = [batch, _kvHeads, pastSlots, _headDim];

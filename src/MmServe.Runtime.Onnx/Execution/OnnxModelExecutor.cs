@@ -30,6 +30,9 @@ public sealed partial class OnnxModelExecutor : IModelExecutor
     /// <summary>The decoder embeds tokens itself (input_ids in, no embedding session): HF text LLM exports.</summary>
     private readonly bool _decoderTakesIds;
     private readonly bool _feedPositions;
+
+    /// <summary>Position streams of position_ids: 1 ([batch, seq]) or 3 for M-RoPE ([3, batch, seq]).</summary>
+    private readonly int _positionAxes;
     private readonly int _kvHeads;
     private readonly int _headDim;
     private readonly int _hidden;
@@ -96,6 +99,7 @@ public sealed partial class OnnxModelExecutor : IModelExecutor
         }
 
         _feedPositions = decoder.InputMetadata.ContainsKey(_spec.PositionIds);
+        _positionAxes = _spec.PositionAxes;
         _kvHeads = _spec.NumKvHeads;
         _headDim = _spec.HeadDim;
         _hidden = _spec.HiddenSize;
@@ -228,13 +232,17 @@ public sealed partial class OnnxModelExecutor : IModelExecutor
         int total = _batchSlots + 1;
 
         Grow(ref _ids, b);
-        Grow(ref _positions, b);
+        Grow(ref _positions, _positionAxes * b);
         Grow(ref _mask, b * total);
         foreach (int r in _decodeRows)
         {
-            int row = _batchIds.IndexOf(inputs[r].SequenceId);
-            _ids[row] = inputs[r].TokenIds.Span[0];
-            _positions[row] = inputs[r].StartPosition;
+            var input = inputs[r];
+            int row = _batchIds.IndexOf(input.SequenceId);
+            _ids[row] = input.TokenIds.Span[0];
+            for (int axis = 0; axis < _positionAxes; axis++)
+            {
+                _positions[(axis * b) + row] = input.Positions?.At(axis, input.StartPosition) ?? input.StartPosition;
+            }
         }
 
         for (int row = 0; row < b; row++)
@@ -353,6 +361,9 @@ public sealed partial class OnnxModelExecutor : IModelExecutor
         _current = 1 - _current;
     }
 
+    /// <summary>position_ids' shape: [batch, seq], or [axes, batch, seq] for M-RoPE.</summary>
+    private long[] PositionShape(int batch, int seq) => _positionAxes == 1 ? [batch, seq] : [_positionAxes, batch, seq];
+
     // ---------------------------------------------------------------- prefill
     private void Prefill(IReadOnlyList<SequenceInput> inputs, ForwardOutput output, CancellationToken ct)
     {
@@ -364,23 +375,31 @@ public sealed partial class OnnxModelExecutor : IModelExecutor
         }
 
         Grow(ref _ids, b * len);
-        Grow(ref _positions, b * len);
+        Grow(ref _positions, _positionAxes * b * len);
         Grow(ref _mask, b * len);
         for (int i = 0; i < b; i++)
         {
-            var tokens = inputs[_prefillRows[i]].TokenIds.Span;
+            var input = inputs[_prefillRows[i]];
+            var tokens = input.TokenIds.Span;
             int pad = len - tokens.Length;
             var ids = _ids.AsSpan(i * len, len);
             var mask = _mask.AsSpan(i * len, len);
-            var pos = _positions.AsSpan(i * len, len);
             ids[..pad].Clear();
             mask[..pad].Clear();
-            pos[..pad].Clear();
             mask[pad..].Fill(1);
             for (int j = 0; j < tokens.Length; j++)
             {
                 ids[pad + j] = tokens[j];
-                pos[pad + j] = j;
+            }
+
+            for (int axis = 0; axis < _positionAxes; axis++)
+            {
+                var pos = _positions.AsSpan((((axis * b) + i) * len), len);
+                pos[..pad].Clear();
+                for (int j = 0; j < tokens.Length; j++)
+                {
+                    pos[pad + j] = input.Positions?.At(axis, input.StartPosition + j) ?? input.StartPosition + j;
+                }
             }
         }
 
@@ -526,7 +545,7 @@ public sealed partial class OnnxModelExecutor : IModelExecutor
             values.Add(OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _mask.AsMemory(0, batch * total), [batch, total]));
             if (_feedPositions)
             {
-                values.Add(OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _positions.AsMemory(0, batch * seq), [batch, seq]));
+                values.Add(OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _positions.AsMemory(0, _positionAxes * batch * seq), PositionShape(batch, seq)));
             }
 
             long[] pastShape = [batch, _kvHeads, pastSlots, _headDim];

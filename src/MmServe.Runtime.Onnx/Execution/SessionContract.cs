@@ -27,6 +27,10 @@ internal static class SessionContract
         }
 
         Require(errors, file, inputs, spec.AttentionMask, "input");
+        if (inputs.TryGetValue(spec.PositionIds, out var positions))
+        {
+            CheckPositionDims(errors, bundle, file, spec, positions.Dimensions);
+        }
         for (int layer = 0; layer < spec.NumLayers; layer++)
         {
             foreach (var name in new[] { spec.PastKeyName(layer), spec.PastValueName(layer) })
@@ -106,6 +110,16 @@ internal static class SessionContract
         if (dims[3] > 0 && dims[3] != spec.HeadDim)
         {
             errors.Add($"{file}: input '{name}' has head size {dims[3]}, but {Field(bundle, "head_dim (or hidden_size / num_attention_heads)", "decoder.head_dim")} is {spec.HeadDim}");
+        }
+    }
+
+    private static void CheckPositionDims(List<string> errors, ModelBundle bundle, string file, DecoderSpec spec, int[] dims)
+    {
+        bool mrope = spec.PositionAxes > 1;
+        if (dims.Length != (mrope ? 3 : 2) || (mrope && dims[0] > 0 && dims[0] != spec.PositionAxes))
+        {
+            string expected = mrope ? $"[{spec.PositionAxes}, batch, seq] (M-RoPE, {Field(bundle, "rope_scaling.type mrope", "decoder.position_axes")})" : "[batch, seq]";
+            errors.Add($"{file}: input '{spec.PositionIds}' has shape [{string.Join(", ", dims)}]; expected {expected}");
         }
     }
 

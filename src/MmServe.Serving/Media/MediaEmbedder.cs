@@ -84,7 +84,7 @@ public sealed class MediaEmbedder(
         span?.SetTag("mmserve.media.cache_hit", embeddings is not null);
         if (embeddings is null)
         {
-            embeddings = await modality.Batcher.RunAsync(input!, ct).ConfigureAwait(false);
+            embeddings = await modality.EncodeAsync(input!, ct).ConfigureAwait(false);
             cache.Add(key, embeddings);
         }
 
@@ -175,17 +175,51 @@ public sealed class MediaEmbedder(
 /// <summary>Either every item's embeddings (tokens x hidden floats each) or the error of the item at <see cref="FailedIndex"/>.</summary>
 public sealed record MediaEmbeddingResult(IReadOnlyList<float[]>? Embeddings, int FailedIndex, MediaError? Error);
 
-/// <summary>One served input modality: its front end and its batched encoder chain.</summary>
-public sealed class MediaModality(IMediaPreprocessor preprocessor, ComponentBatcher batcher, IDisposable chain) : IAsyncDisposable
+/// <summary>
+/// One served input modality: its front end and its encoder — a batched chain of fixed-size items, or (Qwen2-VL,
+/// whose items differ in length) a direct encode function.
+/// </summary>
+public sealed class MediaModality : IAsyncDisposable
 {
-    public IMediaPreprocessor Preprocessor => preprocessor;
+    private readonly ComponentBatcher? _batcher;
+    private readonly Func<float[], CancellationToken, Task<float[]>>? _encode;
+    private readonly IDisposable? _chain;
 
-    public ComponentBatcher Batcher => batcher;
+    public MediaModality(IMediaPreprocessor preprocessor, ComponentBatcher batcher, IDisposable chain)
+    {
+        Preprocessor = preprocessor;
+        _batcher = batcher;
+        _chain = chain;
+    }
+
+    /// <param name="encode">Preprocessed item → embeddings.</param>
+    /// <param name="owned">What <paramref name="encode"/> runs on, if this modality owns it (disposed with it).</param>
+    public MediaModality(IMediaPreprocessor preprocessor, Func<float[], CancellationToken, Task<float[]>> encode, IDisposable? owned = null)
+    {
+        Preprocessor = preprocessor;
+        _encode = encode;
+        _chain = owned;
+    }
+
+    public IMediaPreprocessor Preprocessor { get; }
+
+    /// <exception cref="InvalidOperationException">The modality encodes without a batcher.</exception>
+    public ComponentBatcher Batcher => _batcher ?? throw new InvalidOperationException("this modality encodes its items directly");
+
+    /// <summary>Whether disposing this modality disposes <paramref name="component"/>.</summary>
+    public bool Owns(object? component) => component is not null && ReferenceEquals(_chain, component);
+
+    public Task<float[]> EncodeAsync(float[] input, CancellationToken ct) =>
+        _batcher?.RunAsync(input, ct) ?? _encode!(input, ct);
 
     public async ValueTask DisposeAsync()
     {
-        await batcher.DisposeAsync().ConfigureAwait(false);
-        chain.Dispose();
+        if (_batcher is not null)
+        {
+            await _batcher.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _chain?.Dispose();
     }
 }
 

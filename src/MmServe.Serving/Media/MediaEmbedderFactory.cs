@@ -31,6 +31,10 @@ public static partial class MediaEmbedderFactory
         var unavailable = new Dictionary<string, string>(StringComparer.Ordinal);
         var maxItems = new Dictionary<string, int>(StringComparer.Ordinal);
         IReadOnlySet<string> audioFormats = new HashSet<string>();
+        Qwen2VLVisionEncoder? qwen2VLEncoder = null;
+
+        // Qwen2-VL items run one ORT run each: at most one per core at once, for this model's images and videos together.
+        var qwen2VLRuns = new SemaphoreSlim(Environment.ProcessorCount);
         try
         {
             foreach (var (name, spec) in manifest.InputModalities)
@@ -64,6 +68,17 @@ public static partial class MediaEmbedderFactory
                         int frames = spec.Preprocessing.NumFrames ?? 0;
                         chain = new EncoderChain(model.Bundle, Require(spec.FrameEncoder, $"{at}.frame_encoder"), Require(spec.Projector, $"{at}.projector"), sessions, frames);
                         break;
+                    case PreprocessingSpec.KindHfQwen2VL:
+                        if (CreateQwen2VL(model, name, spec, at, limits, ffmpeg, sessions, qwen2VLRuns, ref qwen2VLEncoder, out var reason2) is not { } qwenModality)
+                        {
+                            unavailable[name] = reason2!;
+                            Log.ModalityUnavailable(logger, name, reason2!);
+                            continue;
+                        }
+
+                        modalities[name] = qwenModality;
+                        maxItems[name] = name == ServedModel.VideoModality ? limits.MaxVideosPerRequest : limits.MaxImagesPerRequest;
+                        continue;
                     case PreprocessingSpec.KindHfClip or PreprocessingSpec.KindHfPhi3V:
                         // Hugging Face exports: the vision encoder already ends in the projector.
                         var hf = HfImageInputPreprocessor.Create(spec.Preprocessing, limits.Image, $"{at}.preprocessing");
@@ -96,6 +111,11 @@ public static partial class MediaEmbedderFactory
                 m.DisposeAsync().AsTask().GetAwaiter().GetResult();
             }
 
+            if (!modalities.Values.Any(m => m.Owns(qwen2VLEncoder)))
+            {
+                qwen2VLEncoder?.Dispose();
+            }
+
             throw;
         }
 
@@ -108,6 +128,63 @@ public static partial class MediaEmbedderFactory
             Decoded = metrics is null ? null : (modality, duration) => metrics.MediaDecoded(model.Id, modality, duration),
         };
     }
+
+    /// <summary>
+    /// A Qwen2-VL image or video modality: its own preprocessor, and the vision encoder shared by both (created by
+    /// the first, owned by it). Items differ in length, so they are encoded one run each, at most one per core at once.
+    /// </summary>
+    private static MediaModality? CreateQwen2VL(
+        ServedModel model, string name, InputModalitySpec spec, string at, LimitsOptions limits, FfmpegSupport ffmpeg, SessionFactory sessions,
+        SemaphoreSlim gate, ref Qwen2VLVisionEncoder? encoder, out string? reason)
+    {
+        reason = null;
+        Qwen2VLInputPreprocessor pre;
+        if (name == ServedModel.VideoModality)
+        {
+            if (ffmpeg.VideoSampler is null)
+            {
+                reason = $"Video input needs ffmpeg, which is not available on this server ({ffmpeg.Problem}).";
+                return null;
+            }
+
+            int maxFrames = Math.Min(spec.Preprocessing.NumFrames ?? Qwen2VLDefaultMaxFrames, limits.Video.MaxFrames);
+            pre = Qwen2VLInputPreprocessor.ForVideos(spec.Preprocessing, ffmpeg.VideoSampler, maxFrames, limits.Video.MaxBytes, $"{at}.preprocessing");
+        }
+        else
+        {
+            pre = Qwen2VLInputPreprocessor.ForImages(spec.Preprocessing, limits.Image, $"{at}.preprocessing");
+        }
+
+        int hidden = model.Bundle.Manifest.Decoder.HiddenSize;
+        bool creates = encoder is null;
+        var vision = encoder ??= new Qwen2VLVisionEncoder(
+            model.Bundle, Require(spec.Encoder, $"{at}.encoder"), sessions, pre.Processor.Config.PatchDimension,
+            model.Bundle.HuggingFace?.Qwen2VL?.SpatialMergeSize ?? pre.Processor.Config.MergeSize, hidden);
+        async Task<float[]> EncodeAsync(float[] input, CancellationToken ct)
+        {
+            await gate.WaitAsync(ct).ConfigureAwait(false);
+            try
+            {
+                return await Task.Run(
+                    () =>
+                    {
+                        var grid = Qwen2VLMediaItem.Grid(input);
+                        var features = vision.Run(Qwen2VLMediaItem.Patches(input), [grid], ct);
+                        return Qwen2VLMediaItem.Encoded(grid, features, hidden);
+                    },
+                    ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }
+
+        return new MediaModality(pre, EncodeAsync, creates ? vision : null);
+    }
+
+    /// <summary>Frames a Qwen2-VL video uses at most unless its preprocessing says num_frames.</summary>
+    private const int Qwen2VLDefaultMaxFrames = 32;
 
     private static VideoInputPreprocessor? CreateVideo(
         ServedModel model, InputModalitySpec spec, string at, LimitsOptions limits, FfmpegSupport ffmpeg, out string? reason)

@@ -58,6 +58,7 @@ public sealed class GenerationService(
             {
                 Media = media,
                 HiddenStateTokenIds = outputs?.SignalTokenIds,
+                Positions = prompt.Positions,
             };
             var handle = await engine.SubmitAsync(submission, ct).ConfigureAwait(false);
             if (handle.Rejection is { } rejection)

@@ -1,5 +1,6 @@
 using MmServe.Abstractions;
 using MmServe.Model.Chat;
+using MmServe.Model.HuggingFace;
 using MmServe.Serving.Admission;
 using MmServe.Serving.Errors;
 using MmServe.Serving.Media;
@@ -60,15 +61,30 @@ public sealed class PromptPreparer(ServedModel model, MediaEmbedder mediaEmbedde
         }
 
         int hidden = model.Bundle.Manifest.Decoder.HiddenSize;
-        var (prompt, invalid) = Build(request, [.. items!.Select(e => e.Length / hidden)]);
+        var qwen2VL = model.Bundle.HuggingFace?.Qwen2VL;
+        var (prompt, invalid) = Build(request, [.. items!.Select(e => qwen2VL is null ? e.Length / hidden : Qwen2VLMediaItem.Tokens(e, hidden))]);
         if (prompt is null)
         {
             return (null, [], invalid);
         }
 
-        return (CheckContextLength(prompt.Ids.Length, request) ?? Admit(admit, prompt.Ids.Length, request)) is { } refused
-            ? (null, [], refused)
-            : (prompt, Splice(prompt, items!), null);
+        if ((CheckContextLength(prompt.Ids.Length, request) ?? Admit(admit, prompt.Ids.Length, request)) is { } refused)
+        {
+            return (null, [], refused);
+        }
+
+        if (qwen2VL is not null)
+        {
+            // M-RoPE: the prompt's positions follow from where each item's run is and from its grid.
+            var grids = prompt.MediaSpans.Select(s => Qwen2VLMediaItem.Grid(items![s.ItemIndex]) is var (t, h, w)
+                ? new VisionGrid(s.Start, s.Length, t, h, w)
+                : default).ToList();
+            var positions = Qwen2VLRopeIndex.Compute(prompt.Ids.Length, grids, qwen2VL.SpatialMergeSize);
+            var media = prompt.MediaSpans.Select(s => new MediaEmbedding(s.Start, s.Length, Qwen2VLMediaItem.Features(items![s.ItemIndex], hidden))).ToList();
+            return (prompt with { Positions = positions }, media, null);
+        }
+
+        return (prompt, Splice(prompt, items!), null);
     }
 
     /// <summary>The completion budget is max_tokens, or all the context leaves when the client set none (the most it can cost).</summary>

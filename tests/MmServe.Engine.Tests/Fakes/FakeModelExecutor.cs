@@ -26,7 +26,7 @@ internal sealed class FakeModelOptions
 }
 
 /// <summary>One row of a recorded Forward call.</summary>
-internal sealed record RecordedRow(long SequenceId, int StartPosition, int TokenCount, int MediaSpans, bool WantHiddenStates)
+internal sealed record RecordedRow(long SequenceId, int StartPosition, int TokenCount, int MediaSpans, bool WantHiddenStates, SequencePositions? Positions = null)
 {
     public bool IsPrefill => StartPosition == 0;
 }
@@ -126,7 +126,7 @@ internal sealed class FakeModelExecutor : IModelExecutor
     {
         lock (_gate)
         {
-            _steps.Add([.. inputs.Select(i => new RecordedRow(i.SequenceId, i.StartPosition, i.TokenIds.Length, i.Media.Count, i.WantHiddenStates))]);
+            _steps.Add([.. inputs.Select(i => new RecordedRow(i.SequenceId, i.StartPosition, i.TokenIds.Length, i.Media.Count, i.WantHiddenStates, i.Positions))]);
             _forwardCalls++;
         }
 

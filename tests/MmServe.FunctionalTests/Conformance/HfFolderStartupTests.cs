@@ -16,6 +16,8 @@ public sealed class HfFolderStartupTests
         { "kv-heads", ["past_key_values.0.key", "has 2 KV heads", "config.json num_key_value_heads is 1"] },
         { "bad-template", ["chat_template.json: chat_template does not parse", "template line 1"] },
         { "missing-variant", ["decoder_model_merged_q4.onnx: file does not exist", "dtype 'q4'"] },
+        { "qwen2vl-no-mrope", ["config.json: rope_scaling.mrope_section is required for qwen2_vl"] },
+        { "qwen2vl-bad-video-token", ["config.json: video_token_id 99999 is not a token id of tokenizer.json"] },
     };
 
     [Theory]
@@ -25,7 +27,7 @@ public sealed class HfFolderStartupTests
         var folder = Directory.CreateTempSubdirectory("mmserve-hf-" + breakage);
         try
         {
-            CopyDirectory(ConformanceGolden.ModelPath("tiny-llava"), folder.FullName);
+            CopyDirectory(ConformanceGolden.ModelPath(breakage.StartsWith("qwen2vl-", StringComparison.Ordinal) ? "tiny-qwen2-vl" : "tiny-llava"), folder.FullName);
             var dtype = Break(folder.FullName, breakage);
             var (exitCode, stderr) = await RunServerAsync(folder.FullName, dtype);
 
@@ -61,6 +63,12 @@ public sealed class HfFolderStartupTests
                 break;
             case "missing-variant":
                 return "q4";
+            case "qwen2vl-no-mrope":
+                EditJson(Path.Combine(folder, "config.json"), config => config.AsObject().Remove("rope_scaling"));
+                break;
+            case "qwen2vl-bad-video-token":
+                EditJson(Path.Combine(folder, "config.json"), config => config["video_token_id"] = 99999);
+                break;
         }
 
         return "fp32";

@@ -21,14 +21,16 @@ public sealed class OracleGoldenTests : IDisposable
     public async Task Committed_golden_equals_what_transformers_js_generates_now(string golden)
     {
         var model = golden.Split('.')[0];
-        if (IsVision(model) && golden != model)
+        if ((IsVision(model) || IsQwen2VL(model)) && golden != model)
         {
             throw new InvalidOperationException($"{golden}: the vision oracle has no dtype variants");
         }
 
         var fresh = Path.Combine(_outDir, $"{golden}.json");
         var oracle = ToolRequirement.ConformanceOracleDirectory;
-        string[] args = IsVision(model)
+        string[] args = IsQwen2VL(model)
+            ? [Path.Combine(oracle, "generate-qwen2vl.mjs"), "golden", "--out-dir", _outDir, "--no-fixtures"]
+            : IsVision(model)
             ? [Path.Combine(oracle, "generate-vision.mjs"), "golden", "--out-dir", _outDir, model]
             : [Path.Combine(oracle, "generate.mjs"), "--model", ConformanceGolden.ModelPath(golden),
                 "--cases", Path.Combine(ConformanceGolden.Root, "cases", $"{model}.json"), "--out", fresh,
@@ -59,6 +61,11 @@ public sealed class OracleGoldenTests : IDisposable
     }
 
     public void Dispose() => Directory.Delete(_outDir, recursive: true);
+
+    /// <summary>qwen2_vl has its own oracle script (per-medium processing, video as frames, text-only rope delta fix).</summary>
+    private static bool IsQwen2VL(string model) =>
+        JsonNode.Parse(File.ReadAllText(Path.Combine(ConformanceGolden.ModelPath(model), "config.json")))!["model_type"]!
+            .GetValue<string>() == "qwen2_vl";
 
     private static bool IsVision(string model) =>
         JsonNode.Parse(File.ReadAllText(Path.Combine(ConformanceGolden.ModelPath(model), "config.json")))!["model_type"]!

@@ -1,10 +1,10 @@
 // Goldens and processor fixtures for the Qwen2-VL conformance model, from transformers.js.
 //
 //   node generate-qwen2vl.mjs golden [--out-dir DIR] [--features-dir DIR] [--no-fixtures]
-//       reads  tests/conformance/pending/cases/tiny-qwen2-vl.json (media paths relative to tests/conformance/)
-//       writes tests/conformance/pending/goldens/tiny-qwen2-vl.json (or DIR/...): rendered prompt, prompt ids (image
+//       reads  tests/conformance/cases/tiny-qwen2-vl.json (media paths relative to tests/conformance/)
+//       writes tests/conformance/goldens/tiny-qwen2-vl.json (or DIR/...): rendered prompt, prompt ids (image
 //       and video tokens expanded), the M-RoPE position ids and rope delta transformers.js computes, greedy new ids,
-//       decoded text; unless --no-fixtures, tests/conformance/pending/fixtures/tiny-qwen2-vl/ (pixel_values and
+//       decoded text; unless --no-fixtures, tests/conformance/fixtures/tiny-qwen2-vl/ (pixel_values and
 //       grid_thw of every image and video). --features-dir: every case's pixel_values, raw float32 (recipe check).
 //   node generate-qwen2vl.mjs tokenize <model> <in.json> <out.json>
 //       training conversations -> prompt ids (expanded as in the goldens) + answer ids (+ <|im_end|>)
@@ -32,7 +32,8 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..', '..');
 const modelsDir = path.join(root, 'models', 'conformance');
 const confDir = path.join(root, 'tests', 'conformance');
-const pendingDir = path.join(confDir, 'pending');
+// Live since issue 16's qwen2_vl serving: cases, goldens and fixtures under tests/conformance/.
+const liveDir = confDir;
 const ORACLE = '@huggingface/transformers ' + JSON.parse(
     fs.readFileSync(path.join(here, 'node_modules', '@huggingface', 'transformers', 'package.json'), 'utf8')).version;
 const NAME = 'tiny-qwen2-vl';
@@ -84,7 +85,7 @@ function patchTextOnlyRopeDelta(model) {
 }
 
 async function golden(outDir, featuresDir, fixtures) {
-    const spec = JSON.parse(fs.readFileSync(path.join(pendingDir, 'cases', `${NAME}.json`), 'utf8'));
+    const spec = JSON.parse(fs.readFileSync(path.join(liveDir, 'cases', `${NAME}.json`), 'utf8'));
     const processor = await AutoProcessor.from_pretrained(NAME);
     const model = await AutoModelForImageTextToText.from_pretrained(NAME, { dtype: 'fp32', device: 'cpu' });
     patchTextOnlyRopeDelta(model);
@@ -142,7 +143,7 @@ async function golden(outDir, featuresDir, fixtures) {
     fs.writeFileSync(path.join(outDir, `${NAME}.json`), pretty(out));
 
     if (fixtures) {
-        const fdir = path.join(pendingDir, 'fixtures', NAME);
+        const fdir = path.join(liveDir, 'fixtures', NAME);
         fs.mkdirSync(fdir, { recursive: true });
         const index = {
             model: NAME, oracle: ORACLE,
@@ -180,7 +181,7 @@ async function tokenize(name, inFile, outFile) {
 
 const [mode, ...args] = process.argv.slice(2);
 if (mode === 'golden') {
-    let outDir = path.join(pendingDir, 'goldens');
+    let outDir = path.join(liveDir, 'goldens');
     let featuresDir = null;
     let fixtures = true;
     for (let i = 0; i < args.length; ++i) {
