@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using MmServe.Gateway.Hosting;
 using MmServe.Gateway.Workers;
@@ -59,10 +60,21 @@ internal sealed class GatewayHost : IAsyncDisposable
         var host = new GatewayHost(app);
         if (waitHealthy)
         {
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+            // Tests that switch later checks off (a one-hour interval) would wait forever if the first check failed on
+            // a loaded machine (a fake worker's first answer can take longer than the 2 s probe timeout while it JITs),
+            // so the wait probes the unhealthy workers itself each second.
+            var monitor = app.Services.GetServices<IHostedService>().OfType<WorkerMonitor>().Single();
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            var nextProbe = DateTime.UtcNow + TimeSpan.FromSeconds(1);
             while (host.Pool.Workers.Count < workerUrls.Count || !host.Pool.Workers.All(w => w.Healthy))
             {
                 Assert.True(DateTime.UtcNow < deadline, "the workers did not turn healthy");
+                if (DateTime.UtcNow >= nextProbe)
+                {
+                    await Task.WhenAll(host.Pool.Workers.Where(w => !w.Healthy).Select(w => monitor.CheckHealthAsync(w, CancellationToken.None)));
+                    nextProbe = DateTime.UtcNow + TimeSpan.FromSeconds(1);
+                }
+
                 await Task.Delay(20);
             }
         }
