@@ -287,6 +287,7 @@ internal sealed partial class EngineWorker : IDisposable
                 item.StartPosition,
                 item.IsPrefill ? sequence.Request.Media : NoMedia,
                 WantsHiddenStates(sequence, item)));
+            AttachEncoder(item);
         }
     }
 

@@ -36,6 +36,11 @@ internal static class RequestValidator
             return mediaError;
         }
 
+        if (EncoderInputValidator.Validate(request, model) is { } encoderError)
+        {
+            return encoderError;
+        }
+
         // The sequence must fit prompt + max_tokens (at least one new token) in the context window.
         int completion = request.Sampling.MaxTokens ?? 1;
         if ((long)prompt.Length + completion > model.MaxContext)
