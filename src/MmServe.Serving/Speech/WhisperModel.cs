@@ -17,8 +17,9 @@ namespace MmServe.Serving.Speech;
 /// <param name="DecoderPromptIds">The forced start tokens.</param>
 /// <param name="DurationSeconds">Length of the decoded audio.</param>
 /// <param name="Language">The language code used.</param>
+/// <param name="AvgLogprob">Mean natural-log probability of the generated tokens (after suppression).</param>
 public sealed record TranscriptionResult(
-    string Text, IReadOnlyList<int> TokenIds, IReadOnlyList<int> DecoderPromptIds, double DurationSeconds, string Language, FinishReason Finish);
+    string Text, IReadOnlyList<int> TokenIds, IReadOnlyList<int> DecoderPromptIds, double DurationSeconds, string Language, FinishReason Finish, double AvgLogprob);
 
 /// <summary>
 /// A Whisper ONNX export served for speech-to-text: audio bytes → 16 kHz mono samples decoded as the oracle does
@@ -93,7 +94,7 @@ public sealed class WhisperModel : IDisposable
 
         var features = _features.Compute(samples!);
         var encoded = _encoder.Encode([features], ct)[0];
-        var sampling = new SamplingParams { Temperature = temperature, MaxTokens = maxTokens };
+        var sampling = new SamplingParams { Temperature = temperature, MaxTokens = maxTokens, Logprobs = true };
         var handle = await _engine.SubmitAsync(new GenerationRequest(requestId, ids!, sampling) { Encoder = encoded }, ct).ConfigureAwait(false);
         if (handle.Rejection is { } rejection)
         {
@@ -101,16 +102,18 @@ public sealed class WhisperModel : IDisposable
         }
 
         var tokens = new List<int>();
+        double logprobSum = 0;
         await foreach (var item in handle.Events.ReadAllAsync(ct).ConfigureAwait(false))
         {
             switch (item)
             {
                 case TokenDeltaEvent delta:
                     tokens.AddRange(delta.TokenIds);
+                    logprobSum += delta.Logprobs?.Sum(l => (double)l.Logprob) ?? 0;
                     break;
                 case FinishedEvent finished:
                     string text = WhisperText.CleanUp(_tokenizer.Decode(tokens.ToArray(), skipSpecial: true));
-                    return (new TranscriptionResult(text, tokens, ids!, (double)samples!.Length / _config.Features.SamplingRate, language ?? "en", finished.Reason), null);
+                    return (new TranscriptionResult(text, tokens, ids!, (double)samples!.Length / _config.Features.SamplingRate, language ?? "en", finished.Reason, tokens.Count == 0 ? 0 : logprobSum / tokens.Count), null);
                 case ErrorEvent error:
                     return (null, ServingError.FromEngine(error.Error, requestId, "file"));
             }

@@ -18,10 +18,11 @@ namespace MmServe.Api.OpenAi.Audio;
 /// </summary>
 internal sealed partial class TranscriptionService(
     ModelRegistry models,
+    MmServe.Serving.Speech.SpeechModelRegistry speechModels,
     TokenBudgets budgets,
     ILogger<TranscriptionService> logger)
 {
-    public async Task<IResult> HandleAsync(HttpContext context)
+    public async Task<IResult> HandleAsync(HttpContext context, bool translate = false)
     {
         var ct = context.RequestAborted;
         if (!context.Request.HasFormContentType)
@@ -40,6 +41,17 @@ internal sealed partial class TranscriptionService(
             // InvalidDataException: bad boundaries or over the form limits; IOException: a section cut short.
             Log.BadForm(logger, context.TraceIdentifier, e.Message);
             return ApiError.InvalidRequest("The multipart/form-data body could not be read.", "file", "invalid_form").ToResult();
+        }
+
+        // A dedicated speech model ("SpeechModels", e.g. Whisper) answers by itself; chat models follow their prompt.
+        if (speechModels.Find(form["model"].ToString()) is { } speech)
+        {
+            return await SpeechModelTranscription.HandleAsync(speech, form, translate, context, ct).ConfigureAwait(false);
+        }
+
+        if (translate)
+        {
+            return ApiError.InvalidRequest($"The model '{form["model"]}' does not translate speech; use a speech model (SpeechModels).", "model", "unsupported_model").ToResult();
         }
 
         var (instance, unknown) = models.Resolve(form["model"].ToString());
