@@ -41,6 +41,10 @@ public sealed class WhisperModel : IDisposable
     private readonly FfmpegAudioDecoder? _ffmpeg;
     private readonly GenerationEngine _engine;
 
+    // Decoding (ffmpeg), log-mel and the encoder are CPU-bound: at most one request per core runs them, the rest wait
+    // here (before any ffmpeg deadline starts), so a burst of uploads cannot time each other out.
+    private readonly SemaphoreSlim _preprocess = new(Math.Max(1, Environment.ProcessorCount));
+
     public WhisperModel(string folder, int workers, EngineOptions engineOptions, FfmpegTools ffmpeg, ILoggerFactory? loggerFactory = null)
     {
         _config = WhisperConfig.Load(folder);
@@ -86,14 +90,24 @@ public sealed class WhisperModel : IDisposable
             return (null, ServingError.Invalid(promptError, language is not null && task is WhisperGenerationConfig.Transcribe or WhisperGenerationConfig.Translate ? "language" : "task", "unsupported_value"));
         }
 
-        var (samples, mediaError) = await DecodeAsync(audio, ct).ConfigureAwait(false);
-        if (mediaError is not null)
+        float[]? samples;
+        EncoderOutput encoded;
+        await _preprocess.WaitAsync(ct).ConfigureAwait(false);
+        try
         {
-            return (null, mediaError);
+            (samples, var mediaError) = await DecodeAsync(audio, ct).ConfigureAwait(false);
+            if (mediaError is not null)
+            {
+                return (null, mediaError);
+            }
+
+            encoded = _encoder.Encode([_features.Compute(samples!)], ct)[0];
+        }
+        finally
+        {
+            _preprocess.Release();
         }
 
-        var features = _features.Compute(samples!);
-        var encoded = _encoder.Encode([features], ct)[0];
         var sampling = new SamplingParams { Temperature = temperature, MaxTokens = maxTokens, Logprobs = true };
         var handle = await _engine.SubmitAsync(new GenerationRequest(requestId, ids!, sampling) { Encoder = encoded }, ct).ConfigureAwait(false);
         if (handle.Rejection is { } rejection)
@@ -126,6 +140,7 @@ public sealed class WhisperModel : IDisposable
     {
         _engine.Dispose();
         _encoder.Dispose();
+        _preprocess.Dispose();
     }
 
     private async Task<(float[]? Samples, ServingError? Error)> DecodeAsync(ReadOnlyMemory<byte> audio, CancellationToken ct)

@@ -29,7 +29,7 @@ internal static class TranscriptFormats
                     result.Language,
                     Math.Round(result.DurationSeconds, 3),
                     text,
-                    [new TranscriptionSegment(0, 0, 0, Math.Round(end, 3), result.Text, result.TokenIds, temperature, result.AvgLogprob, CompressionRatio(text), NoSpeechProb: null)]),
+                    [new TranscriptionSegment(0, 0, 0, Math.Round(end, 3), result.Text, result.TokenIds, temperature, result.AvgLogprob, CompressionRatio(text), NoSpeechProb: 0)]),
                 OpenAiJsonContext.Wire.VerboseTranscriptionResponse),
             _ => TypedResults.Json(new TranscriptionResponse(text), OpenAiJsonContext.Wire.TranscriptionResponse),
         };
@@ -71,6 +71,9 @@ internal static class TranscriptFormats
 /// <summary>response_format verbose_json.</summary>
 internal sealed record VerboseTranscriptionResponse(string Task, string Language, double Duration, string Text, IReadOnlyList<TranscriptionSegment> Segments);
 
-/// <summary>One segment of verbose_json. <c>tokens</c> are the generated ids (the final end-of-text included); no_speech_prob is not computed (null).</summary>
+/// <summary>
+/// One segment of verbose_json. <c>tokens</c> are the generated ids (the final end-of-text included).
+/// <c>no_speech_prob</c> is not computed yet and is always 0 (OpenAI's SDKs require a number there).
+/// </summary>
 internal sealed record TranscriptionSegment(
-    int Id, int Seek, double Start, double End, string Text, IReadOnlyList<int> Tokens, double Temperature, double AvgLogprob, double CompressionRatio, double? NoSpeechProb);
+    int Id, int Seek, double Start, double End, string Text, IReadOnlyList<int> Tokens, double Temperature, double AvgLogprob, double CompressionRatio, double NoSpeechProb);
