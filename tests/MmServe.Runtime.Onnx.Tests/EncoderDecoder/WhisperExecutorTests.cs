@@ -134,12 +134,8 @@ public sealed class WhisperExecutorTests
 
     private static (List<Case>, Seq2SeqLogitRules) Load()
     {
-        string fixtures = Directory.Exists(Path.Combine(TestPaths.RepoRoot, "tests", "conformance", "fixtures", "tiny-whisper"))
-            ? Path.Combine(TestPaths.RepoRoot, "tests", "conformance", "fixtures", "tiny-whisper")
-            : Path.Combine(TestPaths.RepoRoot, "tests", "conformance", "pending", "fixtures", "tiny-whisper");
-        string golden = File.Exists(Path.Combine(TestPaths.RepoRoot, "tests", "conformance", "goldens", "tiny-whisper.json"))
-            ? Path.Combine(TestPaths.RepoRoot, "tests", "conformance", "goldens", "tiny-whisper.json")
-            : Path.Combine(TestPaths.RepoRoot, "tests", "conformance", "pending", "goldens", "tiny-whisper.json");
+        string fixtures = Path.Combine(TestPaths.RepoRoot, "tests", "conformance", "fixtures", "tiny-whisper");
+        string golden = Path.Combine(TestPaths.RepoRoot, "tests", "conformance", "goldens", "speech", "tiny-whisper.json");
 
         using var generation = JsonDocument.Parse(File.ReadAllText(Path.Combine(Model, "generation_config.json")));
         var rules = new Seq2SeqLogitRules(

@@ -44,12 +44,5 @@ internal static class WhisperFixtures
         return MemoryMarshal.Cast<byte, float>(bytes.GetBuffer().AsSpan(0, (int)bytes.Length)).ToArray();
     }
 
-    // Live once whisper's goldens pass end to end; staged under pending/ until then.
-    private static string Locate()
-    {
-        string live = Path.Combine(TestPaths.RepoRoot, "tests", "conformance", "fixtures", "tiny-whisper");
-        return System.IO.Directory.Exists(live)
-            ? live
-            : Path.Combine(TestPaths.RepoRoot, "tests", "conformance", "pending", "fixtures", "tiny-whisper");
-    }
+    private static string Locate() => Path.Combine(TestPaths.RepoRoot, "tests", "conformance", "fixtures", "tiny-whisper");
 }
