@@ -32,21 +32,22 @@ public sealed class SpeechModelRegistry : IDisposable
                 string key = $"{SectionName}:{entry.Key}";
                 string path = entry["Path"] is { Length: > 0 } p
                     ? Path.GetFullPath(p, contentRoot)
-                    : throw new InvalidOperationException($"{key}:Path is required (a Whisper ONNX export folder).");
+                    : throw new Model.Bundle.BundleValidationException($"{key}:Path is required (a Whisper ONNX export folder).");
                 string id = entry["Id"] is { Length: > 0 } named ? named : Path.GetFileName(Path.TrimEndingDirectorySeparator(path));
                 int workers = int.TryParse(entry["Workers"], out int n) && n > 0 ? n : 1;
                 if (models.ContainsKey(id))
                 {
-                    throw new InvalidOperationException($"{key}:Id '{id}' is used twice.");
+                    throw new Model.Bundle.BundleValidationException($"{key}:Id '{id}' is used twice.");
                 }
 
                 try
                 {
                     models[id] = new WhisperModel(path, workers, engine, ffmpeg, loggerFactory);
                 }
-                catch (Exception e) when (e is Model.Bundle.BundleValidationException or IOException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
+                catch (Exception e) when (e is Model.Bundle.BundleValidationException or IOException or InvalidDataException
+                    or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
                 {
-                    throw new InvalidOperationException($"{key}:Path: {e.Message}", e);
+                    throw new Model.Bundle.BundleValidationException($"{key}:Path: {e.Message}", e);
                 }
             }
 

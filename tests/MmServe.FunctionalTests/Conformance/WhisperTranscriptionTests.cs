@@ -187,3 +187,28 @@ public sealed partial class WhisperTranscriptionTests : IAsyncLifetime
     [GeneratedRegex(@"\AWEBVTT\n\n00:00:00\.000 --> \d\d:\d\d:\d\d\.\d\d\d\n.+\n\n\z")]
     private static partial Regex VttCue();
 }
+
+/// <summary>A "SpeechModels" entry that does not load stops the start, naming the setting and the file.</summary>
+public sealed class SpeechModelStartupTests
+{
+    [Fact]
+    public async Task ABrokenSpeechModelEntry_StopsTheStart_NamingTheSetting()
+    {
+        var folder = Directory.CreateTempSubdirectory("mmserve-whisper-broken-");
+        try
+        {
+            File.Copy(Path.Combine(ConformanceGolden.ModelPath("tiny-whisper"), "config.json"), Path.Combine(folder.FullName, "config.json"));
+            await using var factory = new MmServeFactory(new Dictionary<string, string?> { ["SpeechModels:0:Path"] = folder.FullName });
+
+            var error = await Assert.ThrowsAnyAsync<Exception>(factory.StartAndWaitReadyAsync);
+
+            var message = error.ToString();
+            Assert.Contains("SpeechModels:0:Path", message, StringComparison.Ordinal);
+            Assert.Contains("preprocessor_config.json", message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+}
