@@ -105,6 +105,32 @@ public sealed partial class WhisperTranscriptionTests : IAsyncLifetime
         }
     }
 
+    [FfmpegFact]
+    public async Task WhisperAndChatRequestsInFlightTogether_EachGiveTheirGoldens()
+    {
+        var speech = Cases().Where((_, i) => i % 4 == 0).ToList();
+        var chat = GoldenCases.TextAndImage.Take(4).ToList();
+
+        var speechCalls = speech.Select(c => PostAsync(c, "verbose_json"));
+        var chatCalls = chat.Select(g => Chat.PostAsync(_client, g.ToRequest()));
+        var responses = await Task.WhenAll(speechCalls.Concat(chatCalls));
+
+        for (int i = 0; i < speech.Count; i++)
+        {
+            using var response = responses[i];
+            await AssertGoldenAsync(speech[i], response);
+        }
+
+        for (int i = 0; i < chat.Count; i++)
+        {
+            using var response = responses[speech.Count + i];
+            var body = await response.Content.ReadAsStringAsync();
+            Assert.True(response.IsSuccessStatusCode, body);
+            using var doc = JsonDocument.Parse(body);
+            Assert.Equal(chat[i].CompletionTokenIds, Chat.Ints(doc.RootElement.GetProperty("choices")[0].GetProperty("token_ids")));
+        }
+    }
+
     [Fact]
     public async Task TextSrtAndVtt_FollowTheirFormats()
     {
