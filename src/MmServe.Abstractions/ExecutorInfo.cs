@@ -5,4 +5,4 @@ namespace MmServe.Abstractions;
 /// <param name="MaxContext">Most tokens (prompt + generated) one sequence may hold.</param>
 /// <param name="MaxBatchSize">Most sequences one <see cref="IModelExecutor.Forward"/> call (and the KV store) accepts.</param>
 /// <param name="HiddenSize">Width of one token's embedding / final hidden state.</param>
-public sealed record ExecutorInfo(int VocabSize, int MaxContext, int MaxBatchSize, int HiddenSize);
+public sealed partial record ExecutorInfo(int VocabSize, int MaxContext, int MaxBatchSize, int HiddenSize);

@@ -10,7 +10,7 @@ namespace MmServe.Abstractions;
 /// <param name="StartPosition">Position of the first new token.</param>
 /// <param name="Media">Embedding spans that replace prompt tokens; empty for decode steps.</param>
 /// <param name="WantHiddenStates">Also return the final hidden states of all new tokens.</param>
-public sealed record SequenceInput(
+public sealed partial record SequenceInput(
     long SequenceId,
     ReadOnlyMemory<int> TokenIds,
     int StartPosition,

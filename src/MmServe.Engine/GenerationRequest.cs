@@ -6,7 +6,7 @@ namespace MmServe.Engine;
 /// <param name="RequestId">Caller's id, echoed in logs; not required to be unique.</param>
 /// <param name="PromptTokenIds">The full prompt, including media placeholder tokens.</param>
 /// <param name="Sampling">Sampling parameters; refused with an error event when invalid.</param>
-public sealed record GenerationRequest(string RequestId, ReadOnlyMemory<int> PromptTokenIds, SamplingParams Sampling)
+public sealed partial record GenerationRequest(string RequestId, ReadOnlyMemory<int> PromptTokenIds, SamplingParams Sampling)
 {
     /// <summary>Embedding spans that replace placeholder positions of the prompt (sorted, non-overlapping).</summary>
     public IReadOnlyList<MediaEmbedding> Media { get; init; } = [];

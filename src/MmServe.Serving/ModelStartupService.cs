@@ -27,6 +27,9 @@ public sealed partial class ModelStartupService(
         try
         {
             models = services.GetRequiredService<ModelRegistry>();
+
+            // Speech models (Whisper) load here too, so a broken "SpeechModels" entry stops the start.
+            _ = services.GetService<Speech.SpeechModelRegistry>();
         }
         catch (Exception e)
         {

@@ -6,7 +6,7 @@ processor fixtures, deterministically, in one command (from the repository root)
 
 1. tokenizer + configs (Whisper's special-token layout on the repo's gpt2-style byte-level BPE fixture);
 2. the test clips (tests/conformance/audio/*.wav|mp3|flac, 8 / 16 / 44.1 kHz, 1-30 s) and the case list
-   (tests/conformance/pending/cases/tiny-whisper.json);
+   (tests/conformance/cases/speech/tiny-whisper.json);
 3. target texts tokenized by transformers.js itself (oracle/generate-whisper.mjs tokenize);
 4. brief CPU training on synthetic clips (features from the numpy log-mel of speech/audio.py);
 5. ONNX export (onnx/encoder_model.onnx, onnx/decoder_model_merged.onnx);
@@ -47,8 +47,7 @@ NAME = "tiny-whisper"
 MODEL_DIR = ROOT / "models" / "conformance" / NAME
 CONF = ROOT / "tests" / "conformance"
 AUDIO_DIR = CONF / "audio"
-PENDING = CONF / "pending"  # part II: not read by the part I tests until the server serves these types
-CASES = PENDING / "cases" / f"{NAME}.json"
+CASES = CONF / "cases" / "speech" / f"{NAME}.json"  # live since issue 16 serves whisper
 WORK = HERE / "work" / NAME
 MIN_MARGIN = 0.02
 MAX_NEW_TOKENS = 24
@@ -392,7 +391,7 @@ def train(model, enc, labels, text_ids, ids, steps, batch, lr, seed):
 
 # -------------------------------------------------------------------------------------------------------- check
 def check(model, cfg, gen):
-    golden = json.loads((PENDING / "goldens" / f"{NAME}.json").read_text(encoding="utf-8"))
+    golden = json.loads((CONF / "goldens" / "speech" / f"{NAME}.json").read_text(encoding="utf-8"))
     feats_dir = WORK / "features"
     worst = float("inf")
     bad = []

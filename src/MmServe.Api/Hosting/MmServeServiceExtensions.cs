@@ -211,6 +211,12 @@ internal static class MmServeServiceExtensions
         services.AddSingleton<ChatCompletionService>();
         services.AddSingleton<ImageGenerationService>();
         services.AddSingleton<SpeechService>();
+        services.AddSingleton(sp => MmServe.Serving.Speech.SpeechModelRegistry.Create(
+            sp.GetRequiredService<IConfiguration>(),
+            sp.GetRequiredService<IHostEnvironment>().ContentRootPath,
+            sp.GetRequiredService<IOptions<EngineOptions>>().Value,
+            sp.GetRequiredService<FfmpegSupport>().Tools,
+            sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<TranscriptionService>();
         services.AddHostedService<ModelStartupService>();
     }

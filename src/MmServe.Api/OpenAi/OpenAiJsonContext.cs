@@ -23,6 +23,7 @@ namespace MmServe.Api.OpenAi;
 [JsonSerializable(typeof(ImageGenerationResponse))]
 [JsonSerializable(typeof(SpeechRequest))]
 [JsonSerializable(typeof(TranscriptionResponse))]
+[JsonSerializable(typeof(VerboseTranscriptionResponse))]
 internal sealed partial class OpenAiJsonContext : JsonSerializerContext
 {
     /// <summary>

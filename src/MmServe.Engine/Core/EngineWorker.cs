@@ -325,6 +325,7 @@ internal sealed partial class EngineWorker : IDisposable
             {
                 Positions = sequence.Request.Positions,
             });
+            AttachEncoder(item);
         }
     }
 

@@ -41,6 +41,11 @@ internal static class RequestValidator
             return EngineError.InvalidParameter("positions", $"Positions cover {positions.PromptLength} prompt tokens, the prompt has {prompt.Length}.");
         }
 
+        if (EncoderInputValidator.Validate(request, model) is { } encoderError)
+        {
+            return encoderError;
+        }
+
         // The sequence must fit prompt + max_tokens (at least one new token) in the context window.
         int completion = request.Sampling.MaxTokens ?? 1;
         if ((long)prompt.Length + completion > model.MaxContext)

@@ -64,14 +64,21 @@ internal static class FfmpegArguments
     /// average of the channels (the '&lt;' in pan normalises the gains to sum to 1), matching the WAV
     /// decoder; ffmpeg's own -ac 1 matrix would scale stereo by 1/√2 per channel instead.
     /// </summary>
-    public static IReadOnlyList<string> DecodeAudio(TempMediaFile input, string demuxer, AudioStreamInfo stream)
+    /// <param name="resampleTo">
+    /// Resample in ffmpeg with soxr at precision 28 (what librosa, HF's pipelines and the Whisper oracle use) to this
+    /// rate; null keeps the stream's rate.
+    /// </param>
+    public static IReadOnlyList<string> DecodeAudio(TempMediaFile input, string demuxer, AudioStreamInfo stream, int? resampleTo = null)
     {
         var arguments = new List<string> { "-nostdin", "-hide_banner", "-loglevel", "error" };
         arguments.AddRange(OneThread);
         arguments.AddRange(ForcedInput(demuxer));
         arguments.AddRange(["-threads", "1", "-i", input.Url]);
         arguments.AddRange(["-map", Invariant($"0:{stream.StreamIndex}"), "-vn", "-sn", "-dn"]);
-        arguments.AddRange(["-af", AverageToMono(stream.Channels), "-ac", "1", "-ar", Invariant($"{stream.SampleRate}")]);
+        string filter = resampleTo is { } rate
+            ? AverageToMono(stream.Channels) + Invariant($",aresample={rate}:resampler=soxr:precision=28")
+            : AverageToMono(stream.Channels);
+        arguments.AddRange(["-af", filter, "-ac", "1", "-ar", Invariant($"{resampleTo ?? stream.SampleRate}")]);
         arguments.AddRange(["-c:a", "pcm_f32le", "-f", "f32le"]);
         arguments.AddRange(PipeOutput);
         return arguments;

@@ -33,7 +33,14 @@ public sealed class FfmpegAudioDecoder
     /// Mono samples (channels averaged) at the stream's sample rate. Cancellation kills any running tool
     /// and throws <see cref="OperationCanceledException"/>.
     /// </summary>
-    public async Task<MediaResult<DecodedAudio>> DecodeAsync(ReadOnlyMemory<byte> encoded, double maxSeconds, CancellationToken cancellationToken = default)
+    public Task<MediaResult<DecodedAudio>> DecodeAsync(ReadOnlyMemory<byte> encoded, double maxSeconds, CancellationToken cancellationToken = default) =>
+        DecodeAsync(encoded, maxSeconds, resampleTo: null, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="DecodeAsync(ReadOnlyMemory{byte}, double, CancellationToken)"/>, resampled by ffmpeg's soxr
+    /// (precision 28) to <paramref name="resampleTo"/> when set: exactly how the Whisper oracle decodes its clips.
+    /// </summary>
+    public async Task<MediaResult<DecodedAudio>> DecodeAsync(ReadOnlyMemory<byte> encoded, double maxSeconds, int? resampleTo, CancellationToken cancellationToken = default)
     {
         // maxSeconds comes from server configuration, not the client: a bad value is a bug.
         if (!(maxSeconds > 0) || MaxSamples(maxSeconds, Limits.MaxSampleRate) > Array.MaxLength)
@@ -72,7 +79,7 @@ public sealed class FfmpegAudioDecoder
             return problem;
         }
 
-        return await DecodeStreamAsync(input, probe.Value, maxSeconds, deadline, cancellationToken).ConfigureAwait(false);
+        return await DecodeStreamAsync(input, probe.Value, maxSeconds, resampleTo, deadline, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -115,15 +122,16 @@ public sealed class FfmpegAudioDecoder
     }
 
     private async Task<MediaResult<DecodedAudio>> DecodeStreamAsync(
-        TempMediaFile input, MediaProbeResult probe, double maxSeconds, OperationDeadline deadline, CancellationToken cancellationToken)
+        TempMediaFile input, MediaProbeResult probe, double maxSeconds, int? resampleTo, OperationDeadline deadline, CancellationToken cancellationToken)
     {
         var audio = probe.Audio!;
-        long maxBytes = MaxSamples(maxSeconds, audio.SampleRate) * BytesPerSample;
-        long expectedBytes = (long)((probe.LongestAudioDuration ?? 0) * audio.SampleRate) * BytesPerSample;
+        int outputRate = resampleTo ?? audio.SampleRate;
+        long maxBytes = MaxSamples(maxSeconds, Math.Max(outputRate, audio.SampleRate)) * BytesPerSample;
+        long expectedBytes = (long)((probe.LongestAudioDuration ?? 0) * outputRate) * BytesPerSample;
         var output = new BufferingSink((int)Math.Min(maxBytes, expectedBytes + 65536));
         var request = new ProcessRunRequest(
             _tools.FfmpegPath!,
-            FfmpegArguments.DecodeAudio(input, probe.Demuxer, audio),
+            FfmpegArguments.DecodeAudio(input, probe.Demuxer, audio, resampleTo),
             input.Directory,
             deadline.Remaining,
             maxBytes);
@@ -138,7 +146,7 @@ public sealed class FfmpegAudioDecoder
                 FfmpegErrors.Invalid(FfmpegMediaKind.Audio, "its audio stream is corrupt or truncated"),
             _ when bytes.IsEmpty => FfmpegErrors.Invalid(FfmpegMediaKind.Audio, "it contains no audio samples"),
             _ => ToSamples(bytes) is { } samples
-                ? MediaResult<DecodedAudio>.Success(new DecodedAudio(samples, audio.SampleRate, audio.Channels))
+                ? MediaResult<DecodedAudio>.Success(new DecodedAudio(samples, outputRate, audio.Channels))
                 : FfmpegErrors.Invalid(FfmpegMediaKind.Audio, "it decodes to NaN or infinite samples"),
         };
     }

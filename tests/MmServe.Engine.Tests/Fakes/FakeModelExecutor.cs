@@ -23,10 +23,13 @@ internal sealed class FakeModelOptions
 
     /// <summary>Each Forward call waits for a permit from <see cref="FakeModelExecutor.AllowSteps"/>.</summary>
     public bool ManualStepping { get; init; }
+
+    /// <summary>Set: an encoder-decoder model whose decoder takes encoder outputs this wide.</summary>
+    public int? EncoderWidth { get; init; }
 }
 
 /// <summary>One row of a recorded Forward call.</summary>
-internal sealed record RecordedRow(long SequenceId, int StartPosition, int TokenCount, int MediaSpans, bool WantHiddenStates, SequencePositions? Positions = null)
+internal sealed record RecordedRow(long SequenceId, int StartPosition, int TokenCount, int MediaSpans, bool WantHiddenStates, SequencePositions? Positions = null, int EncoderLength = 0)
 {
     public bool IsPrefill => StartPosition == 0;
 }
@@ -59,7 +62,10 @@ internal sealed class FakeModelExecutor : IModelExecutor
     {
         _options = options ?? new FakeModelOptions();
         _manualStepping = _options.ManualStepping;
-        Info = new ExecutorInfo(_options.VocabSize, _options.MaxContext, _options.MaxBatchSize, _options.HiddenSize);
+        Info = new ExecutorInfo(_options.VocabSize, _options.MaxContext, _options.MaxBatchSize, _options.HiddenSize)
+        {
+            EncoderWidth = _options.EncoderWidth,
+        };
     }
 
     public ExecutorInfo Info { get; }
@@ -113,6 +119,18 @@ internal sealed class FakeModelExecutor : IModelExecutor
         }
     }
 
+    /// <summary>Sequences holding cross-attention state (an encoder output taken at their first step, not yet released).</summary>
+    public int LiveEncoderStates
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _live.Values.Count(h => h.EncoderLength > 0);
+            }
+        }
+    }
+
     public void AllowSteps(int count) => _stepPermits.Release(count);
 
     /// <summary>Stops waiting for permits (and unblocks a Forward that is waiting now).</summary>
@@ -126,7 +144,7 @@ internal sealed class FakeModelExecutor : IModelExecutor
     {
         lock (_gate)
         {
-            _steps.Add([.. inputs.Select(i => new RecordedRow(i.SequenceId, i.StartPosition, i.TokenIds.Length, i.Media.Count, i.WantHiddenStates, i.Positions))]);
+            _steps.Add([.. inputs.Select(i => new RecordedRow(i.SequenceId, i.StartPosition, i.TokenIds.Length, i.Media.Count, i.WantHiddenStates, i.Positions, i.Encoder?.Length ?? 0))]);
             _forwardCalls++;
         }
 
@@ -205,8 +223,14 @@ internal sealed class FakeModelExecutor : IModelExecutor
                 _violations.Add($"Sequence {input.SequenceId} was prefilled twice without a release.");
             }
 
-            history = new SequenceHistory { PromptLength = tokens.Length };
+            history = new SequenceHistory { PromptLength = tokens.Length, EncoderLength = input.Encoder?.Length ?? 0 };
             _live[input.SequenceId] = history;
+            CheckEncoder(input);
+            if (input.Encoder is { } encoder)
+            {
+                // The decoder attends to the encoder output: it conditions every later token, as cross-attention does.
+                history.Hash = Mix(history.Hash, HashEmbeddingRow(encoder.HiddenStates.Span));
+            }
         }
         else
         {
@@ -215,6 +239,11 @@ internal sealed class FakeModelExecutor : IModelExecutor
                 _violations.Add($"Sequence {input.SequenceId} decoded without a prefill.");
                 history = new SequenceHistory();
                 _live[input.SequenceId] = history;
+            }
+
+            if (input.Encoder is not null)
+            {
+                _violations.Add($"Sequence {input.SequenceId}: an encoder output was sent again at decode position {input.StartPosition}.");
             }
 
             if (input.StartPosition != history.Tokens.Count || tokens.Length != 1 || input.Media.Count != 0)
@@ -240,6 +269,25 @@ internal sealed class FakeModelExecutor : IModelExecutor
         }
 
         return history;
+    }
+
+    private void CheckEncoder(SequenceInput input)
+    {
+        if (Info.EncoderWidth is { } width)
+        {
+            if (input.Encoder is null)
+            {
+                _violations.Add($"Sequence {input.SequenceId}: first decoder step without its encoder output.");
+            }
+            else if (input.Encoder.Width != width)
+            {
+                _violations.Add($"Sequence {input.SequenceId}: encoder output {input.Encoder.Width} wide, expected {width}.");
+            }
+        }
+        else if (input.Encoder is not null)
+        {
+            _violations.Add($"Sequence {input.SequenceId}: an encoder output reached a decoder-only model.");
+        }
     }
 
     private void WriteLogits(SequenceHistory history, Span<float> logits)
@@ -307,6 +355,8 @@ internal sealed class FakeModelExecutor : IModelExecutor
         public ulong Hash { get; set; } = Seed;
 
         public int PromptLength { get; init; }
+
+        public int EncoderLength { get; init; }
     }
 }
 

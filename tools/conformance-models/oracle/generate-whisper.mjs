@@ -1,10 +1,10 @@
 // Goldens and processor fixtures for the Whisper conformance model, from transformers.js.
 //
 //   node generate-whisper.mjs golden [--out-dir DIR] [--features-dir DIR] [--no-fixtures]
-//       reads  tests/conformance/pending/cases/tiny-whisper.json (audio paths relative to tests/conformance/)
-//       writes tests/conformance/pending/goldens/tiny-whisper.json (or DIR/tiny-whisper.json): per case the decoder
+//       reads  tests/conformance/cases/speech/tiny-whisper.json (audio paths relative to tests/conformance/)
+//       writes tests/conformance/goldens/speech/tiny-whisper.json (or DIR/tiny-whisper.json): per case the decoder
 //       prompt (init tokens), greedy new ids and decoded text; and, unless --no-fixtures, the processor fixtures
-//       tests/conformance/pending/fixtures/tiny-whisper/ (16 kHz samples + input_features of the "fixtures" clips).
+//       tests/conformance/fixtures/tiny-whisper/ (16 kHz samples + input_features of the "fixtures" clips).
 //       --features-dir: also every case's samples and input_features as raw float32 (for the recipe's PyTorch check).
 //       --decode 'ffmpeg ... FILE ...': another decode command (robustness runs; use with --out-dir and --no-fixtures).
 //   node generate-whisper.mjs tokenize <model> <texts.json> <out.json>
@@ -25,7 +25,10 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..', '..');
 const modelsDir = path.join(root, 'models', 'conformance');
 const confDir = path.join(root, 'tests', 'conformance');
-const pendingDir = path.join(confDir, 'pending');
+// Live since the server serves whisper (issue 16): speech goldens sit in a subfolder, apart from the chat goldens.
+const casesDir = path.join(confDir, 'cases', 'speech');
+const goldensDir = path.join(confDir, 'goldens', 'speech');
+const fixturesDir = path.join(confDir, 'fixtures');
 const ORACLE = '@huggingface/transformers ' + JSON.parse(
     fs.readFileSync(path.join(here, 'node_modules', '@huggingface', 'transformers', 'package.json'), 'utf8')).version;
 const NAME = 'tiny-whisper';
@@ -53,7 +56,7 @@ const f32bytes = (a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 const sha256 = (b) => crypto.createHash('sha256').update(b).digest('hex');
 
 async function golden(outDir, featuresDir, fixtures, decode) {
-    const spec = JSON.parse(fs.readFileSync(path.join(pendingDir, 'cases', `${NAME}.json`), 'utf8'));
+    const spec = JSON.parse(fs.readFileSync(path.join(casesDir, `${NAME}.json`), 'utf8'));
     if (decode) spec.decode = decode;
     const processor = await AutoProcessor.from_pretrained(NAME);
     const model = await AutoModelForSpeechSeq2Seq.from_pretrained(NAME, { dtype: 'fp32', device: 'cpu' });
@@ -95,7 +98,7 @@ async function golden(outDir, featuresDir, fixtures, decode) {
     fs.writeFileSync(path.join(outDir, `${NAME}.json`), pretty(out));
 
     if (fixtures) {
-        const fdir = path.join(pendingDir, 'fixtures', NAME);
+        const fdir = path.join(fixturesDir, NAME);
         fs.mkdirSync(fdir, { recursive: true });
         const index = { model: NAME, oracle: ORACLE, decode: spec.decode, format: 'gzip of raw little-endian float32, row-major', items: [] };
         for (const rel of spec.fixtures) {
@@ -130,7 +133,7 @@ async function tokenize(name, inFile, outFile) {
 
 const [mode, ...args] = process.argv.slice(2);
 if (mode === 'golden') {
-    let outDir = path.join(pendingDir, 'goldens');
+    let outDir = goldensDir;
     let featuresDir = null;
     let fixtures = true;
     let decode = null;

@@ -7,6 +7,7 @@ internal static class AudioEndpoints
 {
     public const string SpeechRoute = "/v1/audio/speech";
     public const string TranscriptionsRoute = "/v1/audio/transcriptions";
+    public const string TranslationsRoute = "/v1/audio/translations";
 
     public static IEndpointRouteBuilder MapAudio(this IEndpointRouteBuilder endpoints)
     {
@@ -37,6 +38,18 @@ internal static class AudioEndpoints
             .Produces<OpenAiErrorResponse>(StatusCodes.Status400BadRequest)
             .Produces<OpenAiErrorResponse>(StatusCodes.Status404NotFound)
             .Produces<OpenAiErrorResponse>(StatusCodes.Status413PayloadTooLarge);
+
+        endpoints.MapPost(TranslationsRoute, (HttpContext context, TranscriptionService service) => service.HandleAsync(context, translate: true))
+            .WithName("CreateTranslation")
+            .WithTags("Audio")
+            .WithSummary("Translates speech into English text (OpenAI-compatible, multipart/form-data; speech models only).")
+            .WithDescription(
+                "Fields: file, model (a SpeechModels entry such as a Whisper export), optional language of the speech (ISO-639-1), "
+                + "response_format json (default), text, verbose_json, srt or vtt, temperature 0..1.")
+            .DisableAntiforgery()
+            .Produces<TranscriptionResponse>(StatusCodes.Status200OK)
+            .Produces<OpenAiErrorResponse>(StatusCodes.Status400BadRequest)
+            .Produces<OpenAiErrorResponse>(StatusCodes.Status404NotFound);
         return endpoints;
     }
 }

@@ -18,10 +18,11 @@ namespace MmServe.Api.OpenAi.Audio;
 /// </summary>
 internal sealed partial class TranscriptionService(
     ModelRegistry models,
+    MmServe.Serving.Speech.SpeechModelRegistry speechModels,
     TokenBudgets budgets,
     ILogger<TranscriptionService> logger)
 {
-    public async Task<IResult> HandleAsync(HttpContext context)
+    public async Task<IResult> HandleAsync(HttpContext context, bool translate = false)
     {
         var ct = context.RequestAborted;
         if (!context.Request.HasFormContentType)
@@ -37,7 +38,18 @@ internal sealed partial class TranscriptionService(
             return formError.ToResult();
         }
 
-        var (instance, unknown) = models.Resolve(form!["model"]);
+        // A dedicated speech model ("SpeechModels", e.g. Whisper) answers by itself; chat models follow their prompt.
+        if (speechModels.Find(form!["model"]) is { } speech)
+        {
+            return await SpeechModelTranscription.HandleAsync(speech, form, translate, context, ct).ConfigureAwait(false);
+        }
+
+        if (translate)
+        {
+            return ApiError.InvalidRequest($"The model '{form["model"]}' does not translate speech; use a speech model (SpeechModels).", "model", "unsupported_model").ToResult();
+        }
+
+        var (instance, unknown) = models.Resolve(form["model"]);
         if (unknown is not null)
         {
             return ApiError.From(unknown).ToResult();

@@ -1,0 +1,181 @@
+using System.IO.Compression;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using Microsoft.ML.OnnxRuntime;
+using MmServe.Abstractions;
+using MmServe.Runtime.Onnx.EncoderDecoder;
+
+namespace MmServe.Runtime.Onnx.Tests.EncoderDecoder;
+
+/// <summary>
+/// The tiny-whisper conformance model through <see cref="OnnxSpeechEncoder"/> and
+/// <see cref="OnnxEncoderDecoderExecutor"/>, fed transformers.js's own input_features (the processor fixtures):
+/// greedy ids equal the goldens alone, all in one batch, and joining a running batch at different steps.
+/// </summary>
+public sealed class WhisperExecutorTests
+{
+    private const int Eos = 1756;
+    private const int MaxNewTokens = 24;
+
+    private static readonly string Model = Path.Combine(TestPaths.RepoRoot, "models", "conformance", "tiny-whisper");
+    private static readonly Seq2SeqDecoderSpec Spec = new(Layers: 2, Heads: 4, HeadDim: 16, VocabSize: 3364, EncoderWidth: 64, MaxTargetPositions: 448);
+
+    private static readonly Lazy<(List<Case> Cases, Seq2SeqLogitRules Rules)> Data = new(Load);
+
+    [Fact]
+    public void EachFixtureCase_Alone_GivesTheGoldenIds()
+    {
+        var (cases, rules) = Data.Value;
+        using var executor = NewExecutor(rules);
+        foreach (var c in cases)
+        {
+            var ids = Greedy(executor, [(c, 0)])[0];
+            Assert.True(c.OutputIds.SequenceEqual(ids), $"{c.Id}: [{string.Join(", ", ids)}] != golden [{string.Join(", ", c.OutputIds)}]");
+        }
+
+        Assert.Equal(0, executor.LiveSequences);
+    }
+
+    [Fact]
+    public void AllFixtureCases_JoiningARunningBatchAtDifferentSteps_GiveTheGoldenIds()
+    {
+        var (cases, rules) = Data.Value;
+        using var executor = NewExecutor(rules);
+
+        // Two at once (one cohort), the rest staggered: several length cohorts in flight together.
+        var results = Greedy(executor, [.. cases.Select((c, i) => (c, i < 2 ? 0 : i))]);
+
+        for (int i = 0; i < cases.Count; i++)
+        {
+            Assert.True(cases[i].OutputIds.SequenceEqual(results[i]), $"{cases[i].Id}: [{string.Join(", ", results[i])}] != golden");
+        }
+
+        Assert.Equal(0, executor.LiveSequences);
+    }
+
+    [Fact]
+    public void ADecodeWithoutItsFirstStep_IsRefused()
+    {
+        using var executor = NewExecutor(Data.Value.Rules);
+        var output = new ForwardOutput();
+        var input = new SequenceInput(1, new[] { 5 }, 4, []);
+        output.Prepare([input], Spec.VocabSize, 0);
+
+        Assert.Throws<InvalidOperationException>(() => executor.Forward([input], output, CancellationToken.None));
+    }
+
+    private static OnnxEncoderDecoderExecutor NewExecutor(Seq2SeqLogitRules rules) =>
+        new(new InferenceSession(Path.Combine(Model, "onnx", "decoder_model_merged.onnx")), Spec, rules, maxBatchSize: 16);
+
+    /// <summary>A minimal step loop: each case joins at its step, decodes greedily to EOS or 24 tokens, and is released.</summary>
+    private static List<int[]> Greedy(OnnxEncoderDecoderExecutor executor, IReadOnlyList<(Case Case, int JoinStep)> plan)
+    {
+        var generated = plan.Select(_ => new List<int>()).ToList();
+        var started = new bool[plan.Count];
+        var done = new bool[plan.Count];
+        var output = new ForwardOutput();
+        for (int step = 0; done.Contains(false); step++)
+        {
+            var inputs = new List<SequenceInput>();
+            var rows = new List<int>();
+            for (int i = 0; i < plan.Count; i++)
+            {
+                var c = plan[i].Case;
+                if (done[i] || plan[i].JoinStep > step)
+                {
+                    continue;
+                }
+
+                rows.Add(i);
+                if (!started[i])
+                {
+                    started[i] = true;
+                    inputs.Add(new SequenceInput(i + 1, c.Prompt, 0, []) { Encoder = c.Encoder });
+                }
+                else
+                {
+                    inputs.Add(new SequenceInput(i + 1, new[] { generated[i][^1] }, c.Prompt.Length + generated[i].Count - 1, []));
+                }
+            }
+
+            if (inputs.Count == 0)
+            {
+                continue;
+            }
+
+            output.Prepare(inputs, Spec.VocabSize, 0);
+            executor.Forward(inputs, output, CancellationToken.None);
+            for (int r = 0; r < rows.Count; r++)
+            {
+                var logits = output.GetLogits(r);
+                int next = 0;
+                for (int v = 1; v < logits.Length; v++)
+                {
+                    if (logits[v] > logits[next])
+                    {
+                        next = v;
+                    }
+                }
+
+                int i = rows[r];
+                generated[i].Add(next);
+                if (next == Eos || generated[i].Count == MaxNewTokens)
+                {
+                    done[i] = true;
+                    executor.Release(i + 1);
+                }
+            }
+        }
+
+        return [.. generated.Select(g => g.ToArray())];
+    }
+
+    private sealed record Case(string Id, int[] Prompt, int[] OutputIds, EncoderOutput Encoder);
+
+    private static (List<Case>, Seq2SeqLogitRules) Load()
+    {
+        string fixtures = Path.Combine(TestPaths.RepoRoot, "tests", "conformance", "fixtures", "tiny-whisper");
+        string golden = Path.Combine(TestPaths.RepoRoot, "tests", "conformance", "goldens", "speech", "tiny-whisper.json");
+
+        using var generation = JsonDocument.Parse(File.ReadAllText(Path.Combine(Model, "generation_config.json")));
+        var rules = new Seq2SeqLogitRules(
+            [.. generation.RootElement.GetProperty("suppress_tokens").EnumerateArray().Select(e => e.GetInt32())],
+            [.. generation.RootElement.GetProperty("begin_suppress_tokens").EnumerateArray().Select(e => e.GetInt32())]);
+
+        using var index = JsonDocument.Parse(File.ReadAllText(Path.Combine(fixtures, "index.json")));
+        var features = new List<(string Audio, float[] Values)>();
+        foreach (var item in index.RootElement.GetProperty("items").EnumerateArray())
+        {
+            features.Add((item.GetProperty("audio").GetString()!, ReadFloats(Path.Combine(fixtures, item.GetProperty("input_features").GetProperty("file").GetString()!))));
+        }
+
+        using var encoder = new OnnxSpeechEncoder(new InferenceSession(Path.Combine(Model, "onnx", "encoder_model.onnx")), 80, 3000);
+        var encoded = encoder.Encode([.. features.Select(f => (ReadOnlyMemory<float>)f.Values)]);
+
+        using var goldens = JsonDocument.Parse(File.ReadAllText(golden));
+        var cases = new List<Case>();
+        foreach (var c in goldens.RootElement.GetProperty("cases").EnumerateArray())
+        {
+            int at = features.FindIndex(f => f.Audio == c.GetProperty("audio").GetString());
+            if (at >= 0)
+            {
+                cases.Add(new Case(
+                    c.GetProperty("id").GetString()!,
+                    [.. c.GetProperty("decoder_prompt_ids").EnumerateArray().Select(e => e.GetInt32())],
+                    [.. c.GetProperty("output_ids").EnumerateArray().Select(e => e.GetInt32())],
+                    encoded[at]));
+            }
+        }
+
+        Assert.True(cases.Count >= 4, $"only {cases.Count} golden cases use a fixture clip");
+        return (cases, rules);
+    }
+
+    private static float[] ReadFloats(string path)
+    {
+        using var gzip = new GZipStream(File.OpenRead(path), CompressionMode.Decompress);
+        using var bytes = new MemoryStream();
+        gzip.CopyTo(bytes);
+        return MemoryMarshal.Cast<byte, float>(bytes.GetBuffer().AsSpan(0, (int)bytes.Length)).ToArray();
+    }
+}

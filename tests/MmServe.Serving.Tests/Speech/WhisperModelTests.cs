@@ -1,0 +1,83 @@
+using System.Text.Json;
+using MmServe.Engine;
+using MmServe.Media.Ffmpeg;
+using MmServe.Serving.Speech;
+
+namespace MmServe.Serving.Tests.Speech;
+
+/// <summary>
+/// tiny-whisper end to end below HTTP: the 28 golden cases' audio files (8/16/44.1 kHz WAV, MP3, FLAC) through
+/// decoding, log-mel, encoder and the engine's encoder-decoder path give transformers.js's greedy ids and text,
+/// one at a time and all in flight at once; every sequence's cross state is released afterwards.
+/// </summary>
+public sealed class WhisperModelTests
+{
+    private static readonly string Folder = Path.Combine(TestPaths.RepoRoot, "models", "conformance", "tiny-whisper");
+
+    private sealed record Case(string Id, string Audio, string Language, string Task, int[] OutputIds, string OutputText);
+
+    private static List<Case> Cases()
+    {
+        string golden = Path.Combine(TestPaths.RepoRoot, "tests", "conformance", "goldens", "speech", "tiny-whisper.json");
+        using var document = JsonDocument.Parse(File.ReadAllText(golden));
+        return [.. document.RootElement.GetProperty("cases").EnumerateArray().Select(c => new Case(
+            c.GetProperty("id").GetString()!,
+            c.GetProperty("audio").GetString()!,
+            c.GetProperty("language").GetString()!,
+            c.GetProperty("task").GetString()!,
+            [.. c.GetProperty("output_ids").EnumerateArray().Select(e => e.GetInt32())],
+            c.GetProperty("output_text").GetString()!))];
+    }
+
+    private static WhisperModel NewModel() =>
+        new(Folder, workers: 1, new EngineOptions { MaxBatchSize = 32 }, FfmpegTools.DetectAsync().GetAwaiter().GetResult());
+
+    private static Task<(TranscriptionResult? Result, Errors.ServingError? Error)> Run(WhisperModel model, Case c) =>
+        model.TranscribeAsync(File.ReadAllBytes(Path.Combine(TestPaths.RepoRoot, "tests", "conformance", c.Audio)), c.Language, c.Task, 0, 24, c.Id, CancellationToken.None);
+
+    private static void AssertGolden(Case c, (TranscriptionResult? Result, Errors.ServingError? Error) outcome)
+    {
+        Assert.Null(outcome.Error);
+        Assert.True(c.OutputIds.SequenceEqual(outcome.Result!.TokenIds), $"{c.Id} ({c.Audio}): [{string.Join(", ", outcome.Result.TokenIds)}] != golden [{string.Join(", ", c.OutputIds)}]");
+        Assert.Equal(c.OutputText, outcome.Result.Text);
+    }
+
+    [FfmpegFact]
+    public async Task AllGoldenCases_OneAtATime_GiveTransformersJsIdsAndText()
+    {
+        using var model = NewModel();
+        var cases = Cases();
+        Assert.Equal(28, cases.Count);
+        foreach (var c in cases)
+        {
+            AssertGolden(c, await Run(model, c));
+        }
+    }
+
+    [FfmpegFact]
+    public async Task AllGoldenCases_InFlightAtOnce_GiveTransformersJsIdsAndText()
+    {
+        using var model = NewModel();
+        var cases = Cases();
+
+        var outcomes = await Task.WhenAll(cases.Select(c => Task.Run(() => Run(model, c))));
+
+        for (int i = 0; i < cases.Count; i++)
+        {
+            AssertGolden(cases[i], outcomes[i]);
+        }
+
+        Assert.Equal(cases.Count, model.Stats.ReleasedSlots);
+    }
+
+    [Fact]
+    public async Task AnUnknownLanguage_IsRefusedBeforeTheAudioIsRead()
+    {
+        using var model = NewModel();
+
+        var (result, error) = await model.TranscribeAsync(new byte[] { 1, 2, 3 }, "xx", "transcribe", 0, 24, "r", CancellationToken.None);
+
+        Assert.Null(result);
+        Assert.Equal("language", error!.Param);
+    }
+}
