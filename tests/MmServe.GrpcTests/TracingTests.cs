@@ -16,7 +16,7 @@ public sealed class TracingTests : IAsyncLifetime
     private GrpcChannel _channel = null!;
 
     public TracingTests() =>
-        _factory = new MmServeFactory(services: services => services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(_spans)));
+        _factory = new MmServeFactory(new Dictionary<string, string?> { ["Telemetry:Traces"] = "true" }, services: services => services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(_spans)));
 
     public async Task InitializeAsync()
     {

@@ -34,18 +34,35 @@ internal static class TelemetryExtensions
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation()
-                .AddPrometheusExporter())
-            .WithTracing(tracing => tracing
+                .AddPrometheusExporter());
+        if (TracesEnabled(configuration))
+        {
+            telemetry.WithTracing(tracing => tracing
                 .AddSource(MmServe.Abstractions.Tracing.SourceName)
                 .AddAspNetCoreInstrumentation(options => options.Filter = context => !IsInfrastructure(context.Request.Path))
                 .AddHttpClientInstrumentation());
-        if (!string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        }
+
+        if (HasOtlpEndpoint(configuration))
         {
             telemetry.UseOtlpExporter();
         }
 
         return services;
     }
+
+    /// <summary>
+    /// Traces are recorded only when they have somewhere to go (as vLLM records them only with --otlp-traces-endpoint):
+    /// an OTLP endpoint, or Telemetry:Traces=true for an exporter added in code. Without a listener no span object is
+    /// made at all (every StartActivity returns null), which is what a server nobody traces should pay.
+    /// Telemetry:Traces=false turns them off even with an OTLP endpoint (metrics only).
+    /// </summary>
+    private static bool TracesEnabled(IConfiguration configuration) =>
+        StrictConfiguration.GetValue<bool?>(configuration, "Telemetry:Traces", null) ?? HasOtlpEndpoint(configuration);
+
+    private static bool HasOtlpEndpoint(IConfiguration configuration) =>
+        !string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"])
+        || !string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"]);
 
     /// <summary>/metrics for Prometheus; the scrape and probe requests themselves are not counted.</summary>
     public static WebApplication MapMmServeTelemetry(this WebApplication app)

@@ -27,6 +27,9 @@ public sealed class TracingTests : IAsyncLifetime
                 // Items that queue while every run slot is busy leave together; a short wait gathers a burst.
                 ["Media:EncoderBatching:MaxWaitMs"] = "50",
                 ["Media:EncoderCache:MaxBytes"] = "0",
+
+                // Traces are recorded only with somewhere to send them; the in-memory exporter is added in code.
+                ["Telemetry:Traces"] = "true",
             },
             services => services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(_spans)));
     }
