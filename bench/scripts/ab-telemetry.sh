@@ -10,6 +10,9 @@ set -u
 ROOT=${ROOT:?the clone with the Release builds}
 ROUNDS=${ROUNDS:-3}
 SWEEP=${SWEEP:-1,16}
+# Requests before each measured level: enough for tiered JIT to finish (with 8, the clrjit library was still ~10 % of
+# the server's CPU samples in the measured window, and the telemetry arm has more code to compile).
+WARMUP=${WARMUP:-256}
 # Extra server settings for both arms, e.g. SERVER_ARGS="--Workers:0:AllowSpinning=false" so that ONNX Runtime's
 # spinning threads do not burn CPU seconds that are not work (then the CPU-seconds ratio is the telemetry's cost).
 read -r -a SERVER_EXTRA <<< "${SERVER_ARGS:-}"
@@ -18,7 +21,9 @@ TICKS=$(getconf CLK_TCK)
 # utime + stime of a process (fields 14 and 15 of /proc/PID/stat; the command name in field 2 has no spaces here)
 cpu_seconds() { awk -v t=$TICKS '{ printf "%.2f", ($14 + $15) / t }' /proc/$1/stat; }
 for round in $(seq 1 $ROUNDS); do
-  for arm in on off; do
+  # Alternate which arm runs first, so that an order effect (the machine warming up or cooling down) cancels out.
+  if [ $((round % 2)) -eq 1 ]; then order=(on off); else order=(off on); fi
+  for arm in "${order[@]}"; do
     if curl -s -o /dev/null http://127.0.0.1:8090/health/live; then echo "port 8090 is busy" >&2; exit 1; fi
     extra=()
     if [ $arm = off ]; then extra=(--Telemetry:Enabled=false); fi
@@ -31,8 +36,10 @@ for round in $(seq 1 $ROUNDS); do
     scraper=""
     if [ $arm = on ]; then (while true; do curl -s -o /dev/null http://127.0.0.1:8090/metrics; sleep 1; done) & scraper=$!; fi
     echo "=== telemetry $arm round $round"
+    # Warm-up outside the measured window (throughput and CPU seconds): JIT tiering, ORT's arena, the thread pool.
+    dotnet $BENCH --url http://127.0.0.1:8090 --concurrency 16 --num-requests $WARMUP --max-tokens 64 --ignore-eos --warmup 0 > /dev/null 2>&1
     cpu_before=$(cpu_seconds $pid)
-    dotnet $BENCH --url http://127.0.0.1:8090 --sweep $SWEEP --num-requests 1024 --max-tokens 64 --ignore-eos --warmup 8 2>&1 | tail -7
+    dotnet $BENCH --url http://127.0.0.1:8090 --sweep $SWEEP --num-requests 1024 --max-tokens 64 --ignore-eos --warmup 0 2>&1 | grep -E "Output token throughput|Mean E2EL|Median ITL|P99 ITL"
     cpu_after=$(cpu_seconds $pid)
     echo "server CPU seconds for the run ($arm): $(awk -v a=$cpu_after -v b=$cpu_before 'BEGIN { printf "%.2f", a - b }')"
     if [ -n "$scraper" ]; then kill $scraper; fi
