@@ -22,6 +22,9 @@ public sealed class SpeechModelRegistry : IDisposable
 
     public IReadOnlyCollection<string> Ids => _models.Keys;
 
+    /// <summary>The speech models in id order (as GET /v1/models lists them).</summary>
+    public IEnumerable<WhisperModel> All => _models.OrderBy(m => m.Key, StringComparer.Ordinal).Select(m => m.Value);
+
     public static SpeechModelRegistry Create(IConfiguration configuration, string contentRoot, EngineOptions engine, FfmpegTools ffmpeg, ILoggerFactory loggerFactory)
     {
         var models = new Dictionary<string, WhisperModel>(StringComparer.Ordinal);
@@ -42,7 +45,7 @@ public sealed class SpeechModelRegistry : IDisposable
 
                 try
                 {
-                    models[id] = new WhisperModel(path, workers, engine, ffmpeg, loggerFactory);
+                    models[id] = new WhisperModel(path, workers, engine, ffmpeg, loggerFactory) { Id = id };
                 }
                 catch (Exception e) when (e is Model.Bundle.BundleValidationException or IOException or InvalidDataException
                     or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)

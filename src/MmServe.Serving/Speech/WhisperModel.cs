@@ -7,7 +7,9 @@ using MmServe.Media.Ffmpeg;
 using MmServe.Model.HuggingFace.Whisper;
 using MmServe.Model.Tokenization;
 using MmServe.Runtime.Onnx.EncoderDecoder;
+using MmServe.Serving.Capabilities;
 using MmServe.Serving.Errors;
+using MmServe.Serving.Media;
 
 namespace MmServe.Serving.Speech;
 
@@ -48,6 +50,7 @@ public sealed class WhisperModel : IDisposable
     public WhisperModel(string folder, int workers, EngineOptions engineOptions, FfmpegTools ffmpeg, ILoggerFactory? loggerFactory = null)
     {
         _config = WhisperConfig.Load(folder);
+        Created = new DateTimeOffset(File.GetLastWriteTimeUtc(Path.Combine(folder, "config.json"))).ToUnixTimeSeconds();
         _tokenizer = ByteLevelBpeTokenizer.Load(Path.Combine(folder, "tokenizer.json"));
         var f = _config.Features;
         _features = new WhisperFeatureExtractor(new WhisperFeatureSpec
@@ -75,6 +78,25 @@ public sealed class WhisperModel : IDisposable
     }
 
     public WhisperConfig Config => _config;
+
+    /// <summary>The id clients name it by (the "SpeechModels" entry's Id, else its folder's name).</summary>
+    public string Id { get; init; } = "whisper";
+
+    /// <summary>Unix seconds of config.json's last change (the "created" of its model card).</summary>
+    public long Created { get; private init; }
+
+    /// <summary>
+    /// What GET /v1/models and mmserve.v1.ModelService report for this model: audio in, text out, the decoder's window
+    /// as its context, and the containers it decodes here (16 kHz PCM WAV only without ffmpeg). No media limits: one
+    /// upload per request, bounded by the server's request body limit.
+    /// </summary>
+    public ModelCapabilities Capabilities => new(
+        [ServedModel.AudioModality],
+        ["text"],
+        _config.MaxTargetPositions,
+        new SortedDictionary<string, string>(StringComparer.Ordinal),
+        [],
+        [.. MediaMimeTypes.All.Where(t => MediaMimeTypes.Resolve(t) is (ServedModel.AudioModality, var format) && (_ffmpeg is not null || format == "wav"))]);
 
     public EngineStats Stats => _engine.Stats;
 

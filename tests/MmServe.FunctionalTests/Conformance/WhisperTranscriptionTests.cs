@@ -132,6 +132,26 @@ public sealed partial class WhisperTranscriptionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ModelsList_NamesTheSpeechModelAfterTheChatModel_AndChatRefusesIt()
+    {
+        using var list = JsonDocument.Parse(await _client.GetStringAsync("v1/models"));
+        Assert.Equal([Chat.Model, Whisper], list.RootElement.GetProperty("data").EnumerateArray().Select(m => m.GetProperty("id").GetString()));
+
+        using var card = JsonDocument.Parse(await _client.GetStringAsync($"v1/models/{Whisper}"));
+        var capabilities = card.RootElement.GetProperty("capabilities");
+        Assert.Equal(["audio"], capabilities.GetProperty("input_modalities").EnumerateArray().Select(m => m.GetString()));
+        Assert.Equal(["text"], capabilities.GetProperty("output_modalities").EnumerateArray().Select(m => m.GetString()));
+        Assert.Equal(448, capabilities.GetProperty("max_context").GetInt32());
+
+        // A speech model is not a chat model: a clear client error, not a crash.
+        var body = Chat.Request("Hello!");
+        body["model"] = Whisper;
+        using var chat = await Chat.PostAsync(_client, body);
+        Assert.True((int)chat.StatusCode is >= 400 and < 500, $"{chat.StatusCode}");
+        Assert.Contains("\"error\"", await chat.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task TextSrtAndVtt_FollowTheirFormats()
     {
         var c = Cases().First(x => x.Audio.EndsWith("16k.wav", StringComparison.Ordinal));

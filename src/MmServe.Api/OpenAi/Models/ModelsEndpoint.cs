@@ -2,6 +2,7 @@ using MmServe.Api.Errors;
 using MmServe.Serving.Capabilities;
 using MmServe.Serving.Errors;
 using MmServe.Serving.Models;
+using MmServe.Serving.Speech;
 
 namespace MmServe.Api.OpenAi.Models;
 
@@ -11,14 +12,16 @@ internal static class ModelsEndpoint
     public static IEndpointRouteBuilder MapModels(this IEndpointRouteBuilder endpoints)
     {
         var group = endpoints.MapGroup("/v1/models").WithTags("Models");
-        group.MapGet("/", (ModelRegistry models) =>
-                TypedResults.Json(new ModelList("list", [.. models.All.Select(m => Card(m.Description))]), OpenAiJsonContext.Wire.ModelList))
+        group.MapGet("/", (ModelRegistry models, SpeechModelRegistry speech) =>
+                TypedResults.Json(new ModelList("list", [.. models.All.Select(m => Card(m.Description)), .. speech.All.Select(SpeechCard)]), OpenAiJsonContext.Wire.ModelList))
             .WithName("ListModels")
-            .WithSummary("Lists the served models.")
+            .WithSummary("Lists the served models: the chat models, then the speech models (/v1/audio/transcriptions and translations).")
             .Produces<ModelList>();
-        group.MapGet("/{**id}", (string id, ModelRegistry models) => models.Find(id) is ({ } model, null)
+        group.MapGet("/{**id}", (string id, ModelRegistry models, SpeechModelRegistry speech) => models.Find(id) is ({ } model, null)
                 ? (IResult)TypedResults.Json(Card(model.Description), OpenAiJsonContext.Wire.ModelCard)
-                : ApiError.From(ServingError.ModelNotFound(id)).ToResult())
+                : speech.Find(id) is { } speechModel
+                    ? TypedResults.Json(SpeechCard(speechModel), OpenAiJsonContext.Wire.ModelCard)
+                    : ApiError.From(ServingError.ModelNotFound(id)).ToResult())
             .WithName("RetrieveModel")
             .WithSummary("Describes a served model; any other id is 404 model_not_found.")
             .Produces<ModelCard>()
@@ -26,13 +29,15 @@ internal static class ModelsEndpoint
         return endpoints;
     }
 
-    private static ModelCard Card(ModelDescription model)
-    {
-        var described = model.Capabilities;
-        return new ModelCard(
-            model.Id,
+    private static ModelCard Card(ModelDescription model) => Card(model.Id, model.Created, model.Capabilities);
+
+    private static ModelCard SpeechCard(WhisperModel model) => Card(model.Id, model.Created, model.Capabilities);
+
+    private static ModelCard Card(string id, long created, MmServe.Serving.Capabilities.ModelCapabilities described) =>
+        new(
+            id,
             "model",
-            model.Created,
+            created,
             ModelDescription.Owner,
             new ModelCapabilities(
                 described.InputModalities,
@@ -47,5 +52,4 @@ internal static class ModelsEndpoint
                     : [.. described.Workers.Select(w => new WorkerCard(w.Device, w.ExecutionProvider, w.FallbackReason, w.KvCache))],
                 Onnxruntime = described.OnnxRuntime is { } ort ? new OnnxRuntimeCard(ort.Flavor, ort.Version) : null,
             });
-    }
 }
