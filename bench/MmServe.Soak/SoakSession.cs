@@ -34,9 +34,12 @@ internal static class SoakSession
         {
             Timeout = TimeSpan.FromMinutes(5),
         };
-        var load = new SoakLoad(new StreamingClient(http, options.Url), options.Model, options.Concurrency, options.MaxTokens, options.Seed);
+        var load = options.Audio.Count > 0
+            ? SoakLoad.Transcriptions(new TranscriptionClient(http, options.Url), [.. options.Audio.Select(File.ReadAllBytes)], options.Model, options.Concurrency, options.Seed)
+            : SoakLoad.Chat(new StreamingClient(http, options.Url), options.Model, options.Concurrency, options.MaxTokens, options.Seed);
+        string workload = options.Audio.Count > 0 ? $"transcriptions of {options.Audio.Count} file(s) by {options.Model}" : "streams";
         await output.WriteLineAsync(
-            $"soak: {options.Concurrency} streams against {options.Url} (pid {serverPid}) for {options.Duration}, sampling every {options.Interval}, warm-up {options.Warmup}");
+            $"soak: {options.Concurrency} {workload} against {options.Url} (pid {serverPid}) for {options.Duration}, sampling every {options.Interval}, warm-up {options.Warmup}");
         await output.WriteLineAsync(SampleTable.Header);
 
         var samples = new List<MemorySample>();

@@ -25,6 +25,8 @@ internal static class OptionParser
           --max-tokens N         each request asks for 1..N tokens, uniformly (default 32)
           --max-growth P         allowed RSS growth after warm-up, percent (default 5)
           --seed S               seed for prompts, image sizes and pixels (default 0)
+          --audio F1[,F2...]     transcription workload instead: each request uploads one of these files in turn
+                                 to /v1/audio/transcriptions with --model (a speech model, e.g. tiny-whisper)
           -h, --help             show this help
 
         Exit code: 0 flat, 1 grew more than allowed or requests failed, 2 bad command line or no server.
@@ -55,6 +57,7 @@ internal static class OptionParser
                 "--max-tokens" => o with { MaxTokens = Int(name, Value(), min: 1) },
                 "--max-growth" => o with { MaxGrowthPercent = Double(name, Value(), min: 0) },
                 "--seed" => o with { Seed = Int(name, Value(), min: int.MinValue) },
+                "--audio" => o with { Audio = Files(name, Value()) },
                 _ => throw new OptionException($"Unknown option '{args[i]}'."),
             };
         }
@@ -74,6 +77,14 @@ internal static class OptionParser
         Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
             ? uri
             : throw new OptionException($"--url must be an absolute http(s) URL, got '{value}'.");
+
+    private static string[] Files(string name, string value)
+    {
+        var files = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return files.Length > 0 && files.All(File.Exists)
+            ? files
+            : throw new OptionException($"{name} must name existing files, comma-separated, got '{value}'.");
+    }
 
     private static int Int(string name, string value, int min) =>
         int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n >= min

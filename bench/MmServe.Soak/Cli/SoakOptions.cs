@@ -24,6 +24,12 @@ internal sealed record SoakOptions
 
     public int Seed { get; init; }
 
+    /// <summary>
+    /// Audio files for the transcription workload: when set, every request is a /v1/audio/transcriptions upload of one
+    /// of them (in turn) to --model (a speech model), instead of a streaming chat.
+    /// </summary>
+    public IReadOnlyList<string> Audio { get; init; } = [];
+
     /// <summary>Largest allowed growth of RSS from the baseline to the last sample, in percent.</summary>
     public double MaxGrowthPercent { get; init; } = 5;
 }

@@ -3,12 +3,23 @@ using System.Collections.Concurrent;
 namespace MmServe.Soak.Load;
 
 /// <summary>
-/// Keeps exactly C streams in flight until stopped: each of C loops sends its next request as soon as the last one
-/// ended, alternating text and image so that half the traffic carries a unique image. Counts outcomes for the
-/// sampler, which reads and resets the per-interval figures.
+/// Keeps exactly C requests in flight until stopped: each of C loops sends its next request as soon as the last one
+/// ended. Chat: alternating text and image so that half the traffic carries a unique image. Transcription: the audio
+/// files in turn. Counts outcomes for the sampler.
 /// </summary>
-internal sealed class SoakLoad(StreamingClient client, string model, int concurrency, int maxTokens, int seed)
+internal sealed class SoakLoad(Func<Random, bool, CancellationToken, Task<StreamOutcome>> send, int concurrency, int seed)
 {
+    /// <summary>Streaming chat completions, half with a unique image.</summary>
+    public static SoakLoad Chat(StreamingClient client, string model, int concurrency, int maxTokens, int seed) =>
+        new((rng, withImage, ct) => client.SendAsync(SoakRequest.Build(model, rng, withImage, maxTokens), ct), concurrency, seed);
+
+    /// <summary>Transcriptions of the given files, each loop starting at its own file.</summary>
+    public static SoakLoad Transcriptions(TranscriptionClient client, IReadOnlyList<byte[]> audio, string model, int concurrency, int seed)
+    {
+        long next = 0;
+        return new((_, _, ct) => client.SendAsync(audio[(int)(Interlocked.Increment(ref next) % audio.Count)], model, ct), concurrency, seed);
+    }
+
     private readonly ConcurrentDictionary<string, int> _errors = new(StringComparer.Ordinal);
     private long _ok;
     private long _failed;
@@ -29,11 +40,11 @@ internal sealed class SoakLoad(StreamingClient client, string model, int concurr
         bool withImage = index % 2 == 0; // streams start staggered between the two kinds, then alternate
         while (!ct.IsCancellationRequested)
         {
-            var body = SoakRequest.Build(model, rng, withImage, maxTokens);
+            bool image = withImage;
             withImage = !withImage;
             try
             {
-                var outcome = await client.SendAsync(body, ct).ConfigureAwait(false);
+                var outcome = await send(rng, image, ct).ConfigureAwait(false);
                 if (outcome.Ok)
                 {
                     Interlocked.Increment(ref _ok);
