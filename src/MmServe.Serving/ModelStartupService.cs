@@ -4,8 +4,8 @@ namespace MmServe.Serving;
 
 /// <summary>
 /// Loads every served model and starts its engine while the host starts (a bad bundle fails the start with the
-/// loader's message), then runs each model's <see cref="ModelWarmUp"/> in the background; /health/ready turns healthy
-/// when every component of every model has answered well.
+/// loader's message), then runs each model's <see cref="ModelWarmUp"/> in the background, and one transcription
+/// of each speech model; /health/ready turns healthy when every component of every model has answered well.
 /// </summary>
 public sealed partial class ModelStartupService(
     IServiceProvider services,
@@ -42,7 +42,8 @@ public sealed partial class ModelStartupService(
             Log.Loaded(logger, model.Id, model.Model.Bundle.Directory, model.Engine.ModelInfo.MaxContext, model.Engine.Stats.Workers.Count);
         }
 
-        _warmUp = Task.Run(() => WarmUpAsync(models, _stopWarmUp.Token), CancellationToken.None);
+        var speech = services.GetService<Speech.SpeechModelRegistry>();
+        _warmUp = Task.Run(() => WarmUpAsync(models, speech, _stopWarmUp.Token), CancellationToken.None);
         return Task.CompletedTask;
     }
 
@@ -58,7 +59,7 @@ public sealed partial class ModelStartupService(
     }
 
     /// <summary>Every model in turn (they share the cores); ready only when all have answered well.</summary>
-    private async Task WarmUpAsync(ModelRegistry models, CancellationToken ct)
+    private async Task WarmUpAsync(ModelRegistry models, Speech.SpeechModelRegistry? speech, CancellationToken ct)
     {
         try
         {
@@ -66,6 +67,15 @@ public sealed partial class ModelStartupService(
             foreach (var model in models.All)
             {
                 if (await model.WarmUp.RunAsync(ct).ConfigureAwait(false) is { } failure)
+                {
+                    Log.WarmUpFailed(logger, model.Id, failure);
+                    return;
+                }
+            }
+
+            foreach (var model in speech?.All ?? [])
+            {
+                if (await model.WarmUpAsync(ct).ConfigureAwait(false) is { } failure)
                 {
                     Log.WarmUpFailed(logger, model.Id, failure);
                     return;

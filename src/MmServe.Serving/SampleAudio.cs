@@ -2,12 +2,15 @@ using System.Buffers.Binary;
 
 namespace MmServe.Serving;
 
-/// <summary>A real WAV clip (two 0.15 s beeps at 880 Hz, 16 kHz 16-bit mono, 1 s), for the Swagger audio example.</summary>
+/// <summary>A real WAV clip (two 0.15 s beeps at 880 Hz, 16 kHz 16-bit mono, 1 s), for the Swagger audio example and the warm-ups.</summary>
 public static class SampleAudio
 {
     private const int Rate = 16000;
 
     public static string TwoBeepsWavBase64 { get; } = Convert.ToBase64String(TwoBeepsWav());
+
+    /// <summary>The same clip as bytes: one second of 16 kHz mono 16-bit PCM WAV.</summary>
+    public static ReadOnlyMemory<byte> TwoBeepsWavBytes { get; } = TwoBeepsWav();
 
     private static byte[] TwoBeepsWav()
     {

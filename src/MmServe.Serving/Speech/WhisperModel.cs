@@ -158,6 +158,19 @@ public sealed class WhisperModel : IDisposable
         return (null, ServingError.Internal(requestId));
     }
 
+    /// <summary>
+    /// One short transcription before the server says it is ready (the WAV path, log-mel, the encoder, a few decoder
+    /// steps): the first upload pays no session warm-up, and a model that loads but cannot decode keeps the server not
+    /// ready. Null when it answered well, else what failed.
+    /// </summary>
+    public async Task<string?> WarmUpAsync(CancellationToken ct)
+    {
+        var (result, error) = await TranscribeAsync(SampleAudio.TwoBeepsWavBytes, null, WhisperGenerationConfig.Transcribe, 0, 4, "warm-up", ct).ConfigureAwait(false);
+        return error is not null ? $"the warm-up transcription failed: {error.Message}"
+            : result!.TokenIds.Count == 0 ? "the warm-up transcription produced no token"
+            : null;
+    }
+
     public void Dispose()
     {
         _engine.Dispose();

@@ -42,6 +42,15 @@ public sealed class WhisperModelTests
         Assert.Equal(c.OutputText, outcome.Result.Text);
     }
 
+    [Fact]
+    public async Task WarmUp_TranscribesTheSampleClip_AndReleasesItsSlot()
+    {
+        using var model = NewModel();
+
+        Assert.Null(await model.WarmUpAsync(CancellationToken.None));
+        Assert.True(model.Stats.ReleasedSlots >= 1, "the warm-up sequence should have released its slot");
+    }
+
     [FfmpegFact]
     public async Task AllGoldenCases_OneAtATime_GiveTransformersJsIdsAndText()
     {
