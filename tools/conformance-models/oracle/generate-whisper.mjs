@@ -17,9 +17,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import crypto from 'node:crypto';
-import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { AutoProcessor, AutoTokenizer, AutoModelForSpeechSeq2Seq, env } from '@huggingface/transformers';
+import { decode16k } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..', '..');
@@ -40,17 +40,6 @@ env.localModelPath = modelsDir + path.sep;
 const pretty = (obj) => JSON.stringify(obj, null, 2)
     .replace(/\[\n\s*(-?\d+(?:\.\d+)?(?:,\n\s*-?\d+(?:\.\d+)?)*)\n\s*\]/g, (m, inner) => '[' + inner.split(/,\s*/).join(', ') + ']') + '\n';
 const toNumbers = (t) => Array.from(t.data ?? t, (x) => Number(x));
-
-/** ffmpeg -> mono float32 at 16 kHz (soxr), exactly the "decode" command of the cases file with FILE replaced. */
-export function decode16k(file, command) {
-    const argv = command.split(' ');
-    if (argv[0] !== 'ffmpeg') throw new Error(`decode command must start with ffmpeg: ${command}`);
-    const args = ['-nostdin', '-hide_banner', '-loglevel', 'error', ...argv.slice(1).map((a) => (a === 'FILE' ? file : a))];
-    const r = spawnSync('ffmpeg', args, { maxBuffer: 1 << 28 });
-    if (r.status !== 0) throw new Error(`ffmpeg failed on ${file}: ${r.stderr}`);
-    const buf = r.stdout;
-    return new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
-}
 
 const f32bytes = (a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 const sha256 = (b) => crypto.createHash('sha256').update(b).digest('hex');

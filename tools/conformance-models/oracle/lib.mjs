@@ -1,6 +1,7 @@
 // Shared helpers for the conformance oracle scripts: load a local model folder with transformers.js, offline.
 import fs from 'node:fs';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { env, AutoTokenizer, AutoModelForCausalLM } from '@huggingface/transformers';
 
 export const ORACLE = '@huggingface/transformers 4.3.1';
@@ -61,4 +62,15 @@ export function writeJson(p, value) {
         '[' + body.split(/,\s+/).join(', ') + ']',
     );
     fs.writeFileSync(p, text + '\n');
+}
+
+/** ffmpeg -> mono float32 at 16 kHz (soxr), exactly the "decode" command of the cases file with FILE replaced. */
+export function decode16k(file, command) {
+    const argv = command.split(' ');
+    if (argv[0] !== 'ffmpeg') throw new Error(`decode command must start with ffmpeg: ${command}`);
+    const args = ['-nostdin', '-hide_banner', '-loglevel', 'error', ...argv.slice(1).map((a) => (a === 'FILE' ? file : a))];
+    const r = spawnSync('ffmpeg', args, { maxBuffer: 1 << 28 });
+    if (r.status !== 0) throw new Error(`ffmpeg failed on ${file}: ${r.stderr}`);
+    const buf = r.stdout;
+    return new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
 }
