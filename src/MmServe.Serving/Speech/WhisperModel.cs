@@ -7,7 +7,9 @@ using MmServe.Media.Ffmpeg;
 using MmServe.Model.HuggingFace.Whisper;
 using MmServe.Model.Tokenization;
 using MmServe.Runtime.Onnx.EncoderDecoder;
+using MmServe.Media;
 using MmServe.Serving.Errors;
+using MmServe.Serving.Media;
 
 namespace MmServe.Serving.Speech;
 
@@ -38,7 +40,7 @@ public sealed class WhisperModel : IDisposable
     private readonly ByteLevelBpeTokenizer _tokenizer;
     private readonly WhisperFeatureExtractor _features;
     private readonly OnnxSpeechEncoder _encoder;
-    private readonly FfmpegAudioDecoder? _ffmpeg;
+    private readonly OracleAudioDecoder _decoder;
     private readonly GenerationEngine _engine;
 
     // Decoding (ffmpeg), log-mel and the encoder are CPU-bound: at most one request per core runs them, the rest wait
@@ -50,12 +52,9 @@ public sealed class WhisperModel : IDisposable
         _config = WhisperConfig.Load(folder);
         _tokenizer = ByteLevelBpeTokenizer.Load(Path.Combine(folder, "tokenizer.json"));
         var f = _config.Features;
-        _features = new WhisperFeatureExtractor(new WhisperFeatureSpec
-        {
-            FeatureSize = f.FeatureSize, SamplingRate = f.SamplingRate, HopLength = f.HopLength, NFft = f.NFft, NSamples = f.NSamples, NbMaxFrames = f.NbMaxFrames,
-        });
+        _features = WhisperFeatures.CreateExtractor(f);
         _encoder = new OnnxSpeechEncoder(new InferenceSession(Onnx(folder, WhisperConfig.EncoderFile)), f.FeatureSize, f.NbMaxFrames);
-        _ffmpeg = ffmpeg.IsAvailable ? new FfmpegAudioDecoder(ffmpeg) : null;
+        _decoder = new OracleAudioDecoder(ffmpeg.IsAvailable ? new FfmpegAudioDecoder(ffmpeg) : null, f.SamplingRate);
         var spec = new Seq2SeqDecoderSpec(_config.DecoderLayers, _config.DecoderHeads, _config.HeadDim, _config.VocabSize, _config.DModel, _config.MaxTargetPositions);
         var rules = new Seq2SeqLogitRules(_config.Generation.SuppressTokens, _config.Generation.BeginSuppressTokens);
         string decoderPath = Onnx(folder, WhisperConfig.DecoderFile);
@@ -145,30 +144,15 @@ public sealed class WhisperModel : IDisposable
 
     private async Task<(float[]? Samples, ServingError? Error)> DecodeAsync(ReadOnlyMemory<byte> audio, CancellationToken ct)
     {
-        int rate = _config.Features.SamplingRate;
-
-        // A PCM WAV already at the model's rate decodes exactly in process; everything else goes through ffmpeg + soxr.
-        if (audio.Span.StartsWith("RIFF"u8))
+        var decoded = await _decoder.DecodeAsync(audio, MaxSeconds * 20, ct).ConfigureAwait(false);
+        if (decoded.IsSuccess)
         {
-            var wav = new WavDecoder().Decode(audio.Span);
-            if (!wav.IsSuccess)
-            {
-                return (null, ServingError.FromMedia(wav.Error!, "file"));
-            }
-
-            if (wav.Value.SampleRate == rate)
-            {
-                return (wav.Value.Samples.ToArray(), null);
-            }
+            return (decoded.Value, null);
         }
 
-        if (_ffmpeg is null)
-        {
-            return (null, ServingError.InputUnavailable("Only 16 kHz PCM WAV can be transcribed without ffmpeg on this server.", "file", "audio_format_unavailable"));
-        }
-
-        var decoded = await _ffmpeg.DecodeAsync(audio, MaxSeconds * 20, rate, ct).ConfigureAwait(false);
-        return decoded.IsSuccess ? (decoded.Value.Samples.ToArray(), null) : (null, ServingError.FromMedia(decoded.Error!, "file"));
+        return _decoder.DecodesAllFormats || decoded.Error!.Code != MediaErrorCodes.UnsupportedAudioFormat
+            ? (null, ServingError.FromMedia(decoded.Error!, "file"))
+            : (null, ServingError.InputUnavailable("Only 16 kHz PCM WAV can be transcribed without ffmpeg on this server.", "file", "audio_format_unavailable"));
     }
 
     private static string Onnx(string folder, string stem) => Path.Combine(folder, "onnx", stem + ".onnx");
