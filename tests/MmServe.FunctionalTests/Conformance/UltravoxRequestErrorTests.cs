@@ -20,14 +20,12 @@ public sealed class UltravoxRequestErrorTests
         {
             ["Model:Path"] = ConformanceGolden.ModelPath("tiny-ultravox"),
             ["Limits:MaxRequestBodyBytes"] = (8 * 1024 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Limits:Audio:MaxSeconds"] = "60",
         });
         await factory.StartAndWaitReadyAsync();
         using var client = factory.CreateHttpClient();
 
         var tooLong = await PostAsync(client, AudioPart(MediaInputErrorTests.Wav(16000, 1, 16, samples: 31 * 16000)));
-        var error = await ErrorAssert.IsOpenAiErrorAsync(tooLong, HttpStatusCode.BadRequest, AudioParam, "audio_too_large");
-        Assert.Contains("at most 30 s", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        await ErrorAssert.IsOpenAiErrorAsync(tooLong, HttpStatusCode.BadRequest, AudioParam, "audio_too_large");
 
         var tooShort = await PostAsync(client, AudioPart(MediaInputErrorTests.Wav(16000, 1, 16, samples: 150)));
         await ErrorAssert.IsOpenAiErrorAsync(tooShort, HttpStatusCode.BadRequest, AudioParam, "invalid_audio");
