@@ -141,6 +141,21 @@ def text_part(t: str) -> dict:
     return {"type": "text", "text": t}
 
 
+README = """# tiny-ultravox — a conformance model in the `ultravox` (fixie-ai Ultravox on Llama 3, onnx-community) ONNX layout
+
+A tiny Ultravox with the file layout, configs (`config.json` with `audio_config` / `text_config`,
+`processor_config.json` with `audio_placeholder`, `encoder_ds_factor`, `stack_factor`), Llama 3 tokenizer layout with
+`<|audio|>`, Llama 3.1's chat template and ONNX I/O contract (`onnx/audio_encoder.onnx` with `audio_values`
+[batch, 80, frames] -> `audio_features` [batch, tokens, 64], `onnx/embed_tokens.onnx`, `onnx/decoder_model_merged.onnx`)
+of a transformers.js export. Random weights (fixed seed, not trained): the answers are gibberish, but confident and
+audio-dependent. It exists to check that MmServe runs an `ultravox` folder as transformers.js 4.3.1 does
+(`AutoModelForAudioTextToText`).
+
+Made by `tools/conformance-models/make_ultravox_model.py`; contract, processor, cases, goldens and fixtures:
+`tools/conformance-models/README-part2.md`. Goldens: `tests/conformance/goldens/tiny-ultravox.json`.
+"""
+
+
 def make_cases():
     cases = []
     for k, (clip, q) in enumerate(SINGLE, 1):
@@ -243,6 +258,7 @@ def main():
     for name, obj in (("config.json", config), ("generation_config.json", generation),
                       ("preprocessor_config.json", preprocessor), ("processor_config.json", processor)):
         dump(MODEL_DIR / name, obj)
+    (MODEL_DIR / "README.md").write_text(README, encoding="utf-8")
     make_cases()
     for seed in range(args.seed, args.seed + args.tries):
         log(f"seed {seed}")
