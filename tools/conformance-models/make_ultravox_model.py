@@ -38,6 +38,7 @@ sys.path.insert(0, str(HERE))
 
 from speech.ultravox_net import AudioEncoder, export_audio_encoder  # noqa: E402
 from textmodels import tokenizers as TK  # noqa: E402
+from vision.tok import write_json as dump  # noqa: E402
 from vision.export import export_decoder, export_embed_tokens  # noqa: E402
 from vision.nets import Decoder  # noqa: E402
 
@@ -56,11 +57,6 @@ STACK, DS_FACTOR = 8, 320
 
 def log(msg: str) -> None:
     print(f"[{NAME}] {msg}", flush=True)
-
-
-def dump(path: Path, obj) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(obj, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def build_tokenizer():

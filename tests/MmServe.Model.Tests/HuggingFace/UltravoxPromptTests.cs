@@ -31,15 +31,7 @@ public sealed class UltravoxPromptTests
     [MemberData(nameof(CaseIds))]
     public void Prompt_text_and_ids_equal_transformers_js(string id)
     {
-        var c = Cases().Single(c => c.GetProperty("id").GetString() == id);
-        var builder = Loaded.Value.Builder;
-        var conversation = GoldenConversation.Turns(c.GetProperty("messages"));
-        int[] lengths = [.. c.GetProperty("media").EnumerateArray().Select(m => m.GetProperty("tokens").GetInt32())];
-
-        Assert.Equal(c.GetProperty("prompt_text").GetString(), builder.Render(conversation));
-        var prompt = builder.Build(conversation, mediaLengths: lengths);
-        Assert.Equal(c.GetProperty("prompt_ids").EnumerateArray().Select(v => v.GetInt32()), prompt.Ids);
-        Assert.Equal(lengths, prompt.MediaSpans.Select(s => s.Length));
+        GoldenConversation.AssertPromptEqualsGolden(Loaded.Value.Builder, Cases().Single(c => c.GetProperty("id").GetString() == id));
     }
 
     [Fact]

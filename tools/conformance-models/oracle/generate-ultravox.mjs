@@ -16,10 +16,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import crypto from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { AutoProcessor, AutoModelForAudioTextToText, cat, env } from '@huggingface/transformers';
-import { decode16k } from './lib.mjs';
+import { decode16k, f32bytes, goldenOptions, pretty, sha256, toNumbers } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..', '..');
@@ -32,12 +31,6 @@ const ORACLE = '@huggingface/transformers ' + JSON.parse(
 env.allowRemoteModels = false;
 env.allowLocalModels = true;
 env.localModelPath = modelsDir + path.sep;
-
-const pretty = (obj) => JSON.stringify(obj, null, 2)
-    .replace(/\[\n\s*(-?\d+(?:\.\d+)?(?:,\n\s*-?\d+(?:\.\d+)?)*)\n\s*\]/g, (m, inner) => '[' + inner.split(/,\s*/).join(', ') + ']') + '\n';
-const toNumbers = (t) => Array.from(t.data ?? t, (x) => Number(x));
-const f32bytes = (a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-const sha256 = (b) => crypto.createHash('sha256').update(b).digest('hex');
 
 /** Message content as the template reads it: parts in order, audio parts as the placeholder, joined with "\n". */
 function templateMessages(messages, placeholder) {
@@ -139,16 +132,8 @@ async function golden(outDir, featuresDir, fixtures) {
 
 const [mode, ...args] = process.argv.slice(2);
 if (mode === 'golden') {
-    let outDir = path.join(confDir, 'goldens');
-    let featuresDir = null;
-    let fixtures = true;
-    for (let i = 0; i < args.length; ++i) {
-        if (args[i] === '--out-dir') outDir = path.resolve(args[++i]);
-        else if (args[i] === '--features-dir') featuresDir = path.resolve(args[++i]);
-        else if (args[i] === '--no-fixtures') fixtures = false;
-        else throw new Error(`unknown option ${args[i]}`);
-    }
-    await golden(outDir, featuresDir, fixtures);
+    const o = goldenOptions(args, path.join(confDir, 'goldens'));
+    await golden(o.outDir, o.featuresDir, o.fixtures);
 } else {
     console.error('usage: node generate-ultravox.mjs golden [--out-dir DIR] [--features-dir DIR] [--no-fixtures]');
     process.exit(2);
