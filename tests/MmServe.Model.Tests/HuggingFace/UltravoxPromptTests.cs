@@ -35,6 +35,22 @@ public sealed class UltravoxPromptTests
     }
 
     [Fact]
+    public void A_placeholder_typed_by_the_client_stays_text_and_each_clip_gets_its_own_run()
+    {
+        var builder = Loaded.Value.Builder;
+        List<ChatTurn> conversation =
+        [
+            new("user", [new ChatPart.Media("audio", 0), new ChatPart.Text("Is <|audio|> a token?"), new ChatPart.Media("audio", 1)]),
+        ];
+
+        var prompt = builder.Build(conversation, mediaLengths: [3, 5]);
+
+        Assert.Equal(8, prompt.Ids.Count(id => id == 1769));
+        Assert.Equal([(3, 0), (5, 1)], prompt.MediaSpans.Select(s => (s.Length, s.ItemIndex)));
+        Assert.Throws<ArgumentException>(() => builder.Build(conversation));
+    }
+
+    [Fact]
     public void Token_counts_follow_the_processor_rule_for_every_golden_clip()
     {
         var ultravox = Loaded.Value.Bundle.HuggingFace!.Ultravox!;
