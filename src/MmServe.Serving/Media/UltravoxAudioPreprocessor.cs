@@ -43,7 +43,8 @@ public sealed class UltravoxAudioPreprocessor(UltravoxConfig config, OracleAudio
 
         if (samples <= spec.NFft / 2)
         {
-            return new MediaError(MediaErrorCodes.InvalidAudio, $"The audio is {samples} samples long; this model needs more than {spec.NFft / 2} ({(spec.NFft / 2) + 1} at {spec.SamplingRate} Hz).");
+            return new MediaError(
+                MediaErrorCodes.InvalidAudio, $"The audio is {samples} samples long at {spec.SamplingRate} Hz; this model needs at least {(spec.NFft / 2) + 1}.");
         }
 
         return UltravoxAudioItem.Preprocessed(samples, features.ComputeAtLength(decoded.Value));
