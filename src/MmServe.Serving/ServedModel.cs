@@ -38,7 +38,8 @@ public sealed class ServedModel
             var image = Bundle.Manifest.InputModalities.GetValueOrDefault(ImageModality);
             var video = Bundle.HuggingFace!.Qwen2VL is null ? null : Bundle.Manifest.InputModalities.GetValueOrDefault(VideoModality);
             Prompts = new JinjaPromptBuilder(
-                Bundle.HuggingFace!, Tokenizer, Tokenizer.PostProcessor, image?.PlaceholderToken, image?.TokensPerItem ?? 0, videoToken: video?.PlaceholderToken);
+                Bundle.HuggingFace!, Tokenizer, Tokenizer.PostProcessor, image?.PlaceholderToken, image?.TokensPerItem ?? 0, videoToken: video?.PlaceholderToken,
+                audioToken: Bundle.HuggingFace!.Ultravox?.Placeholder);
         }
         else
         {

@@ -237,7 +237,7 @@ public sealed class MediaInputErrorTests(ServerFixture server) : IClassFixture<S
     }
 
     /// <summary>A PCM WAV whose header fields are whatever the test says (dataSize overrides the real length).</summary>
-    private static byte[] Wav(uint rate, ushort channels, ushort bits, int samples, uint? dataSize = null)
+    internal static byte[] Wav(uint rate, ushort channels, ushort bits, int samples, uint? dataSize = null)
     {
         int bytesPerSample = bits / 8;
         int dataLength = samples * Math.Max((int)channels, 1) * bytesPerSample;

@@ -116,14 +116,28 @@ public sealed partial record ConformanceGolden(string Model, int MaxNewTokens, I
         ["image_url"] = new JsonObject { ["url"] = "data:image/png;base64," + Convert.ToBase64String(File.ReadAllBytes(Path.Combine(Root, relativePath))) },
     };
 
-    /// <summary>Qwen2-VL goldens list media in prompt order: images as image_url (PNG), videos as video_url (their GIF file).</summary>
-    private static JsonObject MediaPart(ConformanceMedia media) => media.Type == "video"
-        ? new()
+    /// <summary>
+    /// Goldens that list media in prompt order (Qwen2-VL, Ultravox): images as image_url (PNG), videos as video_url (their
+    /// GIF file), audio as input_audio (the clip's bytes, its extension as the format).
+    /// </summary>
+    private static JsonObject MediaPart(ConformanceMedia media) => media.Type switch
+    {
+        "video" => new()
         {
             ["type"] = "video_url",
             ["video_url"] = new JsonObject { ["url"] = "data:image/gif;base64," + Convert.ToBase64String(File.ReadAllBytes(Path.Combine(Root, media.Path))) },
-        }
-        : ImagePart(media.Path);
+        },
+        "audio" => new()
+        {
+            ["type"] = "input_audio",
+            ["input_audio"] = new JsonObject
+            {
+                ["data"] = Convert.ToBase64String(File.ReadAllBytes(Path.Combine(Root, media.Path))),
+                ["format"] = Path.GetExtension(media.Path).TrimStart('.'),
+            },
+        },
+        _ => ImagePart(media.Path),
+    };
 
     [GeneratedRegex(@"^(?<tag><\|image_\d+\|>\n)*")]
     private static partial Regex LeadingImageTags();
@@ -139,6 +153,6 @@ public sealed record ConformanceCase(
     public IReadOnlyList<ConformanceMedia> Media { get; init; } = [];
 }
 
-/// <param name="Type">"image" or "video".</param>
-/// <param name="Path">Relative to tests/conformance/: the image, or the video's GIF file.</param>
+/// <param name="Type">"image", "video" or "audio".</param>
+/// <param name="Path">Relative to tests/conformance/: the image, the video's GIF file, or the audio clip.</param>
 public sealed record ConformanceMedia(string Type, string Path);

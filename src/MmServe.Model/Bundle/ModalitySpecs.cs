@@ -51,6 +51,12 @@ public sealed record PreprocessingSpec
     /// </summary>
     public const string KindHfQwen2VL = "hf_qwen2_vl";
 
+    /// <summary>
+    /// Hugging Face WhisperFeatureExtractor from <see cref="ConfigFile"/> as UltravoxProcessor calls it: log-mel of the
+    /// clip at its own length (no 30 s padding); the token count follows from each clip's length.
+    /// </summary>
+    public const string KindHfUltravoxAudio = "hf_ultravox_audio";
+
     public const string ChannelOrderRgb = "rgb";
     public const string ChannelOrderBgr = "bgr";
     public const string LayoutNchw = "nchw";

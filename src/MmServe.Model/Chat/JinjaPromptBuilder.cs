@@ -27,6 +27,7 @@ public sealed partial class JinjaPromptBuilder : IPromptBuilder
     private const char MarkEnd = '\uFDD1';
     private const string ImageModality = "image";
     private const string VideoModality = "video";
+    private const string AudioModality = "audio";
 
     private readonly HfModelInfo _model;
     private readonly ITextTokenizer _tokenizer;
@@ -45,9 +46,10 @@ public sealed partial class JinjaPromptBuilder : IPromptBuilder
     /// <param name="imageToken">The image placeholder token, or null for a text-only model.</param>
     /// <param name="tokensPerImage">Positions per image; 0 when they vary per image.</param>
     /// <param name="videoToken">The video placeholder token (Qwen2-VL's &lt;|video_pad|&gt;), or null; videos' lengths always vary.</param>
+    /// <param name="audioToken">The audio placeholder token (Ultravox's &lt;|audio|&gt;), or null; clips' lengths always vary.</param>
     public JinjaPromptBuilder(
         HfModelInfo model, ITextTokenizer tokenizer, SpecialTokenAffixes specialTokens, string? imageToken, int tokensPerImage, TimeProvider? clock = null,
-        string? videoToken = null)
+        string? videoToken = null, string? audioToken = null)
     {
         _model = model;
         _tokenizer = tokenizer;
@@ -65,9 +67,15 @@ public sealed partial class JinjaPromptBuilder : IPromptBuilder
         {
             _placeholders[VideoModality] = (videoToken, tokenizer.TokenToId(videoToken) ?? throw new ArgumentException($"'{videoToken}' is not a token of the tokenizer"));
         }
+
+        if (audioToken is not null)
+        {
+            _placeholders[AudioModality] = (audioToken, tokenizer.TokenToId(audioToken) ?? throw new ArgumentException($"'{audioToken}' is not a token of the tokenizer"));
+        }
     }
 
-    public bool NeedsMediaLengths => (_imageToken is not null && _tokensPerImage == 0) || _placeholders.ContainsKey(VideoModality);
+    public bool NeedsMediaLengths =>
+        (_imageToken is not null && _tokensPerImage == 0) || _placeholders.ContainsKey(VideoModality) || _placeholders.ContainsKey(AudioModality);
 
     /// <summary>The prompt text exactly as transformers' apply_chat_template renders it (no media expansion).</summary>
     public string Render(IReadOnlyList<ChatTurn> conversation, bool addGenerationPrompt = true) =>
@@ -180,6 +188,14 @@ public sealed partial class JinjaPromptBuilder : IPromptBuilder
 
                     content = tags + string.Join("\n", texts);
                     break;
+                case HfContentStyle.AudioPlaceholders:
+                    var audio = _placeholders.GetValueOrDefault(AudioModality).Token;
+                    content = string.Join("\n", turn.Parts.Select(part => part switch
+                    {
+                        ChatPart.Text text => Text(text.Value, marked),
+                        _ => audio,
+                    }));
+                    break;
                 default:
                     content = string.Join("\n", texts);
                     break;
@@ -249,7 +265,7 @@ public sealed partial class JinjaPromptBuilder : IPromptBuilder
     /// </summary>
     private List<PromptSegment> PlaceMedia(List<PromptSegment> segments, List<ChatPart.Media> allMedia)
     {
-        if (_imageToken is null)
+        if (_placeholders.Count == 0)
         {
             return segments;
         }
@@ -276,7 +292,7 @@ public sealed partial class JinjaPromptBuilder : IPromptBuilder
                     result.Add(new PromptSegment.Markup(markup.Text[at..match.Index]));
                 }
 
-                var (modality, media, placedOfModality) = match.Groups["n"].Success ? byModality[_imageToken] : byModality[match.Value];
+                var (modality, media, placedOfModality) = match.Groups["n"].Success ? byModality[_imageToken!] : byModality[match.Value];
                 int ordinal = match.Groups["n"].Success ? int.Parse(match.Groups["n"].Value, CultureInfo.InvariantCulture) - 1 : placedOfModality[0]++;
                 if (ordinal < 0 || ordinal >= media.Count)
                 {

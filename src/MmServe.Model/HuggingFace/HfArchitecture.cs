@@ -17,6 +17,12 @@ public enum HfContentStyle
     /// media part renders as &lt;|vision_start|&gt;&lt;|image_pad|&gt; or &lt;|video_pad|&gt;&lt;|vision_end|&gt;).
     /// </summary>
     OrderedParts,
+
+    /// <summary>
+    /// A string: the parts in content order, each audio part written as the processor's audio placeholder
+    /// ("&lt;|audio|&gt;"), joined with "\n" (Ultravox, whose Llama 3 template reads string content only).
+    /// </summary>
+    AudioPlaceholders,
 }
 
 /// <summary>
@@ -44,6 +50,9 @@ public sealed record HfArchitecture(
     bool AddSpecialTokens,
     string? ImagePreprocessing)
 {
+    /// <summary>Audio encoder session (encoder and projector in one), or null for models without audio input.</summary>
+    public string? AudioSession { get; init; }
+
     /// <summary>Text LLMs: the decoder is onnx/model.onnx (or decoder_model_merged.onnx in older exports).</summary>
     private static HfArchitecture TextLlm(string type) =>
         new(type, "model", null, null, HfContentStyle.Text, AddSpecialTokens: false, null);
@@ -60,6 +69,10 @@ public sealed record HfArchitecture(
                 HfContentStyle.NumberedImageTags, AddSpecialTokens: true, Bundle.PreprocessingSpec.KindHfPhi3V),
             ["qwen2_vl"] = new("qwen2_vl", "decoder_model_merged", "embed_tokens", "vision_encoder",
                 HfContentStyle.OrderedParts, AddSpecialTokens: true, Bundle.PreprocessingSpec.KindHfQwen2VL),
+
+            // UltravoxProcessor tokenizes the rendered text with add_special_tokens false (the template writes BOS).
+            ["ultravox"] = new("ultravox", "decoder_model_merged", "embed_tokens", null,
+                HfContentStyle.AudioPlaceholders, AddSpecialTokens: false, null) { AudioSession = "audio_encoder" },
         };
 
     /// <summary>"llama, qwen2, ..." for error messages.</summary>

@@ -96,6 +96,16 @@ public static class HfFolderLoader
             }
         }
 
+        UltravoxConfig? ultravox = null;
+        if (architecture.AudioSession is { } audio)
+        {
+            // Ultravox: one audio encoder (Whisper encoder + projector) run per clip; its row count varies with the clip.
+            ultravox = UltravoxConfig.Read(folder, configJson, tokenizer);
+            components["audio"] = OnnxComponent(folder, audio, dtype);
+            var preprocessing = new PreprocessingSpec { Kind = PreprocessingSpec.KindHfUltravoxAudio, ConfigFile = Path.GetFullPath(RequireFile(folder, "preprocessor_config.json")) };
+            inputModalities["audio"] = new InputModalitySpec { PlaceholderToken = ultravox.Placeholder, TokensPerItem = 0, Encoder = "audio", Preprocessing = preprocessing };
+        }
+
         var manifest = new BundleManifest
         {
             Format = FormatHfOnnx,
@@ -146,7 +156,7 @@ public static class HfFolderLoader
             Path.GetFullPath(tokenizerConfig.ChatTemplateSource),
             components.ToDictionary(c => c.Key, c => Path.Combine(directory, c.Value.File), StringComparer.Ordinal))
         {
-            HuggingFace = new HfModelInfo(architecture, config, template, tokenizerConfig.SpecialTokens, dtype) { Qwen2VL = qwen2VL },
+            HuggingFace = new HfModelInfo(architecture, config, template, tokenizerConfig.SpecialTokens, dtype) { Qwen2VL = qwen2VL, Ultravox = ultravox },
         };
         return (bundle, tokenizer);
     }

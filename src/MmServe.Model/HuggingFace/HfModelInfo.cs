@@ -14,4 +14,7 @@ public sealed record HfModelInfo(
 {
     /// <summary>Qwen2-VL's vision token ids and M-RoPE settings; null for other architectures.</summary>
     public Qwen2VLConfig? Qwen2VL { get; init; }
+
+    /// <summary>Ultravox's audio placeholder and token-count rule; null for other architectures.</summary>
+    public UltravoxConfig? Ultravox { get; init; }
 }

@@ -22,7 +22,8 @@ public sealed partial class FfmpegSupport
                 MaxSampleRate = audioLimits.MaxSampleRate,
                 MaxChannels = audioLimits.MaxChannels,
             };
-            AudioDecoder = new FfmpegAudioDecoderAdapter(new FfmpegAudioDecoder(tools, audio));
+            Audio = new FfmpegAudioDecoder(tools, audio);
+            AudioDecoder = new FfmpegAudioDecoderAdapter(Audio);
         }
     }
 
@@ -33,6 +34,9 @@ public sealed partial class FfmpegSupport
 
     /// <summary>Null when ffmpeg is unavailable.</summary>
     public IExternalAudioDecoder? AudioDecoder { get; }
+
+    /// <summary>The same decoder, with resampling by ffmpeg (soxr); null when ffmpeg is unavailable.</summary>
+    public FfmpegAudioDecoder? Audio { get; }
 
     /// <summary>Why ffmpeg is unusable (operator-facing), or null.</summary>
     public string? Problem => Tools.UnavailableReason;

@@ -33,8 +33,8 @@ public static partial class MediaEmbedderFactory
         IReadOnlySet<string> audioFormats = new HashSet<string>();
         Qwen2VLVisionEncoder? qwen2VLEncoder = null;
 
-        // Qwen2-VL items run one ORT run each: at most one per core at once, for this model's images and videos together.
-        var qwen2VLRuns = new SemaphoreSlim(Environment.ProcessorCount);
+        // Qwen2-VL items and Ultravox clips run one ORT run each: at most one per core at once, for all this model's media.
+        var itemRuns = new SemaphoreSlim(Environment.ProcessorCount);
         try
         {
             foreach (var (name, spec) in manifest.InputModalities)
@@ -69,7 +69,7 @@ public static partial class MediaEmbedderFactory
                         chain = new EncoderChain(model.Bundle, Require(spec.FrameEncoder, $"{at}.frame_encoder"), Require(spec.Projector, $"{at}.projector"), sessions, frames);
                         break;
                     case PreprocessingSpec.KindHfQwen2VL:
-                        if (CreateQwen2VL(model, name, spec, at, limits, ffmpeg, sessions, qwen2VLRuns, ref qwen2VLEncoder, out var reason2) is not { } qwenModality)
+                        if (CreateQwen2VL(model, name, spec, at, limits, ffmpeg, sessions, itemRuns, ref qwen2VLEncoder, out var reason2) is not { } qwenModality)
                         {
                             unavailable[name] = reason2!;
                             Log.ModalityUnavailable(logger, name, reason2!);
@@ -78,6 +78,10 @@ public static partial class MediaEmbedderFactory
 
                         modalities[name] = qwenModality;
                         maxItems[name] = name == ServedModel.VideoModality ? limits.MaxVideosPerRequest : limits.MaxImagesPerRequest;
+                        continue;
+                    case PreprocessingSpec.KindHfUltravoxAudio:
+                        modalities[name] = CreateUltravox(model, spec, at, limits, ffmpeg, sessions, itemRuns, out audioFormats);
+                        maxItems[name] = limits.MaxAudioPerRequest;
                         continue;
                     case PreprocessingSpec.KindHfClip or PreprocessingSpec.KindHfPhi3V:
                         // Hugging Face exports: the vision encoder already ends in the projector.
@@ -160,27 +164,58 @@ public static partial class MediaEmbedderFactory
         var vision = encoder ??= new Qwen2VLVisionEncoder(
             model.Bundle, Require(spec.Encoder, $"{at}.encoder"), sessions, pre.Processor.Config.PatchDimension,
             model.Bundle.HuggingFace?.Qwen2VL?.SpatialMergeSize ?? pre.Processor.Config.MergeSize, hidden);
-        async Task<float[]> EncodeAsync(float[] input, CancellationToken ct)
+        Task<float[]> EncodeAsync(float[] input, CancellationToken ct) => RunGatedAsync(gate, () =>
         {
-            await gate.WaitAsync(ct).ConfigureAwait(false);
-            try
-            {
-                return await Task.Run(
-                    () =>
-                    {
-                        var grid = Qwen2VLMediaItem.Grid(input);
-                        var features = vision.Run(Qwen2VLMediaItem.Patches(input), [grid], ct);
-                        return Qwen2VLMediaItem.Encoded(grid, features, hidden);
-                    },
-                    ct).ConfigureAwait(false);
-            }
-            finally
-            {
-                gate.Release();
-            }
-        }
+            var grid = Qwen2VLMediaItem.Grid(input);
+            var features = vision.Run(Qwen2VLMediaItem.Patches(input), [grid], ct);
+            return Qwen2VLMediaItem.Encoded(grid, features, hidden);
+        }, ct);
 
         return new MediaModality(pre, EncodeAsync, creates ? vision : null);
+    }
+
+    /// <summary>
+    /// Ultravox audio: clips decoded as the oracle decodes them, log-mel at each clip's length, the audio encoder run
+    /// once per clip (lengths differ). Its rows must number what UltravoxProcessor expands the placeholder to.
+    /// </summary>
+    private static MediaModality CreateUltravox(
+        ServedModel model, InputModalitySpec spec, string at, LimitsOptions limits, FfmpegSupport ffmpeg, SessionFactory sessions, SemaphoreSlim gate,
+        out IReadOnlySet<string> formats)
+    {
+        var config = model.Bundle.HuggingFace?.Ultravox ?? throw new BundleValidationException($"{at}: {spec.Preprocessing.Kind} needs an ultravox export");
+        var features = WhisperFeatures.CreateExtractor(config.Features);
+        var pre = new UltravoxAudioPreprocessor(config, new OracleAudioDecoder(ffmpeg.Audio, config.Features.SamplingRate), features, limits.Audio.MaxBytes);
+        formats = new HashSet<string>(ffmpeg.Audio is null ? ["wav"] : [.. AudioInputPreprocessor.InProcessFormats, .. AudioInputPreprocessor.FfmpegFormats], StringComparer.Ordinal);
+        int hidden = model.Bundle.Manifest.Decoder.HiddenSize;
+        var encoder = new UltravoxAudioEncoder(model.Bundle, Require(spec.Encoder, $"{at}.encoder"), sessions, features.MelCount, hidden);
+        Task<float[]> EncodeAsync(float[] input, CancellationToken ct) => RunGatedAsync(gate, () =>
+        {
+            var rows = encoder.Run(UltravoxAudioItem.Features(input), ct);
+            int samples = UltravoxAudioItem.Samples(input);
+            if (rows.Length != config.AudioTokens(samples) * hidden)
+            {
+                throw new InvalidOperationException(
+                    $"the audio encoder returned {rows.Length / hidden} rows for {samples} samples; the processor expands the placeholder to {config.AudioTokens(samples)}");
+            }
+
+            return rows;
+        }, ct);
+
+        return new MediaModality(pre, EncodeAsync, encoder);
+    }
+
+    /// <summary>One encoder run on the thread pool, at most as many at once as <paramref name="gate"/> allows.</summary>
+    private static async Task<float[]> RunGatedAsync(SemaphoreSlim gate, Func<float[]> run, CancellationToken ct)
+    {
+        await gate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            return await Task.Run(run, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            gate.Release();
+        }
     }
 
     /// <summary>Frames a Qwen2-VL video uses at most unless its preprocessing says num_frames.</summary>

@@ -1,6 +1,7 @@
 using Microsoft.ML.OnnxRuntime;
 using MmServe.Abstractions;
 using MmServe.Engine;
+using MmServe.Media;
 using MmServe.Media.Audio;
 using MmServe.Media.Audio.Whisper;
 using MmServe.Media.Ffmpeg;
@@ -40,7 +41,7 @@ public sealed class WhisperModel : IDisposable
     private readonly ByteLevelBpeTokenizer _tokenizer;
     private readonly WhisperFeatureExtractor _features;
     private readonly OnnxSpeechEncoder _encoder;
-    private readonly FfmpegAudioDecoder? _ffmpeg;
+    private readonly OracleAudioDecoder _decoder;
     private readonly GenerationEngine _engine;
 
     // Decoding (ffmpeg), log-mel and the encoder are CPU-bound: at most one request per core runs them, the rest wait
@@ -53,12 +54,9 @@ public sealed class WhisperModel : IDisposable
         Created = new DateTimeOffset(File.GetLastWriteTimeUtc(Path.Combine(folder, "config.json"))).ToUnixTimeSeconds();
         _tokenizer = ByteLevelBpeTokenizer.Load(Path.Combine(folder, "tokenizer.json"));
         var f = _config.Features;
-        _features = new WhisperFeatureExtractor(new WhisperFeatureSpec
-        {
-            FeatureSize = f.FeatureSize, SamplingRate = f.SamplingRate, HopLength = f.HopLength, NFft = f.NFft, NSamples = f.NSamples, NbMaxFrames = f.NbMaxFrames,
-        });
+        _features = WhisperFeatures.CreateExtractor(f);
         _encoder = new OnnxSpeechEncoder(new InferenceSession(Onnx(folder, WhisperConfig.EncoderFile)), f.FeatureSize, f.NbMaxFrames);
-        _ffmpeg = ffmpeg.IsAvailable ? new FfmpegAudioDecoder(ffmpeg) : null;
+        _decoder = new OracleAudioDecoder(ffmpeg.IsAvailable ? new FfmpegAudioDecoder(ffmpeg) : null, f.SamplingRate);
         var spec = new Seq2SeqDecoderSpec(_config.DecoderLayers, _config.DecoderHeads, _config.HeadDim, _config.VocabSize, _config.DModel, _config.MaxTargetPositions);
         var rules = new Seq2SeqLogitRules(_config.Generation.SuppressTokens, _config.Generation.BeginSuppressTokens);
         string decoderPath = Onnx(folder, WhisperConfig.DecoderFile);
@@ -96,7 +94,7 @@ public sealed class WhisperModel : IDisposable
         _config.MaxTargetPositions,
         new SortedDictionary<string, string>(StringComparer.Ordinal),
         [],
-        [.. MediaMimeTypes.All.Where(t => MediaMimeTypes.Resolve(t) is (ServedModel.AudioModality, var format) && (_ffmpeg is not null || format == "wav"))]);
+        [.. MediaMimeTypes.All.Where(t => MediaMimeTypes.Resolve(t) is (ServedModel.AudioModality, var format) && (_decoder.DecodesAllFormats || format == "wav"))]);
 
     public EngineStats Stats => _engine.Stats;
 
@@ -180,30 +178,15 @@ public sealed class WhisperModel : IDisposable
 
     private async Task<(float[]? Samples, ServingError? Error)> DecodeAsync(ReadOnlyMemory<byte> audio, CancellationToken ct)
     {
-        int rate = _config.Features.SamplingRate;
-
-        // A PCM WAV already at the model's rate decodes exactly in process; everything else goes through ffmpeg + soxr.
-        if (audio.Span.StartsWith("RIFF"u8))
+        var decoded = await _decoder.DecodeAsync(audio, MaxSeconds * 20, ct).ConfigureAwait(false);
+        if (decoded.IsSuccess)
         {
-            var wav = new WavDecoder().Decode(audio.Span);
-            if (!wav.IsSuccess)
-            {
-                return (null, ServingError.FromMedia(wav.Error!, "file"));
-            }
-
-            if (wav.Value.SampleRate == rate)
-            {
-                return (wav.Value.Samples.ToArray(), null);
-            }
+            return (decoded.Value, null);
         }
 
-        if (_ffmpeg is null)
-        {
-            return (null, ServingError.InputUnavailable("Only 16 kHz PCM WAV can be transcribed without ffmpeg on this server.", "file", "audio_format_unavailable"));
-        }
-
-        var decoded = await _ffmpeg.DecodeAsync(audio, MaxSeconds * 20, rate, ct).ConfigureAwait(false);
-        return decoded.IsSuccess ? (decoded.Value.Samples.ToArray(), null) : (null, ServingError.FromMedia(decoded.Error!, "file"));
+        return _decoder.DecodesAllFormats || decoded.Error!.Code != MediaErrorCodes.UnsupportedAudioFormat
+            ? (null, ServingError.FromMedia(decoded.Error!, "file"))
+            : (null, ServingError.InputUnavailable("Only 16 kHz PCM WAV can be transcribed without ffmpeg on this server.", "file", "audio_format_unavailable"));
     }
 
     private static string Onnx(string folder, string stem) => Path.Combine(folder, "onnx", stem + ".onnx");

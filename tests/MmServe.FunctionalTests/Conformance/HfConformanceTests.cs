@@ -12,9 +12,9 @@ namespace MmServe.FunctionalTests.Conformance;
 /// </summary>
 public sealed class HfConformanceTests
 {
-    /// <summary>Every golden; those with videos (tiny-qwen2-vl) only where ffmpeg is (Qwen2VLMixedServingTests skips loudly).</summary>
+    /// <summary>Every golden; those with videos or audio (tiny-qwen2-vl, tiny-ultravox) only where ffmpeg is (their mixed-serving tests skip loudly).</summary>
     public static TheoryData<string> Models() =>
-        [.. ConformanceGolden.Models().Where(m => ToolRequirement.Ffmpeg.SkipReason is null || !ConformanceGolden.Load(m).Cases.Any(c => c.Media.Any(x => x.Type == "video")))];
+        [.. ConformanceGolden.Models().Where(m => ToolRequirement.Ffmpeg.SkipReason is null || !ConformanceGolden.Load(m).Cases.Any(c => c.Media.Any(x => x.Type is "video" or "audio")))];
 
     [Theory]
     [MemberData(nameof(Models))]

@@ -22,15 +22,15 @@ public sealed class OracleGoldenTests : IDisposable
     public async Task Committed_golden_equals_what_transformers_js_generates_now(string golden)
     {
         var model = golden.Split('.')[0];
-        if ((IsVision(model) || IsQwen2VL(model)) && golden != model)
+        if (ModelType(model) is "llava" or "phi3_v" or "qwen2_vl" or "ultravox" && golden != model)
         {
-            throw new InvalidOperationException($"{golden}: the vision oracle has no dtype variants");
+            throw new InvalidOperationException($"{golden}: the media oracles have no dtype variants");
         }
 
         var fresh = Path.Combine(_outDir, $"{golden}.json");
         var oracle = ToolRequirement.ConformanceOracleDirectory;
-        string[] args = IsQwen2VL(model)
-            ? [Path.Combine(oracle, "generate-qwen2vl.mjs"), "golden", "--out-dir", _outDir, "--no-fixtures"]
+        string[] args = ModelType(model) is var type && type is "qwen2_vl" or "ultravox"
+            ? [Path.Combine(oracle, type == "ultravox" ? "generate-ultravox.mjs" : "generate-qwen2vl.mjs"), "golden", "--out-dir", _outDir, "--no-fixtures"]
             : IsVision(model)
             ? [Path.Combine(oracle, "generate-vision.mjs"), "golden", "--out-dir", _outDir, model]
             : [Path.Combine(oracle, "generate.mjs"), "--model", ConformanceGolden.ModelPath(golden),
@@ -63,14 +63,14 @@ public sealed class OracleGoldenTests : IDisposable
 
     public void Dispose() => Directory.Delete(_outDir, recursive: true);
 
-    /// <summary>qwen2_vl has its own oracle script (per-medium processing, video as frames, text-only rope delta fix).</summary>
-    private static bool IsQwen2VL(string model) =>
-        JsonNode.Parse(File.ReadAllText(Path.Combine(ConformanceGolden.ModelPath(model), "config.json")))!["model_type"]!
-            .GetValue<string>() == "qwen2_vl";
+    /// <summary>
+    /// config.json's model_type: qwen2_vl and ultravox have their own oracle scripts (per-medium processing; Qwen2-VL's
+    /// video as frames and text-only rope delta fix), llava and phi3_v share generate-vision.mjs.
+    /// </summary>
+    private static string ModelType(string model) =>
+        JsonNode.Parse(File.ReadAllText(Path.Combine(ConformanceGolden.ModelPath(model), "config.json")))!["model_type"]!.GetValue<string>();
 
-    private static bool IsVision(string model) =>
-        JsonNode.Parse(File.ReadAllText(Path.Combine(ConformanceGolden.ModelPath(model), "config.json")))!["model_type"]!
-            .GetValue<string>() is "llava" or "phi3_v";
+    private static bool IsVision(string model) => ModelType(model) is "llava" or "phi3_v";
 
     private static Dictionary<string, JsonObject> CasesById(string path) =>
         JsonNode.Parse(File.ReadAllText(path))!["cases"]!.AsArray()

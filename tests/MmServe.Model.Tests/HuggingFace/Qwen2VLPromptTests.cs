@@ -46,15 +46,7 @@ public sealed class Qwen2VLPromptTests
     [MemberData(nameof(CaseIds))]
     public void Prompt_text_and_ids_equal_transformers_js(string id)
     {
-        var c = Cases().Single(c => c.GetProperty("id").GetString() == id);
-        var builder = Loaded.Value.Builder;
-        var conversation = Conversation(c.GetProperty("messages"));
-        int[] lengths = [.. c.GetProperty("media").EnumerateArray().Select(m => m.GetProperty("tokens").GetInt32())];
-
-        Assert.Equal(c.GetProperty("prompt_text").GetString(), builder.Render(conversation));
-        var prompt = builder.Build(conversation, mediaLengths: lengths);
-        Assert.Equal(c.GetProperty("prompt_ids").EnumerateArray().Select(v => v.GetInt32()), prompt.Ids);
-        Assert.Equal(lengths, prompt.MediaSpans.Select(s => s.Length));
+        GoldenConversation.AssertPromptEqualsGolden(Loaded.Value.Builder, Cases().Single(c => c.GetProperty("id").GetString() == id));
     }
 
     [Fact]
@@ -67,26 +59,6 @@ public sealed class Qwen2VLPromptTests
         Assert.Equal([2, 3, 3], qwen.MropeSection);
         Assert.Equal(["image", "video"], bundle.Manifest.InputModalities.Keys.Order(StringComparer.Ordinal));
         Assert.All(bundle.Manifest.InputModalities.Values, m => Assert.Equal(MmServe.Model.Bundle.PreprocessingSpec.KindHfQwen2VL, m.Preprocessing.Kind));
-    }
-
-    private static List<ChatTurn> Conversation(JsonElement messages)
-    {
-        var turns = new List<ChatTurn>();
-        int media = 0;
-        foreach (var message in messages.EnumerateArray())
-        {
-            var content = message.GetProperty("content");
-            var parts = content.ValueKind == JsonValueKind.String
-                ? [new ChatPart.Text(content.GetString()!)]
-                : content.EnumerateArray().Select(p => p.GetProperty("type").GetString() switch
-                {
-                    "text" => (ChatPart)new ChatPart.Text(p.GetProperty("text").GetString()!),
-                    var modality => new ChatPart.Media(modality!, media++),
-                }).ToList();
-            turns.Add(new ChatTurn(message.GetProperty("role").GetString()!, parts));
-        }
-
-        return turns;
     }
 
     private static IEnumerable<JsonElement> Cases() =>

@@ -24,9 +24,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import crypto from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { AutoProcessor, AutoModelForImageTextToText, RawImage, Tensor, cat, env } from '@huggingface/transformers';
+import { f32bytes, goldenOptions, pretty, sha256, toNumbers } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..', '..');
@@ -42,11 +42,6 @@ env.allowRemoteModels = false;
 env.allowLocalModels = true;
 env.localModelPath = modelsDir + path.sep;
 
-const pretty = (obj) => JSON.stringify(obj, null, 2)
-    .replace(/\[\n\s*(-?\d+(?:\.\d+)?(?:,\n\s*-?\d+(?:\.\d+)?)*)\n\s*\]/g, (m, inner) => '[' + inner.split(/,\s*/).join(', ') + ']') + '\n';
-const toNumbers = (t) => Array.from(t.data ?? t, (x) => Number(x));
-const f32bytes = (a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-const sha256 = (b) => crypto.createHash('sha256').update(b).digest('hex');
 const PAD = /<\|image_pad\|>|<\|video_pad\|>/g;
 
 /** Every <|image_pad|> / <|video_pad|> of the rendered prompt, in order, repeated tokens[k] times. */
@@ -181,16 +176,8 @@ async function tokenize(name, inFile, outFile) {
 
 const [mode, ...args] = process.argv.slice(2);
 if (mode === 'golden') {
-    let outDir = path.join(liveDir, 'goldens');
-    let featuresDir = null;
-    let fixtures = true;
-    for (let i = 0; i < args.length; ++i) {
-        if (args[i] === '--out-dir') outDir = path.resolve(args[++i]);
-        else if (args[i] === '--features-dir') featuresDir = path.resolve(args[++i]);
-        else if (args[i] === '--no-fixtures') fixtures = false;
-        else throw new Error(`unknown option ${args[i]}`);
-    }
-    await golden(outDir, featuresDir, fixtures);
+    const o = goldenOptions(args, path.join(liveDir, 'goldens'));
+    await golden(o.outDir, o.featuresDir, o.fixtures);
 } else if (mode === 'tokenize') {
     await tokenize(args[0], args[1], args[2]);
 } else {

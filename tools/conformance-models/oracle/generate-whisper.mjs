@@ -16,10 +16,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import crypto from 'node:crypto';
-import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { AutoProcessor, AutoTokenizer, AutoModelForSpeechSeq2Seq, env } from '@huggingface/transformers';
+import { decode16k, f32bytes, goldenOptions, pretty, sha256, toNumbers } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..', '..');
@@ -36,24 +35,6 @@ const NAME = 'tiny-whisper';
 env.allowRemoteModels = false;
 env.allowLocalModels = true;
 env.localModelPath = modelsDir + path.sep;
-
-const pretty = (obj) => JSON.stringify(obj, null, 2)
-    .replace(/\[\n\s*(-?\d+(?:\.\d+)?(?:,\n\s*-?\d+(?:\.\d+)?)*)\n\s*\]/g, (m, inner) => '[' + inner.split(/,\s*/).join(', ') + ']') + '\n';
-const toNumbers = (t) => Array.from(t.data ?? t, (x) => Number(x));
-
-/** ffmpeg -> mono float32 at 16 kHz (soxr), exactly the "decode" command of the cases file with FILE replaced. */
-export function decode16k(file, command) {
-    const argv = command.split(' ');
-    if (argv[0] !== 'ffmpeg') throw new Error(`decode command must start with ffmpeg: ${command}`);
-    const args = ['-nostdin', '-hide_banner', '-loglevel', 'error', ...argv.slice(1).map((a) => (a === 'FILE' ? file : a))];
-    const r = spawnSync('ffmpeg', args, { maxBuffer: 1 << 28 });
-    if (r.status !== 0) throw new Error(`ffmpeg failed on ${file}: ${r.stderr}`);
-    const buf = r.stdout;
-    return new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
-}
-
-const f32bytes = (a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-const sha256 = (b) => crypto.createHash('sha256').update(b).digest('hex');
 
 async function golden(outDir, featuresDir, fixtures, decode) {
     const spec = JSON.parse(fs.readFileSync(path.join(casesDir, `${NAME}.json`), 'utf8'));
@@ -133,18 +114,8 @@ async function tokenize(name, inFile, outFile) {
 
 const [mode, ...args] = process.argv.slice(2);
 if (mode === 'golden') {
-    let outDir = goldensDir;
-    let featuresDir = null;
-    let fixtures = true;
-    let decode = null;
-    for (let i = 0; i < args.length; ++i) {
-        if (args[i] === '--out-dir') outDir = path.resolve(args[++i]);
-        else if (args[i] === '--decode') decode = args[++i];
-        else if (args[i] === '--features-dir') featuresDir = path.resolve(args[++i]);
-        else if (args[i] === '--no-fixtures') fixtures = false;
-        else throw new Error(`unknown option ${args[i]}`);
-    }
-    await golden(outDir, featuresDir, fixtures, decode);
+    const o = goldenOptions(args, goldensDir, true);
+    await golden(o.outDir, o.featuresDir, o.fixtures, o.decode);
 } else if (mode === 'tokenize') {
     await tokenize(args[0], args[1], args[2]);
 } else {

@@ -1,6 +1,8 @@
 // Shared helpers for the conformance oracle scripts: load a local model folder with transformers.js, offline.
 import fs from 'node:fs';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import { env, AutoTokenizer, AutoModelForCausalLM } from '@huggingface/transformers';
 
 export const ORACLE = '@huggingface/transformers 4.3.1';
@@ -61,4 +63,38 @@ export function writeJson(p, value) {
         '[' + body.split(/,\s+/).join(', ') + ']',
     );
     fs.writeFileSync(p, text + '\n');
+}
+
+/** ffmpeg -> mono float32 at 16 kHz (soxr), exactly the "decode" command of the cases file with FILE replaced. */
+export function decode16k(file, command) {
+    const argv = command.split(' ');
+    if (argv[0] !== 'ffmpeg') throw new Error(`decode command must start with ffmpeg: ${command}`);
+    const args = ['-nostdin', '-hide_banner', '-loglevel', 'error', ...argv.slice(1).map((a) => (a === 'FILE' ? file : a))];
+    const r = spawnSync('ffmpeg', args, { maxBuffer: 1 << 28 });
+    if (r.status !== 0) throw new Error(`ffmpeg failed on ${file}: ${r.stderr}`);
+    const buf = r.stdout;
+    return new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+}
+
+/** JSON with 2-space indent and arrays of numbers on one line (the speech and Qwen2-VL goldens' layout). */
+export const pretty = (obj) => JSON.stringify(obj, null, 2)
+    .replace(/\[\n\s*(-?\d+(?:\.\d+)?(?:,\n\s*-?\d+(?:\.\d+)?)*)\n\s*\]/g, (m, inner) => '[' + inner.split(/,\s*/).join(', ') + ']') + '\n';
+export const toNumbers = (t) => Array.from(t.data ?? t, (x) => Number(x));
+export const f32bytes = (a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+export const sha256 = (b) => crypto.createHash('sha256').update(b).digest('hex');
+
+/**
+ * Options of a "golden" command: --out-dir DIR, --features-dir DIR, --no-fixtures, and --decode CMD where the script
+ * decodes audio (allowDecode). An unknown option throws.
+ */
+export function goldenOptions(args, outDir, allowDecode = false) {
+    const options = { outDir, featuresDir: null, fixtures: true, decode: null };
+    for (let i = 0; i < args.length; ++i) {
+        if (args[i] === '--out-dir') options.outDir = path.resolve(args[++i]);
+        else if (args[i] === '--features-dir') options.featuresDir = path.resolve(args[++i]);
+        else if (args[i] === '--no-fixtures') options.fixtures = false;
+        else if (args[i] === '--decode' && allowDecode) options.decode = args[++i];
+        else throw new Error(`unknown option ${args[i]}`);
+    }
+    return options;
 }

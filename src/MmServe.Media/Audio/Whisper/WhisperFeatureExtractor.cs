@@ -59,16 +59,42 @@ public sealed class WhisperFeatureExtractor
             throw new ArgumentException($"Destination holds {destination.Length} values; {OutputLength} are needed.", nameof(destination));
         }
 
+        Compute(samples, Spec.NSamples, FrameCount, destination[..OutputLength]);
+    }
+
+    /// <summary>Frames of a clip's features at its own length: floor(samples / hop), at most nb_max_frames.</summary>
+    public int FramesAtLength(int samples) => Math.Min(samples / Spec.HopLength, Spec.NbMaxFrames);
+
+    /// <summary>
+    /// The features of a clip at its own length, as transformers.js computes them when called with
+    /// <c>max_length</c> = the clip's length (UltravoxProcessor): no zero padding to n_samples, and
+    /// <see cref="FramesAtLength"/> frames, so [mels, frames] row-major. The clip needs more than n_fft / 2 samples
+    /// (reflect padding) and at most n_samples.
+    /// </summary>
+    public float[] ComputeAtLength(ReadOnlySpan<float> samples)
+    {
+        if (samples.Length <= Spec.NFft / 2 || samples.Length > Spec.NSamples)
+        {
+            throw new ArgumentException($"A clip of {samples.Length} samples is outside {(Spec.NFft / 2) + 1}..{Spec.NSamples}.", nameof(samples));
+        }
+
+        int frames = FramesAtLength(samples.Length);
+        var features = new float[MelCount * frames];
+        Compute(samples, samples.Length, frames, features);
+        return features;
+    }
+
+    /// <summary>The samples cut or zero-padded to <paramref name="length"/>; <paramref name="frames"/> output frames.</summary>
+    private void Compute(ReadOnlySpan<float> samples, int length, int frames, Span<float> output)
+    {
         int nFft = Spec.NFft;
         int hop = Spec.HopLength;
-        int frames = FrameCount;
         int pad = nFft / 2;
-        var padded = Pad(samples, Spec.NSamples, pad);
+        var padded = Pad(samples, length, pad);
 
         var frame = new double[nFft];
         var power = new double[_bins];
         var powerFloat = new double[_bins];
-        var output = destination[..OutputLength];
         float logMax = float.NegativeInfinity;
         for (int t = 0; t < frames; t++)
         {

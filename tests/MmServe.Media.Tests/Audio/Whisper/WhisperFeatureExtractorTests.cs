@@ -66,7 +66,7 @@ public sealed class WhisperFeatureExtractorTests
         Assert.Contains("nb_max_frames", error.Message, StringComparison.Ordinal);
     }
 
-    private static void AssertClose(string audio, float[] expected, float[] actual)
+    internal static void AssertClose(string audio, float[] expected, float[] actual, float tolerance = Tolerance)
     {
         float worst = 0;
         for (int i = 0; i < actual.Length; i++)
@@ -74,6 +74,6 @@ public sealed class WhisperFeatureExtractorTests
             worst = Math.Max(worst, Math.Abs(actual[i] - expected[i]));
         }
 
-        Assert.True(worst <= Tolerance, $"{audio}: max |diff| {worst} > {Tolerance}");
+        Assert.True(worst <= tolerance, $"{audio}: max |diff| {worst} > {tolerance}");
     }
 }

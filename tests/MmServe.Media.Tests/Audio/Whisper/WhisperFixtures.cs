@@ -4,15 +4,19 @@ using System.Text.Json;
 
 namespace MmServe.Media.Tests.Audio.Whisper;
 
-/// <summary>The tiny-whisper processor fixtures written by tools/conformance-models/oracle/generate-whisper.mjs.</summary>
+/// <summary>
+/// Processor fixtures of the Whisper-featured conformance models: tiny-whisper's (30 s windows, generate-whisper.mjs)
+/// and tiny-ultravox's (each clip at its own length, generate-ultravox.mjs), same layout.
+/// </summary>
 internal static class WhisperFixtures
 {
-    public static string Directory { get; } = Locate();
+    public const string Whisper = "tiny-whisper";
+    public const string Ultravox = "tiny-ultravox";
 
-    public static TheoryData<string> Clips()
+    public static TheoryData<string> Clips(string model = Whisper)
     {
         var data = new TheoryData<string>();
-        foreach (var item in Items())
+        foreach (var item in Items(model))
         {
             data.Add(item.GetProperty("audio").GetString()!);
         }
@@ -20,29 +24,29 @@ internal static class WhisperFixtures
         return data;
     }
 
-    public static (float[] Samples, float[] Features) Load(string audio)
+    public static (float[] Samples, float[] Features) Load(string audio, string model = Whisper)
     {
-        var item = Items().Single(i => i.GetProperty("audio").GetString() == audio);
+        var item = Items(model).Single(i => i.GetProperty("audio").GetString() == audio);
         return (
-            ReadFloats(item.GetProperty("samples").GetProperty("file").GetString()!),
-            ReadFloats(item.GetProperty("input_features").GetProperty("file").GetString()!));
+            ReadFloats(model, item.GetProperty("samples").GetProperty("file").GetString()!),
+            ReadFloats(model, item.GetProperty("input_features").GetProperty("file").GetString()!));
     }
 
     public static string AudioPath(string audio) => Path.Combine(TestPaths.RepoRoot, "tests", "conformance", audio);
 
-    private static List<JsonElement> Items()
+    private static List<JsonElement> Items(string model)
     {
-        using var index = JsonDocument.Parse(File.ReadAllText(Path.Combine(Directory, "index.json")));
+        using var index = JsonDocument.Parse(File.ReadAllText(Path.Combine(Directory(model), "index.json")));
         return index.RootElement.GetProperty("items").EnumerateArray().Select(e => e.Clone()).ToList();
     }
 
-    private static float[] ReadFloats(string file)
+    private static float[] ReadFloats(string model, string file)
     {
-        using var gzip = new GZipStream(File.OpenRead(Path.Combine(Directory, file)), CompressionMode.Decompress);
+        using var gzip = new GZipStream(File.OpenRead(Path.Combine(Directory(model), file)), CompressionMode.Decompress);
         using var bytes = new MemoryStream();
         gzip.CopyTo(bytes);
         return MemoryMarshal.Cast<byte, float>(bytes.GetBuffer().AsSpan(0, (int)bytes.Length)).ToArray();
     }
 
-    private static string Locate() => Path.Combine(TestPaths.RepoRoot, "tests", "conformance", "fixtures", "tiny-whisper");
+    private static string Directory(string model) => Path.Combine(TestPaths.RepoRoot, "tests", "conformance", "fixtures", model);
 }

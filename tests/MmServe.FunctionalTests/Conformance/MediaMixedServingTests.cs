@@ -5,32 +5,35 @@ using MmServe.FunctionalTests.Infrastructure;
 namespace MmServe.FunctionalTests.Conformance;
 
 /// <summary>
-/// tiny-qwen2-vl (images, videos, M-RoPE) and tiny-qwen2 (a decoder-only model with 1-D positions) served by one
-/// process: every golden case of both, all in flight at once, gives transformers.js's prompt ids and greedy tokens.
+/// A media model and a decoder-only text model served by one process: every golden case of both, all in flight at
+/// once, gives transformers.js's prompt ids and greedy tokens. tiny-qwen2-vl (images, videos, M-RoPE) with tiny-qwen2
+/// (1-D positions); tiny-ultravox (one or two audio clips per prompt) with tiny-llama3.
 /// </summary>
-public sealed class Qwen2VLMixedServingTests
+public sealed class MediaMixedServingTests
 {
-    [FfmpegFact]
-    public async Task Qwen2VL_and_a_text_model_in_flight_together_both_equal_transformers_js()
+    [FfmpegTheory]
+    [InlineData("tiny-qwen2-vl", "video", "tiny-qwen2")]
+    [InlineData("tiny-ultravox", "audio", "tiny-llama3")]
+    public async Task Media_model_and_a_text_model_in_flight_together_both_equal_transformers_js(string mediaModel, string mediaType, string textModel)
     {
-        var vision = ConformanceGolden.Load("tiny-qwen2-vl");
-        var text = ConformanceGolden.Load("tiny-qwen2");
-        Assert.Contains(vision.Cases, c => c.Media.Any(m => m.Type == "video"));
+        var vision = ConformanceGolden.Load(mediaModel);
+        var text = ConformanceGolden.Load(textModel);
+        Assert.Contains(vision.Cases, c => c.Media.Any(m => m.Type == mediaType));
         await using var factory = new MmServeFactory(new Dictionary<string, string?>
         {
             ["Model:Path"] = null,
-            ["Models:0:Id"] = "tiny-qwen2-vl",
-            ["Models:0:Path"] = ConformanceGolden.ModelPath("tiny-qwen2-vl"),
-            ["Models:1:Id"] = "tiny-qwen2",
-            ["Models:1:Path"] = ConformanceGolden.ModelPath("tiny-qwen2"),
+            ["Models:0:Id"] = mediaModel,
+            ["Models:0:Path"] = ConformanceGolden.ModelPath(mediaModel),
+            ["Models:1:Id"] = textModel,
+            ["Models:1:Path"] = ConformanceGolden.ModelPath(textModel),
             ["Limits:MaxImagesPerRequest"] = "4",
             ["Limits:MaxRequestBodyBytes"] = (8 * 1024 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture),
         });
         await factory.StartAndWaitReadyAsync();
         using var client = factory.CreateHttpClient();
 
-        var runs = vision.Cases.Select(c => (Golden: vision, Case: c, Model: "tiny-qwen2-vl"))
-            .Concat(text.Cases.Where(c => !c.SpecialLookalike).Select(c => (Golden: text, Case: c, Model: "tiny-qwen2")))
+        var runs = vision.Cases.Select(c => (Golden: vision, Case: c, Model: mediaModel))
+            .Concat(text.Cases.Where(c => !c.SpecialLookalike).Select(c => (Golden: text, Case: c, Model: textModel)))
             .ToList();
         var responses = await Task.WhenAll(runs.Select(r => CompleteAsync(client, r.Golden.Request(r.Case, r.Model))));
 
