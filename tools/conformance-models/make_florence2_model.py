@@ -55,7 +55,7 @@ FIXTURE = ROOT / "tests/MmServe.Model.Tests/Tokenization/Fixtures/gpt2-style.tok
 SIZE = 96          # the processor's fixed size (Florence-2: 768)
 PATCH = 16
 MIN_MARGIN = 0.02
-MAX_NEW_TOKENS = 20
+MAX_NEW_TOKENS = 32
 MEAN, STD = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]   # Florence-2's (ImageNet) mean/std
 T0 = time.time()
 
@@ -194,10 +194,10 @@ GOLDEN_IMAGES = {
     "blue-square-96.png": (Scene("blue", "square", 0.3, 0.5, 0.25, W), 96, 96),
     "green-triangle-96.png": (Scene("green", "triangle", 0.7, 0.5, 0.27, G), 96, 96),
     "yellow-square-96.png": (Scene("yellow", "square", 0.5, 0.45, 0.28, C), 96, 96),
-    "purple-circle-96.png": (Scene("purple", "circle", 0.68, 0.4, 0.26, W), 96, 96),
+    "purple-circle-96.png": (Scene("purple", "circle", 0.5, 0.4, 0.26, W), 96, 96),
     "black-triangle-96.png": (Scene("black", "triangle", 0.32, 0.52, 0.28, G), 96, 96),
     "blue-circle-192.png": (Scene("blue", "circle", 0.5, 0.5, 0.3, W), 192, 192),
-    "red-triangle-48.png": (Scene("red", "triangle", 0.5, 0.52, 0.3, C), 48, 48),
+    "red-triangle-144.png": (Scene("red", "triangle", 0.5, 0.52, 0.3, C), 144, 144),
     "green-square-160x120.png": (Scene("green", "square", 0.5, 0.5, 0.24, W), 160, 120),
 }
 FIXTURE_IMAGES = ["red-circle-96.png", "black-triangle-96.png", "blue-circle-192.png", "green-square-160x120.png"]

@@ -24,44 +24,9 @@ public sealed class SpeechModelRegistry : IDisposable
 
     public static SpeechModelRegistry Create(IConfiguration configuration, string contentRoot, EngineOptions engine, FfmpegTools ffmpeg, ILoggerFactory loggerFactory)
     {
-        var models = new Dictionary<string, WhisperModel>(StringComparer.Ordinal);
-        try
-        {
-            foreach (var entry in configuration.GetSection(SectionName).GetChildren())
-            {
-                string key = $"{SectionName}:{entry.Key}";
-                string path = entry["Path"] is { Length: > 0 } p
-                    ? Path.GetFullPath(p, contentRoot)
-                    : throw new Model.Bundle.BundleValidationException($"{key}:Path is required (a Whisper ONNX export folder).");
-                string id = entry["Id"] is { Length: > 0 } named ? named : Path.GetFileName(Path.TrimEndingDirectorySeparator(path));
-                int workers = int.TryParse(entry["Workers"], out int n) && n > 0 ? n : 1;
-                if (models.ContainsKey(id))
-                {
-                    throw new Model.Bundle.BundleValidationException($"{key}:Id '{id}' is used twice.");
-                }
-
-                try
-                {
-                    models[id] = new WhisperModel(path, workers, engine, ffmpeg, loggerFactory);
-                }
-                catch (Exception e) when (e is Model.Bundle.BundleValidationException or IOException or InvalidDataException
-                    or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
-                {
-                    throw new Model.Bundle.BundleValidationException($"{key}:Path: {e.Message}", e);
-                }
-            }
-
-            return new SpeechModelRegistry(models);
-        }
-        catch
-        {
-            foreach (var model in models.Values)
-            {
-                model.Dispose();
-            }
-
-            throw;
-        }
+        return new SpeechModelRegistry(Models.ModelFolderEntries.Load(
+            configuration, SectionName, contentRoot, "a Whisper ONNX export folder",
+            (path, workers) => new WhisperModel(path, workers, engine, ffmpeg, loggerFactory)));
     }
 
     public WhisperModel? Find(string? id) => id is not null && _models.TryGetValue(id, out var model) ? model : null;
