@@ -318,9 +318,9 @@ def check(model):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--steps", type=int, default=500)
-    ap.add_argument("--batch", type=int, default=32)
-    ap.add_argument("--pool", type=int, default=3000)
+    ap.add_argument("--steps", type=int, default=700)
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--pool", type=int, default=2000)
     ap.add_argument("--no-goldens", action="store_true")
     ap.add_argument("--check-only", action="store_true", help="goldens + check from work/tiny-florence2/model.pt")
     args = ap.parse_args()
