@@ -59,21 +59,10 @@ public sealed class Florence2Model : IDisposable
         };
         var rules = Seq2SeqLogitRules.None with { ForcedFirstToken = _config.Generation.ForcedBosTokenId };
         string decoderPath = Onnx(folder, Florence2Config.DecoderFile);
-        var options = new EngineOptions
-        {
-            NumWorkers = workers,
-            MaxQueuedRequests = engineOptions.MaxQueuedRequests,
-            MaxBatchSize = engineOptions.MaxBatchSize,
-            MaxNumBatchedTokens = engineOptions.MaxNumBatchedTokens,
-            ShutdownTimeout = engineOptions.ShutdownTimeout,
-        };
         var embed = _encoder.EmbedTokens;
-        _engine = new GenerationEngine(
-            new ExecutorFactory(() => new OnnxEncoderDecoderExecutor(
-                new InferenceSession(decoderPath), spec, rules, options.MaxBatchSize > 0 ? options.MaxBatchSize : 64, embedTokens: embed)),
-            new TokenTextDecoder(_tokenizer, [_config.Generation.EosTokenId]),
-            options,
-            loggerFactory);
+        _engine = Models.OwnEngine.Create(
+            workers, engineOptions, maxBatch => new OnnxEncoderDecoderExecutor(new InferenceSession(decoderPath), spec, rules, maxBatch, embedTokens: embed),
+            _tokenizer, _config.Generation.EosTokenId, loggerFactory);
     }
 
     public Florence2Config Config => _config;
@@ -160,9 +149,4 @@ public sealed class Florence2Model : IDisposable
     }
 
     private static string Onnx(string folder, string stem) => Path.Combine(folder, "onnx", stem + ".onnx");
-
-    private sealed class ExecutorFactory(Func<IModelExecutor> create) : IModelExecutorFactory
-    {
-        public IModelExecutor Create(int workerIndex) => create();
-    }
 }

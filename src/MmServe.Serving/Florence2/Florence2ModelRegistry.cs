@@ -9,31 +9,12 @@ namespace MmServe.Serving.Florence2;
 /// export folder each), answering /v1/chat/completions under their ids next to the chat models of "Models". Each has
 /// its own engine workers. An entry that does not load stops the start with its key named.
 /// </summary>
-public sealed class Florence2ModelRegistry : IDisposable
+public sealed class Florence2ModelRegistry(IReadOnlyDictionary<string, Florence2Model> models) : FolderModelRegistry<Florence2Model>(models)
 {
     public const string SectionName = "Florence2Models";
-
-    private readonly Dictionary<string, Florence2Model> _models;
-
-    public Florence2ModelRegistry(IReadOnlyDictionary<string, Florence2Model> models)
-    {
-        _models = new Dictionary<string, Florence2Model>(models, StringComparer.Ordinal);
-    }
-
-    public IReadOnlyCollection<string> Ids => _models.Keys;
 
     public static Florence2ModelRegistry Create(IConfiguration configuration, string contentRoot, EngineOptions engine, ILoggerFactory loggerFactory) =>
         new(ModelFolderEntries.Load(
             configuration, SectionName, contentRoot, "a Florence-2 ONNX export folder",
             (path, workers) => new Florence2Model(path, workers, engine, loggerFactory: loggerFactory)));
-
-    public Florence2Model? Find(string? id) => id is not null && _models.TryGetValue(id, out var model) ? model : null;
-
-    public void Dispose()
-    {
-        foreach (var model in _models.Values)
-        {
-            model.Dispose();
-        }
-    }
 }

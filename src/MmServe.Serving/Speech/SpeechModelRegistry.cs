@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using MmServe.Engine;
 using MmServe.Media.Ffmpeg;
+using MmServe.Serving.Models;
 
 namespace MmServe.Serving.Speech;
 
@@ -9,33 +10,12 @@ namespace MmServe.Serving.Speech;
 /// export folder each), served by /v1/audio/transcriptions and /v1/audio/translations next to the chat models of
 /// "Models". Each has its own engine workers. An entry that does not load stops the start with its key named.
 /// </summary>
-public sealed class SpeechModelRegistry : IDisposable
+public sealed class SpeechModelRegistry(IReadOnlyDictionary<string, WhisperModel> models) : FolderModelRegistry<WhisperModel>(models)
 {
     public const string SectionName = "SpeechModels";
 
-    private readonly Dictionary<string, WhisperModel> _models;
-
-    public SpeechModelRegistry(IReadOnlyDictionary<string, WhisperModel> models)
-    {
-        _models = new Dictionary<string, WhisperModel>(models, StringComparer.Ordinal);
-    }
-
-    public IReadOnlyCollection<string> Ids => _models.Keys;
-
-    public static SpeechModelRegistry Create(IConfiguration configuration, string contentRoot, EngineOptions engine, FfmpegTools ffmpeg, ILoggerFactory loggerFactory)
-    {
-        return new SpeechModelRegistry(Models.ModelFolderEntries.Load(
+    public static SpeechModelRegistry Create(IConfiguration configuration, string contentRoot, EngineOptions engine, FfmpegTools ffmpeg, ILoggerFactory loggerFactory) =>
+        new(ModelFolderEntries.Load(
             configuration, SectionName, contentRoot, "a Whisper ONNX export folder",
             (path, workers) => new WhisperModel(path, workers, engine, ffmpeg, loggerFactory)));
-    }
-
-    public WhisperModel? Find(string? id) => id is not null && _models.TryGetValue(id, out var model) ? model : null;
-
-    public void Dispose()
-    {
-        foreach (var model in _models.Values)
-        {
-            model.Dispose();
-        }
-    }
 }

@@ -13,8 +13,7 @@ namespace MmServe.FunctionalTests.Conformance;
 /// </summary>
 public sealed class Florence2ChatTests : IAsyncLifetime
 {
-    private const string Florence2 = "tiny-florence2";
-    private const int MaxNewTokens = 32;   // the goldens' max_new_tokens
+    private const string Florence2 = Florence2Golden.Model;
 
     private readonly MmServeFactory _factory = new(new Dictionary<string, string?>
     {
@@ -37,31 +36,16 @@ public sealed class Florence2ChatTests : IAsyncLifetime
         await _factory.DisposeAsync();
     }
 
-    private sealed record Case(string Id, string Image, string Text, int[] PromptIds, int[] OutputIds, string OutputText);
-
-    private static List<Case> Cases()
+    private static JsonObject Request(Florence2GoldenCase c)
     {
-        string golden = Path.Combine(TestPaths.RepoRoot, "tests", "conformance", "goldens", "florence2", "tiny-florence2.json");
-        using var document = JsonDocument.Parse(File.ReadAllText(golden));
-        return [.. document.RootElement.GetProperty("cases").EnumerateArray().Select(c => new Case(
-            c.GetProperty("id").GetString()!,
-            c.GetProperty("image").GetString()!,
-            c.GetProperty("text").GetString()!,
-            [.. c.GetProperty("prompt_ids").EnumerateArray().Select(e => e.GetInt32())],
-            [.. c.GetProperty("output_ids").EnumerateArray().Select(e => e.GetInt32())],
-            c.GetProperty("output_text").GetString()!))];
-    }
-
-    private static JsonObject Request(Case c)
-    {
-        var body = Chat.WithImages(c.Text, "data:image/png;base64," + Convert.ToBase64String(File.ReadAllBytes(Path.Combine(TestPaths.RepoRoot, "tests", "conformance", c.Image))));
+        var body = Chat.WithImages(c.Text, "data:image/png;base64," + Convert.ToBase64String(c.ReadImage()));
         body["model"] = Florence2;
-        body["max_tokens"] = MaxNewTokens;
+        body["max_tokens"] = Florence2Golden.MaxNewTokens;
         body["return_token_ids"] = true;
         return body;
     }
 
-    private static async Task AssertGoldenAsync(Case c, HttpResponseMessage response)
+    private static async Task AssertGoldenAsync(Florence2GoldenCase c, HttpResponseMessage response)
     {
         string body = await response.Content.ReadAsStringAsync();
         Assert.True(response.IsSuccessStatusCode, $"{c.Id}: {body}");
@@ -80,7 +64,7 @@ public sealed class Florence2ChatTests : IAsyncLifetime
     [Fact]
     public async Task AllGoldenCases_OneAtATime_OverHttp()
     {
-        var cases = Cases();
+        var cases = Florence2Golden.Cases();
         Assert.True(cases.Count >= 20);
         foreach (var c in cases)
         {
@@ -92,7 +76,7 @@ public sealed class Florence2ChatTests : IAsyncLifetime
     [Fact]
     public async Task AllGoldenCasesAndChatRequests_InFlightAtOnce_EachGiveTheirGoldens()
     {
-        var cases = Cases();
+        var cases = Florence2Golden.Cases();
         var chat = GoldenCases.TextAndImage.Take(4).ToList();
 
         var responses = await Task.WhenAll(
@@ -128,7 +112,7 @@ public sealed class Florence2ChatTests : IAsyncLifetime
     [Fact]
     public async Task BytesThatAreNoImage_AreA400NamingTheImageUrl()
     {
-        var body = Request(Cases()[0]);
+        var body = Request(Florence2Golden.Cases()[0]);
         body["messages"]![0]!["content"]![0]!["image_url"]!["url"] = "data:image/png;base64," + Convert.ToBase64String("not an image"u8.ToArray());
 
         using var response = await Chat.PostAsync(_client, body);
@@ -139,7 +123,7 @@ public sealed class Florence2ChatTests : IAsyncLifetime
     [Fact]
     public async Task AConversation_IsA400()
     {
-        var body = Request(Cases()[0]);
+        var body = Request(Florence2Golden.Cases()[0]);
         var messages = body["messages"]!.AsArray();
         messages.Insert(0, new JsonObject { ["role"] = "system", ["content"] = "You are helpful." });
 
@@ -151,7 +135,7 @@ public sealed class Florence2ChatTests : IAsyncLifetime
     [Fact]
     public async Task Streaming_IsA400NamingStream()
     {
-        var body = Request(Cases()[0]);
+        var body = Request(Florence2Golden.Cases()[0]);
         body["stream"] = true;
 
         using var response = await Chat.PostAsync(_client, body);

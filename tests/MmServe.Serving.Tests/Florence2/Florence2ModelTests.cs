@@ -1,4 +1,3 @@
-using System.Text.Json;
 using MmServe.Engine;
 using MmServe.Serving.Florence2;
 
@@ -12,33 +11,12 @@ namespace MmServe.Serving.Tests.Florence2;
 /// </summary>
 public sealed class Florence2ModelTests
 {
-    // The goldens' max_new_tokens.
-    internal const int MaxNewTokens = 32;
+    private static Florence2Model NewModel() => new(Florence2Golden.ModelFolder, workers: 1, new EngineOptions { MaxBatchSize = 32 });
 
-    private static readonly string Folder = Path.Combine(TestPaths.RepoRoot, "models", "conformance", "tiny-florence2");
+    private static Task<(Florence2Result? Result, Errors.ServingError? Error)> Run(Florence2Model model, Florence2GoldenCase c) =>
+        model.GenerateAsync(c.ReadImage(), c.Text, 0, Florence2Golden.MaxNewTokens, c.Id, "image", CancellationToken.None);
 
-    internal sealed record Case(string Id, string Image, string Text, string Prompt, int[] PromptIds, int[] OutputIds, string OutputText);
-
-    internal static List<Case> Cases()
-    {
-        string golden = Path.Combine(TestPaths.RepoRoot, "tests", "conformance", "goldens", "florence2", "tiny-florence2.json");
-        using var document = JsonDocument.Parse(File.ReadAllText(golden));
-        return [.. document.RootElement.GetProperty("cases").EnumerateArray().Select(c => new Case(
-            c.GetProperty("id").GetString()!,
-            c.GetProperty("image").GetString()!,
-            c.GetProperty("text").GetString()!,
-            c.GetProperty("prompt").GetString()!,
-            [.. c.GetProperty("prompt_ids").EnumerateArray().Select(e => e.GetInt32())],
-            [.. c.GetProperty("output_ids").EnumerateArray().Select(e => e.GetInt32())],
-            c.GetProperty("output_text").GetString()!))];
-    }
-
-    private static Florence2Model NewModel() => new(Folder, workers: 1, new EngineOptions { MaxBatchSize = 32 });
-
-    private static Task<(Florence2Result? Result, Errors.ServingError? Error)> Run(Florence2Model model, Case c) =>
-        model.GenerateAsync(File.ReadAllBytes(Path.Combine(TestPaths.RepoRoot, "tests", "conformance", c.Image)), c.Text, 0, MaxNewTokens, c.Id, "image", CancellationToken.None);
-
-    private static void AssertGolden(Case c, (Florence2Result? Result, Errors.ServingError? Error) outcome)
+    private static void AssertGolden(Florence2GoldenCase c, (Florence2Result? Result, Errors.ServingError? Error) outcome)
     {
         Assert.Null(outcome.Error);
         var result = outcome.Result!;
@@ -52,7 +30,7 @@ public sealed class Florence2ModelTests
     public async Task AllGoldenCases_OneAtATime_GiveTransformersJsIdsAndText()
     {
         using var model = NewModel();
-        var cases = Cases();
+        var cases = Florence2Golden.Cases();
         Assert.True(cases.Count >= 20, $"{cases.Count} golden cases");
         Assert.True(cases.Select(c => c.Text).Distinct().Count() >= 3);
         foreach (var c in cases)
@@ -65,7 +43,7 @@ public sealed class Florence2ModelTests
     public async Task AllGoldenCases_InFlightAtOnce_GiveTransformersJsIdsAndText()
     {
         using var model = NewModel();
-        var cases = Cases();
+        var cases = Florence2Golden.Cases();
 
         var outcomes = await Task.WhenAll(cases.Select(c => Task.Run(() => Run(model, c))));
 

@@ -1,0 +1,22 @@
+namespace MmServe.Serving.Models;
+
+/// <summary>Models of one configuration section served apart from "Models" (see <see cref="ModelFolderEntries"/>), by id.</summary>
+public abstract class FolderModelRegistry<T>(IReadOnlyDictionary<string, T> models) : IDisposable
+    where T : class, IDisposable
+{
+    private readonly Dictionary<string, T> _models = new(models, StringComparer.Ordinal);
+
+    public IReadOnlyCollection<string> Ids => _models.Keys;
+
+    public T? Find(string? id) => id is not null && _models.TryGetValue(id, out var model) ? model : null;
+
+    public void Dispose()
+    {
+        foreach (var model in _models.Values)
+        {
+            model.Dispose();
+        }
+
+        GC.SuppressFinalize(this);
+    }
+}
