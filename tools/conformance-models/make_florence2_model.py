@@ -200,6 +200,10 @@ GOLDEN_IMAGES = {
     "red-triangle-144.png": (Scene("red", "triangle", 0.5, 0.52, 0.3, C), 144, 144),
     "green-square-160x120.png": (Scene("green", "square", 0.5, 0.5, 0.24, W), 160, 120),
 }
+# Cases left out of the goldens because this build's model answers them with a top-1 - top-2 margin below MIN_MARGIN
+# (too fragile to check a server by); ids stay as numbered. 350 steps: f23 (0.012). A 700-step run learned the shapes
+# better but had three cases below 0.01, so the 350-step build is the committed one.
+LOW_MARGIN = {"f23"}
 FIXTURE_IMAGES = ["red-circle-96.png", "black-triangle-96.png", "blue-circle-192.png", "green-square-160x120.png"]
 
 
@@ -219,7 +223,8 @@ def make_images_and_cases():
     for name in GOLDEN_IMAGES:
         for task in ("<CAPTION>", "<DETAILED_CAPTION>", "<OCR>"):
             k += 1
-            cases.append({"id": f"f{k:02d}", "image": f"images/florence2/{name}", "text": task})
+            if f"f{k:02d}" not in LOW_MARGIN:
+                cases.append({"id": f"f{k:02d}", "image": f"images/florence2/{name}", "text": task})
     for name in ("red-circle-96.png", "green-triangle-96.png", "green-square-160x120.png"):
         k += 1
         cases.append({"id": f"f{k:02d}", "image": f"images/florence2/{name}", "text": QUESTION})
@@ -318,7 +323,7 @@ def check(model):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--steps", type=int, default=700)
+    ap.add_argument("--steps", type=int, default=350)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--pool", type=int, default=2000)
     ap.add_argument("--no-goldens", action="store_true")
