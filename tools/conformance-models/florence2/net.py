@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from onnx import TensorProto, helper
 from torch import nn
 
-from speech.whisper_net import OPSET, Attn, _Cross, _export, _finish, _prefix
+from speech.whisper_net import OPSET, Attn, _Cross, _export, _finish, _prefix, cross_kv_if, kv_value_infos
 
 NEG = -1e9
 
@@ -259,19 +259,7 @@ def export_decoder_merged(model: Florence2, path: Path) -> None:
     _prefix(xm.graph, "xattn/", {"encoder_hidden_states"})
     _prefix(dm.graph, "dec/", {"inputs_embeds", "encoder_attention_mask", "logits", *cross_names, *past_names,
                                *pres_names})
-    else_nodes, else_outs = list(xm.graph.node), []
-    for o, name in zip(xm.graph.output, cross_names):
-        else_nodes.append(helper.make_node("Identity", [o.name], [f"else/{name}"]))
-        else_outs.append(helper.make_tensor_value_info(f"else/{name}", TensorProto.FLOAT, None))
-    then_nodes, then_outs = [], []
-    for i in range(L):
-        for k in ("key", "value"):
-            then_nodes.append(helper.make_node("Identity", [f"past_key_values.{i}.encoder.{k}"],
-                                               [f"then/present.{i}.encoder.{k}"]))
-            then_outs.append(helper.make_tensor_value_info(f"then/present.{i}.encoder.{k}", TensorProto.FLOAT, None))
-    if_node = helper.make_node("If", ["use_cache_branch"], cross_names, name="optimum::if",
-                               then_branch=helper.make_graph(then_nodes, "with_past", [], then_outs),
-                               else_branch=helper.make_graph(else_nodes, "no_past", [], else_outs))
+    if_node = cross_kv_if(xm.graph, L, cross_names)
 
     def vi(name, elem, shape):
         return helper.make_tensor_value_info(name, elem, shape)
@@ -280,19 +268,10 @@ def export_decoder_merged(model: Florence2, path: Path) -> None:
               vi("encoder_attention_mask", TensorProto.INT64, ["batch_size", "encoder_sequence_length"]),
               vi("encoder_hidden_states", TensorProto.FLOAT, ["batch_size", "encoder_sequence_length", D])]
     outputs = [vi("logits", TensorProto.FLOAT, ["batch_size", "decoder_sequence_length", V])]
-    for i in range(L):
-        for k in ("key", "value"):
-            inputs.append(vi(f"past_key_values.{i}.decoder.{k}", TensorProto.FLOAT,
-                             ["batch_size", H, "past_decoder_sequence_length", hd]))
-            inputs.append(vi(f"past_key_values.{i}.encoder.{k}", TensorProto.FLOAT,
-                             ["batch_size", H, "encoder_sequence_length_out", hd]))
+    kv_inputs, kv_outputs = kv_value_infos(L, H, hd)
+    inputs += kv_inputs
     inputs.append(vi("use_cache_branch", TensorProto.BOOL, [1]))
-    for i in range(L):
-        for k in ("key", "value"):
-            outputs.append(vi(f"present.{i}.decoder.{k}", TensorProto.FLOAT,
-                              ["batch_size", H, "past_decoder_sequence_length + 1", hd]))
-            outputs.append(vi(f"present.{i}.encoder.{k}", TensorProto.FLOAT,
-                              ["batch_size", H, "encoder_sequence_length_out", hd]))
+    outputs += kv_outputs
     graph = helper.make_graph([if_node, *dm.graph.node], "florence2_decoder_merged", inputs, outputs,
                               initializer=[*xm.graph.initializer, *dm.graph.initializer])
     m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
