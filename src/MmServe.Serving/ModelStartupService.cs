@@ -30,6 +30,7 @@ public sealed partial class ModelStartupService(
 
             // Speech models (Whisper) load here too, so a broken "SpeechModels" entry stops the start.
             _ = services.GetService<Speech.SpeechModelRegistry>();
+            _ = services.GetService<Florence2.Florence2ModelRegistry>();
         }
         catch (Exception e)
         {

@@ -218,6 +218,12 @@ internal static class MmServeServiceExtensions
             sp.GetRequiredService<FfmpegSupport>().Tools,
             sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<TranscriptionService>();
+        services.AddSingleton<Florence2ChatService>();
+        services.AddSingleton(sp => MmServe.Serving.Florence2.Florence2ModelRegistry.Create(
+            sp.GetRequiredService<IConfiguration>(),
+            sp.GetRequiredService<IHostEnvironment>().ContentRootPath,
+            sp.GetRequiredService<IOptions<EngineOptions>>().Value,
+            sp.GetRequiredService<ILoggerFactory>()));
         services.AddHostedService<ModelStartupService>();
     }
 }

@@ -19,12 +19,17 @@ namespace MmServe.Runtime.Onnx.EncoderDecoder;
 /// admitted in the same engine step start together and stay in step until they leave, so a group is an admission
 /// cohort; the scheduler needs no special case. Cost: one ORT run per live cohort per step.
 ///
+/// Florence-2's decoder takes <c>inputs_embeds</c>: the ids go through the embed_tokens session first (one run per
+/// group), and <c>encoder_attention_mask</c> is all ones over the sequence's encoder length (one sequence per row, no
+/// padding).
+///
 /// Host memory only for now: pasts are gathered into fresh batch tensors each run (no ping-pong reuse yet).
 /// Not thread-safe: one worker thread calls it.
 /// </summary>
 public sealed class OnnxEncoderDecoderExecutor : IModelExecutor
 {
     private readonly InferenceSession _decoder;
+    private readonly InferenceSession? _embedTokens;
     private readonly bool _ownsSession;
     private readonly Seq2SeqDecoderSpec _spec;
     private readonly Seq2SeqLogitRules _rules;
@@ -34,8 +39,13 @@ public sealed class OnnxEncoderDecoderExecutor : IModelExecutor
     private readonly string[] _inputNames;
     private readonly string[] _outputNames;
 
+    /// <param name="embedTokens">
+    /// The embed_tokens session (input_ids → inputs_embeds) when <see cref="Seq2SeqDecoderSpec.TakesInputsEmbeds"/>;
+    /// shared, never disposed here.
+    /// </param>
     public OnnxEncoderDecoderExecutor(
-        InferenceSession decoder, Seq2SeqDecoderSpec spec, Seq2SeqLogitRules rules, int maxBatchSize, bool ownsSession = true)
+        InferenceSession decoder, Seq2SeqDecoderSpec spec, Seq2SeqLogitRules rules, int maxBatchSize, bool ownsSession = true,
+        InferenceSession? embedTokens = null)
     {
         ArgumentNullException.ThrowIfNull(decoder);
         ArgumentNullException.ThrowIfNull(spec);
@@ -44,10 +54,21 @@ public sealed class OnnxEncoderDecoderExecutor : IModelExecutor
         _ownsSession = ownsSession;
         _spec = spec;
         _rules = rules ?? Seq2SeqLogitRules.None;
+        if (spec.TakesInputsEmbeds && embedTokens is null)
+        {
+            throw new ArgumentException("This decoder takes inputs_embeds: pass the embed_tokens session.", nameof(embedTokens));
+        }
+
+        _embedTokens = embedTokens;
         Seq2SeqContract.Check(decoder, spec);
         Info = new ExecutorInfo(spec.VocabSize, spec.MaxTargetPositions, maxBatchSize, HiddenSize: 0) { EncoderWidth = spec.EncoderWidth };
 
-        var inputs = new List<string> { Seq2SeqDecoderSpec.InputIds, Seq2SeqDecoderSpec.EncoderHiddenStates };
+        var inputs = new List<string> { spec.TokenInput, Seq2SeqDecoderSpec.EncoderHiddenStates };
+        if (spec.TakesEncoderAttentionMask)
+        {
+            inputs.Add(Seq2SeqDecoderSpec.EncoderAttentionMask);
+        }
+
         var outputs = new List<string> { Seq2SeqDecoderSpec.Logits };
         for (int layer = 0; layer < spec.Layers; layer++)
         {
@@ -181,8 +202,18 @@ public sealed class OnnxEncoderDecoderExecutor : IModelExecutor
         var values = new List<OrtValue>(_inputNames.Length + _outputNames.Length);
         try
         {
-            values.Add(OrtValue.CreateTensorValueFromMemory(ids, [batch, step]));
+            values.Add(_spec.TakesInputsEmbeds
+                ? OrtValue.CreateTensorValueFromMemory(Embed(ids, batch, step), [batch, step, _spec.EncoderWidth])
+                : OrtValue.CreateTensorValueFromMemory(ids, [batch, step]));
             values.Add(OrtValue.CreateTensorValueFromMemory(encoder, [batch, encoderRows, _spec.EncoderWidth]));
+            if (_spec.TakesEncoderAttentionMask)
+            {
+                // Over the cross KV's length on every step (not encoderRows, which is 1 after the first).
+                var mask = new long[batch * key.EncoderLength];
+                mask.AsSpan().Fill(1);
+                values.Add(OrtValue.CreateTensorValueFromMemory(mask, [batch, key.EncoderLength]));
+            }
+
             for (int layer = 0; layer < _spec.Layers; layer++)
             {
                 foreach (bool cross in (bool[])[false, true])
@@ -208,6 +239,14 @@ public sealed class OnnxEncoderDecoderExecutor : IModelExecutor
                 value.Dispose();
             }
         }
+    }
+
+    /// <summary>embed_tokens over the group's ids: [batch, step] → [batch, step, width] floats.</summary>
+    private float[] Embed(long[] ids, int batch, int step)
+    {
+        using var input = OrtValue.CreateTensorValueFromMemory(ids, [batch, step]);
+        using var results = _embedTokens!.Run(_runOptions, [Seq2SeqDecoderSpec.InputIds], [input], [Seq2SeqDecoderSpec.InputsEmbeds]);
+        return results[0].GetTensorDataAsSpan<float>().ToArray();
     }
 
     private float[] Gather(List<int> rows, IReadOnlyList<SequenceInput> inputs, int slot, bool first, int perRow)

@@ -17,9 +17,23 @@ internal static class Seq2SeqContract
         var outputs = decoder.OutputMetadata;
         var fed = new HashSet<string>(StringComparer.Ordinal)
         {
-            Seq2SeqDecoderSpec.InputIds, Seq2SeqDecoderSpec.EncoderHiddenStates, Seq2SeqDecoderSpec.UseCacheBranch,
+            spec.TokenInput, Seq2SeqDecoderSpec.EncoderHiddenStates, Seq2SeqDecoderSpec.UseCacheBranch,
         };
-        Expect(errors, inputs, Seq2SeqDecoderSpec.InputIds, TensorElementType.Int64, "input");
+        if (spec.TakesInputsEmbeds)
+        {
+            Expect(errors, inputs, Seq2SeqDecoderSpec.InputsEmbeds, TensorElementType.Float, "input", (2, spec.EncoderWidth));
+        }
+        else
+        {
+            Expect(errors, inputs, Seq2SeqDecoderSpec.InputIds, TensorElementType.Int64, "input");
+        }
+
+        if (spec.TakesEncoderAttentionMask)
+        {
+            fed.Add(Seq2SeqDecoderSpec.EncoderAttentionMask);
+            Expect(errors, inputs, Seq2SeqDecoderSpec.EncoderAttentionMask, TensorElementType.Int64, "input");
+        }
+
         Expect(errors, inputs, Seq2SeqDecoderSpec.EncoderHiddenStates, TensorElementType.Float, "input", (2, spec.EncoderWidth));
         Expect(errors, inputs, Seq2SeqDecoderSpec.UseCacheBranch, TensorElementType.Bool, "input");
         Expect(errors, outputs, Seq2SeqDecoderSpec.Logits, TensorElementType.Float, "output", (2, spec.VocabSize));

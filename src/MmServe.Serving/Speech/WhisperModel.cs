@@ -60,19 +60,9 @@ public sealed class WhisperModel : IDisposable
         var spec = new Seq2SeqDecoderSpec(_config.DecoderLayers, _config.DecoderHeads, _config.HeadDim, _config.VocabSize, _config.DModel, _config.MaxTargetPositions);
         var rules = new Seq2SeqLogitRules(_config.Generation.SuppressTokens, _config.Generation.BeginSuppressTokens);
         string decoderPath = Onnx(folder, WhisperConfig.DecoderFile);
-        var options = new EngineOptions
-        {
-            NumWorkers = workers,
-            MaxQueuedRequests = engineOptions.MaxQueuedRequests,
-            MaxBatchSize = engineOptions.MaxBatchSize,
-            MaxNumBatchedTokens = engineOptions.MaxNumBatchedTokens,
-            ShutdownTimeout = engineOptions.ShutdownTimeout,
-        };
-        _engine = new GenerationEngine(
-            new ExecutorFactory(() => new OnnxEncoderDecoderExecutor(new InferenceSession(decoderPath), spec, rules, options.MaxBatchSize > 0 ? options.MaxBatchSize : 64)),
-            new TokenTextDecoder(_tokenizer, [_config.Generation.EosTokenId]),
-            options,
-            loggerFactory);
+        _engine = Models.OwnEngine.Create(
+            workers, engineOptions, maxBatch => new OnnxEncoderDecoderExecutor(new InferenceSession(decoderPath), spec, rules, maxBatch),
+            _tokenizer, _config.Generation.EosTokenId, loggerFactory);
     }
 
     public WhisperConfig Config => _config;
@@ -190,9 +180,4 @@ public sealed class WhisperModel : IDisposable
     }
 
     private static string Onnx(string folder, string stem) => Path.Combine(folder, "onnx", stem + ".onnx");
-
-    private sealed class ExecutorFactory(Func<IModelExecutor> create) : IModelExecutorFactory
-    {
-        public IModelExecutor Create(int workerIndex) => create();
-    }
 }

@@ -9,7 +9,7 @@ namespace MmServe.FunctionalTests.Conformance;
 /// oracle scripts into a temporary folder and every committed case must come out with the same rendered prompt,
 /// prompt ids and greedy output ids. Without this, a golden edited by hand (or made by an older model build) would
 /// let HfConformanceTests check MmServe against something no reference runtime said. Chat goldens only
-/// (tests/conformance/goldens/*.json); the speech goldens in goldens/speech/ are WhisperOracleGoldenTests'.
+/// (tests/conformance/goldens/*.json); the speech and Florence-2 goldens (goldens/speech/, goldens/florence2/) are EncoderDecoderOracleGoldenTests'.
 /// </summary>
 public sealed class OracleGoldenTests : IDisposable
 {

@@ -237,19 +237,22 @@ public sealed partial class WhisperTranscriptionTests : IAsyncLifetime
 /// <summary>A "SpeechModels" entry that does not load stops the start, naming the setting and the file.</summary>
 public sealed class SpeechModelStartupTests
 {
-    [Fact]
-    public async Task ABrokenSpeechModelEntry_StopsTheStart_NamingTheSetting()
+    /// <summary>Entries of the sections served apart from "Models" (SpeechModels, Florence2Models) load at start.</summary>
+    [Theory]
+    [InlineData("SpeechModels", "tiny-whisper")]
+    [InlineData("Florence2Models", "tiny-florence2")]
+    public async Task ABrokenEntry_StopsTheStart_NamingTheSetting(string section, string model)
     {
-        var folder = Directory.CreateTempSubdirectory("mmserve-whisper-broken-");
+        var folder = Directory.CreateTempSubdirectory("mmserve-broken-");
         try
         {
-            File.Copy(Path.Combine(ConformanceGolden.ModelPath("tiny-whisper"), "config.json"), Path.Combine(folder.FullName, "config.json"));
-            await using var factory = new MmServeFactory(new Dictionary<string, string?> { ["SpeechModels:0:Path"] = folder.FullName });
+            File.Copy(Path.Combine(ConformanceGolden.ModelPath(model), "config.json"), Path.Combine(folder.FullName, "config.json"));
+            await using var factory = new MmServeFactory(new Dictionary<string, string?> { [$"{section}:0:Path"] = folder.FullName });
 
             var error = await Assert.ThrowsAnyAsync<Exception>(factory.StartAndWaitReadyAsync);
 
             var message = error.ToString();
-            Assert.Contains("SpeechModels:0:Path", message, StringComparison.Ordinal);
+            Assert.Contains($"{section}:0:Path", message, StringComparison.Ordinal);
             Assert.Contains("preprocessor_config.json", message, StringComparison.Ordinal);
         }
         finally

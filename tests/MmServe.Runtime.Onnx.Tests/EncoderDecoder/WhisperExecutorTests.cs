@@ -1,5 +1,3 @@
-using System.IO.Compression;
-using System.Runtime.InteropServices;
 using System.Text.Json;
 using Microsoft.ML.OnnxRuntime;
 using MmServe.Abstractions;
@@ -67,68 +65,8 @@ public sealed class WhisperExecutorTests
     private static OnnxEncoderDecoderExecutor NewExecutor(Seq2SeqLogitRules rules) =>
         new(new InferenceSession(Path.Combine(Model, "onnx", "decoder_model_merged.onnx")), Spec, rules, maxBatchSize: 16);
 
-    /// <summary>A minimal step loop: each case joins at its step, decodes greedily to EOS or 24 tokens, and is released.</summary>
-    private static List<int[]> Greedy(OnnxEncoderDecoderExecutor executor, IReadOnlyList<(Case Case, int JoinStep)> plan)
-    {
-        var generated = plan.Select(_ => new List<int>()).ToList();
-        var started = new bool[plan.Count];
-        var done = new bool[plan.Count];
-        var output = new ForwardOutput();
-        for (int step = 0; done.Contains(false); step++)
-        {
-            var inputs = new List<SequenceInput>();
-            var rows = new List<int>();
-            for (int i = 0; i < plan.Count; i++)
-            {
-                var c = plan[i].Case;
-                if (done[i] || plan[i].JoinStep > step)
-                {
-                    continue;
-                }
-
-                rows.Add(i);
-                if (!started[i])
-                {
-                    started[i] = true;
-                    inputs.Add(new SequenceInput(i + 1, c.Prompt, 0, []) { Encoder = c.Encoder });
-                }
-                else
-                {
-                    inputs.Add(new SequenceInput(i + 1, new[] { generated[i][^1] }, c.Prompt.Length + generated[i].Count - 1, []));
-                }
-            }
-
-            if (inputs.Count == 0)
-            {
-                continue;
-            }
-
-            output.Prepare(inputs, Spec.VocabSize, 0);
-            executor.Forward(inputs, output, CancellationToken.None);
-            for (int r = 0; r < rows.Count; r++)
-            {
-                var logits = output.GetLogits(r);
-                int next = 0;
-                for (int v = 1; v < logits.Length; v++)
-                {
-                    if (logits[v] > logits[next])
-                    {
-                        next = v;
-                    }
-                }
-
-                int i = rows[r];
-                generated[i].Add(next);
-                if (next == Eos || generated[i].Count == MaxNewTokens)
-                {
-                    done[i] = true;
-                    executor.Release(i + 1);
-                }
-            }
-        }
-
-        return [.. generated.Select(g => g.ToArray())];
-    }
+    private static List<int[]> Greedy(OnnxEncoderDecoderExecutor executor, IReadOnlyList<(Case Case, int JoinStep)> plan) =>
+        Seq2SeqGreedyLoop.Run(executor, [.. plan.Select(p => new Seq2SeqPlanItem(p.Case.Prompt, p.Case.Encoder, p.JoinStep))], Spec.VocabSize, Eos, MaxNewTokens);
 
     private sealed record Case(string Id, int[] Prompt, int[] OutputIds, EncoderOutput Encoder);
 
@@ -146,7 +84,7 @@ public sealed class WhisperExecutorTests
         var features = new List<(string Audio, float[] Values)>();
         foreach (var item in index.RootElement.GetProperty("items").EnumerateArray())
         {
-            features.Add((item.GetProperty("audio").GetString()!, ReadFloats(Path.Combine(fixtures, item.GetProperty("input_features").GetProperty("file").GetString()!))));
+            features.Add((item.GetProperty("audio").GetString()!, Seq2SeqGreedyLoop.ReadFloats(Path.Combine(fixtures, item.GetProperty("input_features").GetProperty("file").GetString()!))));
         }
 
         using var encoder = new OnnxSpeechEncoder(new InferenceSession(Path.Combine(Model, "onnx", "encoder_model.onnx")), 80, 3000);
@@ -169,13 +107,5 @@ public sealed class WhisperExecutorTests
 
         Assert.True(cases.Count >= 4, $"only {cases.Count} golden cases use a fixture clip");
         return (cases, rules);
-    }
-
-    private static float[] ReadFloats(string path)
-    {
-        using var gzip = new GZipStream(File.OpenRead(path), CompressionMode.Decompress);
-        using var bytes = new MemoryStream();
-        gzip.CopyTo(bytes);
-        return MemoryMarshal.Cast<byte, float>(bytes.GetBuffer().AsSpan(0, (int)bytes.Length)).ToArray();
     }
 }

@@ -292,22 +292,7 @@ def export_decoder_merged(model: Whisper, path: Path) -> None:
     _prefix(xm.graph, "xattn/", {"encoder_hidden_states"})
     _prefix(dm.graph, "dec/", {"input_ids", "logits", *cross_names, *past_names, *pres_names})
 
-    # else branch (no cache yet): the projections; then branch: the cached cross keys/values
-    else_outs = []
-    else_nodes = list(xm.graph.node)
-    for o, name in zip(xm.graph.output, cross_names):
-        else_nodes.append(helper.make_node("Identity", [o.name], [f"else/{name}"]))
-        else_outs.append(helper.make_tensor_value_info(f"else/{name}", TensorProto.FLOAT, None))
-    then_nodes, then_outs = [], []
-    for i in range(L):
-        for k in ("key", "value"):
-            then_nodes.append(helper.make_node("Identity", [f"past_key_values.{i}.encoder.{k}"],
-                                               [f"then/present.{i}.encoder.{k}"]))
-            then_outs.append(helper.make_tensor_value_info(f"then/present.{i}.encoder.{k}", TensorProto.FLOAT, None))
-    then_g = helper.make_graph(then_nodes, "with_past", [], then_outs)
-    else_g = helper.make_graph(else_nodes, "no_past", [], else_outs)
-    if_node = helper.make_node("If", ["use_cache_branch"], cross_names, name="optimum::if",
-                               then_branch=then_g, else_branch=else_g)
+    if_node = cross_kv_if(xm.graph, L, cross_names)
 
     def vi(name, elem, shape):
         return helper.make_tensor_value_info(name, elem, shape)
@@ -315,21 +300,50 @@ def export_decoder_merged(model: Whisper, path: Path) -> None:
     inputs = [vi("input_ids", TensorProto.INT64, ["batch_size", "decoder_sequence_length"]),
               vi("encoder_hidden_states", TensorProto.FLOAT, ["batch_size", "encoder_sequence_length / 2", D])]
     outputs = [vi("logits", TensorProto.FLOAT, ["batch_size", "decoder_sequence_length", c["vocab_size"]])]
-    for i in range(L):
-        for k in ("key", "value"):
-            inputs.append(vi(f"past_key_values.{i}.decoder.{k}", TensorProto.FLOAT,
-                             ["batch_size", H, "past_decoder_sequence_length", hd]))
-            inputs.append(vi(f"past_key_values.{i}.encoder.{k}", TensorProto.FLOAT,
-                             ["batch_size", H, "encoder_sequence_length_out", hd]))
+    kv_inputs, kv_outputs = kv_value_infos(L, H, hd)
+    inputs += kv_inputs
     inputs.append(vi("use_cache_branch", TensorProto.BOOL, [1]))
-    for i in range(L):
-        for k in ("key", "value"):
-            outputs.append(vi(f"present.{i}.decoder.{k}", TensorProto.FLOAT,
-                              ["batch_size", H, "past_decoder_sequence_length + 1", hd]))
-            outputs.append(vi(f"present.{i}.encoder.{k}", TensorProto.FLOAT,
-                              ["batch_size", H, "encoder_sequence_length_out", hd]))
+    outputs += kv_outputs
     graph = helper.make_graph([if_node, *dm.graph.node], "whisper_decoder_merged", inputs, outputs,
                               initializer=[*xm.graph.initializer, *dm.graph.initializer])
     m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
     m.ir_version = dm.ir_version
     _finish(m, path)
+
+
+def cross_kv_if(cross_graph: onnx.GraphProto, layers: int, cross_names: list) -> onnx.NodeProto:
+    """Optimum's If on use_cache_branch, over the cross-attention K/V only: else (no cache yet) the projections of
+    encoder_hidden_states (cross_graph's nodes), then the cached past_key_values.{i}.encoder.* passed through."""
+    else_nodes, else_outs = list(cross_graph.node), []
+    for o, name in zip(cross_graph.output, cross_names):
+        else_nodes.append(helper.make_node("Identity", [o.name], [f"else/{name}"]))
+        else_outs.append(helper.make_tensor_value_info(f"else/{name}", TensorProto.FLOAT, None))
+    then_nodes, then_outs = [], []
+    for i in range(layers):
+        for k in ("key", "value"):
+            then_nodes.append(helper.make_node("Identity", [f"past_key_values.{i}.encoder.{k}"],
+                                               [f"then/present.{i}.encoder.{k}"]))
+            then_outs.append(helper.make_tensor_value_info(f"then/present.{i}.encoder.{k}", TensorProto.FLOAT, None))
+    then_g = helper.make_graph(then_nodes, "with_past", [], then_outs)
+    else_g = helper.make_graph(else_nodes, "no_past", [], else_outs)
+    return helper.make_node("If", ["use_cache_branch"], cross_names, name="optimum::if",
+                            then_branch=then_g, else_branch=else_g)
+
+
+def kv_value_infos(layers: int, heads: int, head_dim: int) -> tuple[list, list]:
+    """The merged decoder's KV inputs (past_key_values.{i}.decoder|encoder.key|value) and outputs (present.*), in
+    Optimum's order and with its dimension names."""
+    inputs, outputs = [], []
+    for i in range(layers):
+        for k in ("key", "value"):
+            inputs.append(helper.make_tensor_value_info(f"past_key_values.{i}.decoder.{k}", TensorProto.FLOAT,
+                                                        ["batch_size", heads, "past_decoder_sequence_length", head_dim]))
+            inputs.append(helper.make_tensor_value_info(f"past_key_values.{i}.encoder.{k}", TensorProto.FLOAT,
+                                                        ["batch_size", heads, "encoder_sequence_length_out", head_dim]))
+    for i in range(layers):
+        for k in ("key", "value"):
+            outputs.append(helper.make_tensor_value_info(f"present.{i}.decoder.{k}", TensorProto.FLOAT,
+                                                         ["batch_size", heads, "past_decoder_sequence_length + 1", head_dim]))
+            outputs.append(helper.make_tensor_value_info(f"present.{i}.encoder.{k}", TensorProto.FLOAT,
+                                                         ["batch_size", heads, "encoder_sequence_length_out", head_dim]))
+    return inputs, outputs

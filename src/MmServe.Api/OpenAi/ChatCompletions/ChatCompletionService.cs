@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using MmServe.Api.Errors;
 using MmServe.Api.RateLimits;
 using MmServe.Serving;
+using MmServe.Serving.Florence2;
 using MmServe.Serving.Generation;
 using MmServe.Serving.Models;
 using MmServe.Serving.Requests;
@@ -22,6 +23,8 @@ internal sealed partial class ChatCompletionService(
     IOptions<GenerationOptions> generationOptions,
     TimeProvider time,
     TokenBudgets budgets,
+    Florence2ModelRegistry florence2Models,
+    Florence2ChatService florence2,
     ILogger<ChatCompletionService> logger)
 {
     public async Task<IResult> HandleAsync(HttpContext context)
@@ -40,7 +43,14 @@ internal sealed partial class ChatCompletionService(
             return Refuse(context, parseError);
         }
 
-        var (model, unknown) = models.Resolve(input!.Model);
+        // Florence-2 (encoder-decoder: one image + a task) answers chat under its own ids.
+        if (florence2Models.Find(input!.Model) is { } florence2Model)
+        {
+            var (completion, error) = await florence2.CompleteAsync(input.Model!, florence2Model, input, answer!, context.TraceIdentifier, ct).ConfigureAwait(false);
+            return error is not null ? Refuse(context, ApiError.From(error)) : TypedResults.Json(completion!, OpenAiJsonContext.Wire.ChatCompletion);
+        }
+
+        var (model, unknown) = models.Resolve(input.Model);
         if (unknown is not null)
         {
             return Refuse(context, ApiError.From(unknown));

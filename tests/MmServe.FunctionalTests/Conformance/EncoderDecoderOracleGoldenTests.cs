@@ -4,27 +4,29 @@ using System.Text.Json.Nodes;
 namespace MmServe.FunctionalTests.Conformance;
 
 /// <summary>
-/// The committed speech goldens (tests/conformance/goldens/speech/tiny-whisper.json) are what the pinned transformers.js
-/// produces today: generate-whisper.mjs regenerates them into a temporary folder (audio decoded by ffmpeg + soxr, as
-/// the cases file says) and every case must come out with the same decoder prompt, greedy ids and text.
+/// The committed encoder-decoder goldens (tests/conformance/goldens/speech/tiny-whisper.json,
+/// goldens/florence2/tiny-florence2.json) are what the pinned transformers.js produces today: the model's oracle script
+/// regenerates them into a temporary folder (whisper's audio decoded by ffmpeg + soxr, as the cases file says) and
+/// every case must come out with the same prompt, greedy ids and text.
 /// <see cref="OracleGoldenTests"/> covers the chat goldens (tests/conformance/goldens/*.json) only.
 /// </summary>
-public sealed class WhisperOracleGoldenTests : IDisposable
+public sealed class EncoderDecoderOracleGoldenTests : IDisposable
 {
-    private readonly string _outDir = Directory.CreateTempSubdirectory("mmserve-whisper-oracle-").FullName;
+    private readonly string _outDir = Directory.CreateTempSubdirectory("mmserve-seq2seq-oracle-").FullName;
 
+    // whisper: ~3 min on a shared 2-core machine (28 clips through ffmpeg and the oracle's WhisperProcessor).
     [ConformanceOracleTheory]
-    [InlineData("tiny-whisper")]
-    public async Task Committed_speech_golden_equals_what_transformers_js_generates_now(string model)
+    [InlineData("generate-whisper.mjs", "speech", "tiny-whisper", 28, "decoder_prompt_ids,output_ids,output_text,samples_16k")]
+    [InlineData("generate-florence2.mjs", "florence2", "tiny-florence2", 29, "prompt,prompt_ids,decoder_prompt_ids,output_ids,output_text")]
+    public async Task Committed_golden_equals_what_transformers_js_generates_now(string script, string folder, string model, int count, string fields)
     {
-        // ~3 min on a shared 2-core machine (28 clips through ffmpeg and the oracle's WhisperProcessor).
         await RunNodeAsync(
-            [Path.Combine(ToolRequirement.ConformanceOracleDirectory, "generate-whisper.mjs"), "golden", "--out-dir", _outDir, "--no-fixtures"],
+            [Path.Combine(ToolRequirement.ConformanceOracleDirectory, script), "golden", "--out-dir", _outDir, "--no-fixtures"],
             TimeSpan.FromMinutes(10));
 
-        var committed = CasesById(Path.Combine(ConformanceGolden.Root, "goldens", "speech", $"{model}.json"));
+        var committed = CasesById(Path.Combine(ConformanceGolden.Root, "goldens", folder, $"{model}.json"));
         var regenerated = CasesById(Path.Combine(_outDir, $"{model}.json"));
-        Assert.Equal(28, committed.Count);
+        Assert.Equal(count, committed.Count);
         var mismatches = new List<string>();
         foreach (var (id, expected) in committed)
         {
@@ -34,7 +36,7 @@ public sealed class WhisperOracleGoldenTests : IDisposable
                 continue;
             }
 
-            foreach (var field in new[] { "decoder_prompt_ids", "output_ids", "output_text", "samples_16k" })
+            foreach (var field in fields.Split(','))
             {
                 if (!JsonNode.DeepEquals(expected[field], actual[field]))
                 {
