@@ -207,6 +207,11 @@ internal sealed class BundleValidator(string manifestDisplayPath, string bundleD
             Fail("decoder.kv_layout", $"must be \"{DecoderSpec.KvLayoutBatchHeadsSeqDim}\" (got \"{d.KvLayout}\")");
         }
 
+        if (d.KvBuffer is not null and not DecoderSpec.KvBufferShared and not DecoderSpec.KvBufferConcat)
+        {
+            Fail("decoder.kv_buffer", $"must be \"{DecoderSpec.KvBufferConcat}\" or \"{DecoderSpec.KvBufferShared}\" (got \"{d.KvBuffer}\")");
+        }
+
         (string Field, string Pattern)[] perLayer =
         [
             ("decoder.past_key", d.PastKey), ("decoder.past_value", d.PastValue),

@@ -63,6 +63,24 @@ public sealed record DecoderSpec
     public required string PresentValue { get; init; }
     public required string KvLayout { get; init; }
 
+    /// <summary>The value of <see cref="KvBuffer"/> for a decoder whose past and present are one buffer.</summary>
+    public const string KvBufferShared = "shared";
+
+    /// <summary>The value of <see cref="KvBuffer"/> for a decoder that concatenates past and new KV into present (the default).</summary>
+    public const string KvBufferConcat = "concat";
+
+    /// <summary>
+    /// How the decoder treats its KV tensors: "concat" (default; present = past ++ new, [batch, kv_heads, total, head_dim])
+    /// or "shared" (com.microsoft.GroupQueryAttention with past_present_share_buffer: past and present are bound to one
+    /// [batch, kv_heads, max_context, head_dim] buffer that ORT writes in place at each row's own length, taken from
+    /// attention_mask; ORT GenAI's model builder exports decoders this way).
+    /// </summary>
+    public string? KvBuffer { get; init; }
+
+    /// <summary>True when past and present share one max-length buffer (<see cref="KvBufferShared"/>).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool SharesKvBuffer => KvBuffer == KvBufferShared;
+
     public string PastKeyName(int layer) => ForLayer(PastKey, layer);
     public string PastValueName(int layer) => ForLayer(PastValue, layer);
     public string PresentKeyName(int layer) => ForLayer(PresentKey, layer);
