@@ -15,15 +15,14 @@ namespace MmServe.Runtime.Onnx.Execution;
 public sealed partial class OnnxModelExecutor
 {
     private readonly SharedKvSlots? _shared;
+    private readonly SharedDecodeStep? _sharedStep;
 
-    // Per step: which input row decodes in each slot (-1: none), and each slot's attention_mask ones.
+    // Per step: which input row decodes in each slot (-1: none).
     private int[] _slotInput = [];
-    private int[] _maskOnes = [];
 
-    // The KV views of the last decode batch, kept while its size holds (a view covers max_length positions, so it
-    // does not change as sequences grow); the lists passed to Run are reused too.
+    // The KV views of the decode batch _sharedStep is bound for (a view covers max_length positions, so it does not
+    // change as sequences grow); the lists passed to a prefill's Run are reused too.
     private OrtValue[] _decodeKvViews = [];
-    private int _decodeKvBatch;
     private readonly List<OrtValue> _runInputs = [];
     private readonly List<OrtValue> _runOutputs = [];
     private readonly List<(int Row, int Slot)> _prefillSlots = [];
@@ -75,10 +74,10 @@ public sealed partial class OnnxModelExecutor
     private void DecodeShared(IReadOnlyList<SequenceInput> inputs, ForwardOutput output, CancellationToken ct)
     {
         var shared = _shared!;
+        var step = _sharedStep!;
         shared.Compact();
         int b = shared.Span;
         Grow(ref _slotInput, b);
-        Grow(ref _maskOnes, b);
         _slotInput.AsSpan(0, b).Fill(-1);
         foreach (int r in _decodeRows)
         {
@@ -86,35 +85,25 @@ public sealed partial class OnnxModelExecutor
             _slotInput[slot] = r;
         }
 
-        int total = 1;
-        for (int slot = 0; slot < b; slot++)
-        {
-            // A held row that does not decode writes its dummy KV one past its own; a free row at position 0.
-            int ones = shared.OwnerOf(slot) is null ? 1 : Math.Min(shared.LengthOf(slot) + 1, shared.MaxLength);
-            _maskOnes[slot] = ones;
-            total = Math.Max(total, ones);
-        }
-
-        Grow(ref _ids, b);
-        Grow(ref _positions, _positionAxes * b);
-        Grow(ref _mask, b * total);
+        int width = step.MaxLength;
         for (int slot = 0; slot < b; slot++)
         {
             int r = _slotInput[slot];
             var input = r >= 0 ? inputs[r] : null;
-            _ids[slot] = input is null ? 0 : input.TokenIds.Span[0];
+            step.Ids[slot] = input is null ? 0 : input.TokenIds.Span[0];
             for (int axis = 0; axis < _positionAxes; axis++)
             {
-                _positions[(axis * b) + slot] = input is null ? 0 : input.Positions?.At(axis, input.StartPosition) ?? input.StartPosition;
+                step.Positions[(axis * b) + slot] = input is null ? 0 : input.Positions?.At(axis, input.StartPosition) ?? input.StartPosition;
             }
 
-            var maskRow = _mask.AsSpan(slot * total, total);
-            maskRow[.._maskOnes[slot]].Fill(1);
-            maskRow[_maskOnes[slot]..].Clear();
+            // A held row that does not decode writes its dummy KV one past its own; a free row at position 0.
+            int ones = shared.OwnerOf(slot) is null ? 1 : Math.Min(shared.LengthOf(slot) + 1, shared.MaxLength);
+            var maskRow = step.Mask.AsSpan(slot * width, width);
+            maskRow[..ones].Fill(1);
+            maskRow[ones..].Clear();
         }
 
-        Embed(b, 1, ct);
-        if (_decodeKvBatch != b)
+        if (step.Batch != b)
         {
             DisposeDecodeKvViews();
             _decodeKvViews = new OrtValue[2 * _spec.NumLayers];
@@ -123,17 +112,19 @@ public sealed partial class OnnxModelExecutor
                 _decodeKvViews[t] = shared.View(t, 0, b);
             }
 
-            _decodeKvBatch = b;
+            step.Bind(b, _decodeKvViews);
         }
 
-        RunSharedDecoder(b, 1, total, _decodeKvViews, ct);
+        ct.ThrowIfCancellationRequested();
+        step.Run(_runOptions);
         foreach (int r in _decodeRows)
         {
             shared.TryGetSlot(inputs[r].SequenceId, out int slot);
-            ReadLogits(slot, output.GetLogits(r));
+            step.Logits.AsSpan(slot * _vocab, _vocab).CopyTo(output.GetLogits(r));
             if (inputs[r].WantHiddenStates && _hasHiddenOutput)
             {
-                ReadHiddenStates(slot, output.GetHiddenStates(r));
+                var destination = output.GetHiddenStates(r);
+                step.HiddenStates.AsSpan(slot * _hidden, destination.Length).CopyTo(destination);
             }
 
             shared.SetLength(slot, shared.LengthOf(slot) + 1);
@@ -299,12 +290,12 @@ public sealed partial class OnnxModelExecutor
 
     private void DisposeDecodeKvViews()
     {
+        _sharedStep?.Dispose();
         foreach (var view in _decodeKvViews)
         {
             view.Dispose();
         }
 
         _decodeKvViews = [];
-        _decodeKvBatch = 0;
     }
 }

@@ -139,6 +139,7 @@ public sealed partial class OnnxModelExecutor : IModelExecutor
             }
 
             _shared = new SharedKvSlots(tensors, maxBatchSize, _kvHeads, bundle.Manifest.MaxContext, _headDim);
+            _sharedStep = new SharedDecodeStep(embed, decoder, _embedding, _spec, _feedPositions, maxBatchSize, bundle.Manifest.MaxContext);
         }
 
         if (deviceMemory is null)
