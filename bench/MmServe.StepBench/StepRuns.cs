@@ -70,7 +70,7 @@ internal sealed class StepRuns(StepOptions options, int? cudaDevice)
     }
 
     /// <summary>
-    /// A batch of <paramref name="batch"/> − <paramref name="joins"/> sequences decodes --steps steps, then
+    /// After one warm-up pass at the full batch, a batch of <paramref name="batch"/> − <paramref name="joins"/> sequences decodes --steps steps, then
     /// <paramref name="joins"/> new sequences are prefilled (not timed) and the next decode step of all of them is
     /// timed, against the median of the steady steps before it.
     /// </summary>
@@ -78,6 +78,15 @@ internal sealed class StepRuns(StepOptions options, int? cudaDevice)
     {
         using var executor = NewExecutor(form);
         var output = new ForwardOutput();
+
+        // A server has met every batch size before: one pass at the full batch first (bindings, buffers, ORT's plans).
+        var warm = Prefill(executor, form, output, batch);
+        Time(executor, form, output, DecodeInputs(warm, 0));
+        foreach (long id in warm)
+        {
+            executor.Release(id);
+        }
+
         var ids = Prefill(executor, form, output, batch - joins);
         var steady = new List<double>();
         for (int step = 0; step < options.Steps; step++)

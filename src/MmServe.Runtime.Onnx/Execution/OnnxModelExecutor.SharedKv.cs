@@ -20,9 +20,7 @@ public sealed partial class OnnxModelExecutor
     // Per step: which input row decodes in each slot (-1: none).
     private int[] _slotInput = [];
 
-    // The KV views of the decode batch _sharedStep is bound for (a view covers max_length positions, so it does not
-    // change as sequences grow); the lists passed to a prefill's Run are reused too.
-    private OrtValue[] _decodeKvViews = [];
+    // The lists passed to a prefill's Run, reused.
     private readonly List<OrtValue> _runInputs = [];
     private readonly List<OrtValue> _runOutputs = [];
     private readonly List<(int Row, int Slot)> _prefillSlots = [];
@@ -103,18 +101,7 @@ public sealed partial class OnnxModelExecutor
             maskRow[ones..].Clear();
         }
 
-        if (step.Batch != b)
-        {
-            DisposeDecodeKvViews();
-            _decodeKvViews = new OrtValue[2 * _spec.NumLayers];
-            for (int t = 0; t < _decodeKvViews.Length; t++)
-            {
-                _decodeKvViews[t] = shared.View(t, 0, b);
-            }
-
-            step.Bind(b, _decodeKvViews);
-        }
-
+        step.Use(b);
         ct.ThrowIfCancellationRequested();
         step.Run(_runOptions);
         foreach (int r in _decodeRows)
@@ -286,16 +273,5 @@ public sealed partial class OnnxModelExecutor
         _runOutputs.AddRange(kv);
         ct.ThrowIfCancellationRequested();
         _decoder.Run(_runOptions, _inputNames, _runInputs, _outputNames, _runOutputs);
-    }
-
-    private void DisposeDecodeKvViews()
-    {
-        _sharedStep?.Dispose();
-        foreach (var view in _decodeKvViews)
-        {
-            view.Dispose();
-        }
-
-        _decodeKvViews = [];
     }
 }

@@ -139,7 +139,8 @@ public sealed partial class OnnxModelExecutor : IModelExecutor
             }
 
             _shared = new SharedKvSlots(tensors, maxBatchSize, _kvHeads, bundle.Manifest.MaxContext, _headDim);
-            _sharedStep = new SharedDecodeStep(embed, decoder, _embedding, _spec, _feedPositions, maxBatchSize, bundle.Manifest.MaxContext);
+            var slots = _shared;
+            _sharedStep = new SharedDecodeStep(embed, decoder, _embedding, _spec, _feedPositions, maxBatchSize, bundle.Manifest.MaxContext, (t, b) => slots.View(t, 0, b));
         }
 
         if (deviceMemory is null)
@@ -633,7 +634,7 @@ public sealed partial class OnnxModelExecutor : IModelExecutor
         }
 
         _detached.Clear();
-        DisposeDecodeKvViews();
+        _sharedStep?.Dispose();
         _store.Dispose();
         _device?.Dispose();
         _runOptions.Dispose();

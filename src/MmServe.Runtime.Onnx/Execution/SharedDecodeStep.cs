@@ -7,8 +7,9 @@ namespace MmServe.Runtime.Onnx.Execution;
 /// The decode step of the shared-buffer path, bound once per batch size through IOBinding: token ids, embeddings,
 /// an attention_mask as wide as the KV buffer (its ones say each row's length, so its shape never changes), positions,
 /// logits, hidden states and the KV views all keep their shapes and memory from step to step, so a steady step only
-/// writes the new tokens and mask ones and runs — no OrtValue, shape or name array is made per step. Its arrays are
-/// allocated once for the largest batch and never replaced (the bindings point into them).
+/// writes the new tokens and mask ones and runs — no OrtValue, shape or name array is made per step. The bindings of
+/// every batch size met are kept, so a batch that grows or shrinks (a join, a leave) only switches to another set.
+/// Its arrays are allocated once for the largest batch and never replaced (the bindings point into them).
 /// </summary>
 internal sealed class SharedDecodeStep : IDisposable
 {
@@ -21,13 +22,16 @@ internal sealed class SharedDecodeStep : IDisposable
     private readonly string[] _kvOutputs;
     private readonly bool _feedPositions;
     private readonly int _positionAxes;
-    private readonly List<OrtValue> _values = [];
-    private OrtIoBinding? _embedBinding;
-    private OrtIoBinding? _decoderBinding;
+    private readonly Func<int, int, OrtValue> _kvView;
+    private readonly Dictionary<int, Bindings> _byBatch = [];
+    private Bindings? _current;
 
+    /// <param name="kvView">The view of KV tensor t over the first b rows of the shared buffer: (t, b) → [b, kv_heads, max_length, head_dim].</param>
     public SharedDecodeStep(
-        InferenceSession? embed, InferenceSession decoder, EmbeddingSpec? embedding, DecoderSpec spec, bool feedPositions, int maxBatch, int maxLength)
+        InferenceSession? embed, InferenceSession decoder, EmbeddingSpec? embedding, DecoderSpec spec, bool feedPositions, int maxBatch, int maxLength,
+        Func<int, int, OrtValue> kvView)
     {
+        _kvView = kvView;
         _embedSession = embed;
         _decoderSession = decoder;
         _embedding = embedding;
@@ -45,8 +49,8 @@ internal sealed class SharedDecodeStep : IDisposable
         HiddenStates = spec.HiddenStates is null ? [] : new float[maxBatch * spec.HiddenSize];
     }
 
-    /// <summary>The batch the bindings are for (0: none yet).</summary>
-    public int Batch { get; private set; }
+    /// <summary>The batch the current bindings are for (0: none yet).</summary>
+    public int Batch => _current?.Batch ?? 0;
 
     public int MaxLength { get; }
 
@@ -64,84 +68,111 @@ internal sealed class SharedDecodeStep : IDisposable
 
     public float[] HiddenStates { get; }
 
-    /// <summary>Binds every tensor for <paramref name="batch"/> rows, the KV as <paramref name="kvViews"/> (past and present alike).</summary>
-    public void Bind(int batch, IReadOnlyList<OrtValue> kvViews)
+    /// <summary>Makes the bindings for <paramref name="batch"/> rows current (binding them the first time).</summary>
+    public void Use(int batch)
     {
-        Unbind();
+        if (_current?.Batch == batch)
+        {
+            return;
+        }
+
+        if (!_byBatch.TryGetValue(batch, out var bindings))
+        {
+            bindings = Bind(batch);
+            _byBatch[batch] = bindings;
+        }
+
+        _current = bindings;
+    }
+
+    /// <summary>Embeds <see cref="Ids"/> (when the decoder takes embeddings) and runs the decoder over the current bindings.</summary>
+    public void Run(RunOptions options)
+    {
+        var bindings = _current ?? throw new InvalidOperationException("no batch size is bound");
+        if (bindings.Embed is not null)
+        {
+            _embedSession!.RunWithBinding(options, bindings.Embed);
+        }
+
+        _decoderSession.RunWithBinding(options, bindings.Decoder);
+    }
+
+    public void Dispose()
+    {
+        foreach (var bindings in _byBatch.Values)
+        {
+            bindings.Dispose();
+        }
+
+        _byBatch.Clear();
+        _current = null;
+    }
+
+    private Bindings Bind(int batch)
+    {
+        var values = new List<OrtValue>();
+        OrtValue Add(OrtValue value)
+        {
+            values.Add(value);
+            return value;
+        }
+
         var info = OrtMemoryInfo.DefaultInstance;
         var ids = Add(OrtValue.CreateTensorValueFromMemory(info, Ids.AsMemory(0, batch), [batch, 1]));
-        _decoderBinding = _decoderSession.CreateIoBinding();
+        var decoder = _decoderSession.CreateIoBinding();
+        OrtIoBinding? embedBinding = null;
         if (_embedSession is not null)
         {
             var embeds = Add(OrtValue.CreateTensorValueFromMemory(info, Embeds.AsMemory(0, batch * _spec.HiddenSize), [batch, 1, _spec.HiddenSize]));
-            _embedBinding = _embedSession.CreateIoBinding();
-            _embedBinding.BindInput(_embedding!.InputIds, ids);
+            embedBinding = _embedSession.CreateIoBinding();
+            embedBinding.BindInput(_embedding!.InputIds, ids);
             foreach (var name in _embedding.EmptyFeatureInputs)
             {
-                _embedBinding.BindInput(name, Add(OrtValue.CreateTensorValueFromMemory(info, NoFeatures.AsMemory(0, 0), [0, _spec.HiddenSize])));
+                embedBinding.BindInput(name, Add(OrtValue.CreateTensorValueFromMemory(info, NoFeatures.AsMemory(0, 0), [0, _spec.HiddenSize])));
             }
 
-            _embedBinding.BindOutput(_embedding.InputsEmbeds, embeds);
-            _decoderBinding.BindInput(_spec.InputsEmbeds, embeds);
+            embedBinding.BindOutput(_embedding.InputsEmbeds, embeds);
+            decoder.BindInput(_spec.InputsEmbeds, embeds);
         }
         else
         {
-            _decoderBinding.BindInput(_spec.InputIds!, ids);
+            decoder.BindInput(_spec.InputIds!, ids);
         }
 
-        _decoderBinding.BindInput(_spec.AttentionMask, Add(OrtValue.CreateTensorValueFromMemory(info, Mask.AsMemory(0, batch * MaxLength), [batch, MaxLength])));
+        decoder.BindInput(_spec.AttentionMask, Add(OrtValue.CreateTensorValueFromMemory(info, Mask.AsMemory(0, batch * MaxLength), [batch, MaxLength])));
         if (_feedPositions)
         {
             long[] shape = _positionAxes == 1 ? [batch, 1] : [_positionAxes, batch, 1];
-            _decoderBinding.BindInput(_spec.PositionIds, Add(OrtValue.CreateTensorValueFromMemory(info, Positions.AsMemory(0, _positionAxes * batch), shape)));
+            decoder.BindInput(_spec.PositionIds, Add(OrtValue.CreateTensorValueFromMemory(info, Positions.AsMemory(0, _positionAxes * batch), shape)));
         }
 
-        _decoderBinding.BindOutput(_spec.Logits, Add(OrtValue.CreateTensorValueFromMemory(info, Logits.AsMemory(0, batch * _spec.VocabSize), [batch, 1, _spec.VocabSize])));
+        decoder.BindOutput(_spec.Logits, Add(OrtValue.CreateTensorValueFromMemory(info, Logits.AsMemory(0, batch * _spec.VocabSize), [batch, 1, _spec.VocabSize])));
         if (_spec.HiddenStates is { } hidden)
         {
-            _decoderBinding.BindOutput(hidden, Add(OrtValue.CreateTensorValueFromMemory(info, HiddenStates.AsMemory(0, batch * _spec.HiddenSize), [batch, 1, _spec.HiddenSize])));
+            decoder.BindOutput(hidden, Add(OrtValue.CreateTensorValueFromMemory(info, HiddenStates.AsMemory(0, batch * _spec.HiddenSize), [batch, 1, _spec.HiddenSize])));
         }
 
-        for (int t = 0; t < kvViews.Count; t++)
+        for (int t = 0; t < _kvInputs.Length; t++)
         {
-            _decoderBinding.BindInput(_kvInputs[t], kvViews[t]);
-            _decoderBinding.BindOutput(_kvOutputs[t], kvViews[t]);
+            var view = Add(_kvView(t, batch));
+            decoder.BindInput(_kvInputs[t], view);
+            decoder.BindOutput(_kvOutputs[t], view);
         }
 
-        Batch = batch;
+        return new Bindings(batch, embedBinding, decoder, values);
     }
 
-    /// <summary>Embeds <see cref="Ids"/> (when the decoder takes embeddings) and runs the decoder over the bound tensors.</summary>
-    public void Run(RunOptions options)
+    /// <summary>The bindings of one batch size and the OrtValues they point at.</summary>
+    private sealed record Bindings(int Batch, OrtIoBinding? Embed, OrtIoBinding Decoder, List<OrtValue> Values) : IDisposable
     {
-        if (_embedBinding is not null)
+        public void Dispose()
         {
-            _embedSession!.RunWithBinding(options, _embedBinding);
+            Embed?.Dispose();
+            Decoder.Dispose();
+            foreach (var value in Values)
+            {
+                value.Dispose();
+            }
         }
-
-        _decoderSession.RunWithBinding(options, _decoderBinding!);
-    }
-
-    public void Dispose() => Unbind();
-
-    private OrtValue Add(OrtValue value)
-    {
-        _values.Add(value);
-        return value;
-    }
-
-    private void Unbind()
-    {
-        _embedBinding?.Dispose();
-        _decoderBinding?.Dispose();
-        _embedBinding = null;
-        _decoderBinding = null;
-        foreach (var value in _values)
-        {
-            value.Dispose();
-        }
-
-        _values.Clear();
-        Batch = 0;
     }
 }
