@@ -64,7 +64,7 @@ public sealed class ExecutionProviderTests() : GrpcServer(new MmServeFactory(new
         var entries = Factory.Logs.Entries;
         Assert.Contains(entries, e => e.Level == Microsoft.Extensions.Logging.LogLevel.Warning
             && e.Message.Contains("Workers:0:Device cuda:0 runs on CPU because this server is the CPU build", StringComparison.Ordinal));
-        Assert.Contains(entries, e => e.Message.StartsWith("Model mmserve-tiny worker 0: device cuda:0, execution provider CPUExecutionProvider, KV cache on host; CPU fallback:", StringComparison.Ordinal));
-        Assert.Contains(entries, e => e.Message == "Model mmserve-tiny worker 1: device cpu, execution provider CPUExecutionProvider, KV cache on host.");
+        Assert.Contains(entries, e => e.Message.StartsWith("Model mmserve-tiny worker 0: device cuda:0, execution provider CPUExecutionProvider, KV cache on host (shared buffer); CPU fallback:", StringComparison.Ordinal));
+        Assert.Contains(entries, e => e.Message == "Model mmserve-tiny worker 1: device cpu, execution provider CPUExecutionProvider, KV cache on host (shared buffer).");
     }
 }
