@@ -63,6 +63,21 @@ public sealed class FfmpegAudioDecoder
             return FfmpegErrors.TooManyBytes(FfmpegMediaKind.Audio, encoded.Length, Limits.MaxBytes);
         }
 
+        // At most one ffmpeg job per core; the rest wait here, before their deadline starts, so a burst of uploads
+        // queues instead of timing itself out.
+        await _tools.Slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await ProbeAndDecodeAsync(encoded, maxSeconds, resampleTo, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _tools.Slots.Release();
+        }
+    }
+
+    private async Task<MediaResult<DecodedAudio>> ProbeAndDecodeAsync(ReadOnlyMemory<byte> encoded, double maxSeconds, int? resampleTo, CancellationToken cancellationToken)
+    {
         var deadline = new OperationDeadline(Limits.Timeout);
         using var input = await TempMediaFile.WriteAsync(encoded, cancellationToken).ConfigureAwait(false);
 

@@ -11,6 +11,12 @@ public sealed class FfmpegTools
 {
     private const long MaxVersionOutputBytes = 64 * 1024;
 
+    /// <summary>
+    /// Probe-and-decode jobs allowed at once (one per core): decoders wait for a slot before their wall-clock deadline
+    /// starts, so many media requests at once queue rather than time each other out on a busy machine.
+    /// </summary>
+    internal SemaphoreSlim Slots { get; } = new(Math.Max(1, Environment.ProcessorCount));
+
     private FfmpegTools(string? ffmpegPath, string? ffprobePath, string? ffmpegVersion, string? ffprobeVersion, string? unavailableReason)
     {
         FfmpegPath = ffmpegPath;

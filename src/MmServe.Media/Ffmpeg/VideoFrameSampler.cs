@@ -60,6 +60,21 @@ public sealed class VideoFrameSampler
             return FfmpegErrors.TooManyBytes(FfmpegMediaKind.Video, encoded.Length, Limits.MaxBytes);
         }
 
+        // At most one ffmpeg job per core; the rest wait here, before their deadline starts, so a burst of uploads
+        // queues instead of timing itself out.
+        await _tools.Slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await ProbeAndDecodeAsync(encoded, numFrames, atMost, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _tools.Slots.Release();
+        }
+    }
+
+    private async Task<MediaResult<IReadOnlyList<RgbImage>>> ProbeAndDecodeAsync(ReadOnlyMemory<byte> encoded, int numFrames, bool atMost, CancellationToken cancellationToken)
+    {
         var deadline = new OperationDeadline(Limits.Timeout);
         using var input = await TempMediaFile.WriteAsync(encoded, cancellationToken).ConfigureAwait(false);
         var declared = await _probe.IdentifyAsync(input, FfmpegMediaKind.Video, decodeStreamInfo: false, Limits.MaxPixelsPerFrame, deadline, cancellationToken).ConfigureAwait(false);
