@@ -20,4 +20,10 @@ public sealed class ModelOptions
     /// Default fp32. Ignored for MmServe bundles.
     /// </summary>
     public string? Dtype { get; set; }
+
+    /// <summary>
+    /// For an MmServe bundle: one of its manifest's "decoder_variants" to load instead of its decoder, e.g. "gqa"
+    /// (mmserve-tiny's GroupQueryAttention decoder with a shared KV buffer). Default: the manifest's decoder.
+    /// </summary>
+    public string? DecoderVariant { get; set; }
 }

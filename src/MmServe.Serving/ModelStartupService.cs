@@ -4,8 +4,8 @@ namespace MmServe.Serving;
 
 /// <summary>
 /// Loads every served model and starts its engine while the host starts (a bad bundle fails the start with the
-/// loader's message), then runs each model's <see cref="ModelWarmUp"/> in the background, and one transcription
-/// of each speech model; /health/ready turns healthy when every component of every model has answered well.
+/// loader's message), then runs each model's <see cref="ModelWarmUp"/> in the background, and one short request of each
+/// Florence-2 and speech model; /health/ready turns healthy when every component of every model has answered well.
 /// </summary>
 public sealed partial class ModelStartupService(
     IServiceProvider services,
@@ -43,8 +43,10 @@ public sealed partial class ModelStartupService(
             Log.Loaded(logger, model.Id, model.Model.Bundle.Directory, model.Engine.ModelInfo.MaxContext, model.Engine.Stats.Workers.Count);
         }
 
-        var speech = services.GetService<Speech.SpeechModelRegistry>();
-        _warmUp = Task.Run(() => WarmUpAsync(models, speech, _stopWarmUp.Token), CancellationToken.None);
+        IEnumerable<IFolderModel> folderModels = [
+            .. services.GetService<Florence2.Florence2ModelRegistry>()?.All ?? [],
+            .. services.GetService<Speech.SpeechModelRegistry>()?.All ?? []];
+        _warmUp = Task.Run(() => WarmUpAsync(models, [.. folderModels], _stopWarmUp.Token), CancellationToken.None);
         return Task.CompletedTask;
     }
 
@@ -60,7 +62,7 @@ public sealed partial class ModelStartupService(
     }
 
     /// <summary>Every model in turn (they share the cores); ready only when all have answered well.</summary>
-    private async Task WarmUpAsync(ModelRegistry models, Speech.SpeechModelRegistry? speech, CancellationToken ct)
+    private async Task WarmUpAsync(ModelRegistry models, IReadOnlyList<IFolderModel> folderModels, CancellationToken ct)
     {
         try
         {
@@ -74,7 +76,7 @@ public sealed partial class ModelStartupService(
                 }
             }
 
-            foreach (var model in speech?.All ?? [])
+            foreach (var model in folderModels)
             {
                 if (await model.WarmUpAsync(ct).ConfigureAwait(false) is { } failure)
                 {

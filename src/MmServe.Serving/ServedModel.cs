@@ -21,7 +21,7 @@ public sealed class ServedModel
     public const string VideoModality = "video";
 
     public ServedModel(IOptions<ModelOptions> options, IHostEnvironment environment)
-        : this(options.Value.Path, options.Value.Id, environment.ContentRootPath, "Model:Path", options.Value.Dtype)
+        : this(options.Value.Path, options.Value.Id, environment.ContentRootPath, "Model:Path", options.Value.Dtype, options.Value.DecoderVariant)
     {
     }
 
@@ -30,7 +30,8 @@ public sealed class ServedModel
     /// <param name="contentRoot">The host's content root.</param>
     /// <param name="key">The configuration key named when the folder is missing.</param>
     /// <param name="dtype">A Hugging Face export's ONNX variant (Model:Dtype); null for fp32.</param>
-    public ServedModel(string? configuredPath, string? id, string contentRoot, string key, string? dtype = null)
+    /// <param name="decoderVariant">An MmServe bundle's decoder variant (Model:DecoderVariant); null for its decoder.</param>
+    public ServedModel(string? configuredPath, string? id, string contentRoot, string key, string? dtype = null, string? decoderVariant = null)
     {
         var path = ModelPathResolver.Resolve(configuredPath, contentRoot)
             ?? throw new BundleValidationException($"{key} '{configuredPath}' was not found (a folder with manifest.json, a Hugging Face export with config.json, or an ONNX Runtime GenAI folder with genai_config.json).");
@@ -42,6 +43,11 @@ public sealed class ServedModel
         }
         else if (HfFolderLoader.IsHfFolder(path))
         {
+            if (decoderVariant is not null)
+            {
+                throw new BundleValidationException($"{key[..key.LastIndexOf(':')]}:DecoderVariant '{decoderVariant}' applies to MmServe bundles only; {path} is a Hugging Face export.");
+            }
+
             (Bundle, Tokenizer) = HfFolderLoader.Load(path, dtype);
             var image = Bundle.Manifest.InputModalities.GetValueOrDefault(ImageModality);
             var video = Bundle.HuggingFace!.Qwen2VL is null ? null : Bundle.Manifest.InputModalities.GetValueOrDefault(VideoModality);
@@ -51,7 +57,7 @@ public sealed class ServedModel
         }
         else
         {
-            Bundle = BundleLoader.Load(path);
+            Bundle = BundleLoader.Load(path, decoderVariant);
             Tokenizer = BundleLoader.LoadTokenizer(Bundle);
             Prompts = PromptBuilder.FromBundle(Bundle, Tokenizer);
         }

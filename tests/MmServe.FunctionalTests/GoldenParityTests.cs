@@ -8,8 +8,10 @@ namespace MmServe.FunctionalTests;
 /// Over HTTP, greedy decoding reproduces the bundle's golden cases token for token (compared through the
 /// return_token_ids extension): the prompt the server builds (chat template, media placeholders) and the tokens it
 /// generates, alone and with every case in flight at once — text, images, audio (WAV) and video (MP4, via ffmpeg).
+/// Run for both forms of the decoder: the concat form (<see cref="GoldenParityTests"/>) and the GroupQueryAttention
+/// form with one shared KV buffer (<see cref="GqaDecoderGoldenParityTests"/>).
 /// </summary>
-public sealed class GoldenParityTests(ServerFixture server) : IClassFixture<ServerFixture>
+public abstract class GoldenParityTestsBase(ServerFixture server)
 {
     public static TheoryData<string> CaseIds => [.. GoldenCases.WithoutVideo.Select(c => c.Id)];
 
@@ -28,7 +30,7 @@ public sealed class GoldenParityTests(ServerFixture server) : IClassFixture<Serv
     }
 
     [Theory]
-    [MemberData(nameof(CaseIds))]
+    [MemberData(nameof(CaseIds), MemberType = typeof(GoldenParityTestsBase))]
     public async Task GoldenCase_Alone_MatchesReferenceTokens(string id)
     {
         var golden = GoldenCases.Get(id);
@@ -37,7 +39,7 @@ public sealed class GoldenParityTests(ServerFixture server) : IClassFixture<Serv
     }
 
     [FfmpegTheory]
-    [MemberData(nameof(VideoCaseIds))]
+    [MemberData(nameof(VideoCaseIds), MemberType = typeof(GoldenParityTestsBase))]
     public async Task VideoGoldenCase_Alone_MatchesReferenceTokens(string id)
     {
         var golden = GoldenCases.Get(id);
@@ -94,5 +96,20 @@ public sealed class GoldenParityTests(ServerFixture server) : IClassFixture<Serv
         Assert.Equal(golden.PromptTokenIds.Length, usage.GetProperty("prompt_tokens").GetInt32());
         Assert.Equal(golden.CompletionTokenIds.Length, usage.GetProperty("completion_tokens").GetInt32());
         Assert.Equal(golden.PromptTokenIds.Length + golden.CompletionTokenIds.Length, usage.GetProperty("total_tokens").GetInt32());
+    }
+}
+
+/// <summary>The golden cases with the manifest's decoder (past and present concatenated).</summary>
+public sealed class GoldenParityTests(ServerFixture server) : GoldenParityTestsBase(server), IClassFixture<ServerFixture>;
+
+/// <summary>The golden cases with the decoder variant "gqa": GroupQueryAttention writing one shared KV buffer in place.</summary>
+public sealed class GqaDecoderGoldenParityTests(GqaServerFixture server) : GoldenParityTestsBase(server), IClassFixture<GqaServerFixture>
+{
+    [Fact]
+    public async Task TheModelCard_ReportsTheSharedBuffer()
+    {
+        using var card = JsonDocument.Parse(await server.Client.GetStringAsync($"v1/models/{Chat.Model}"));
+        var worker = card.RootElement.GetProperty("capabilities").GetProperty("workers")[0];
+        Assert.Equal("host (shared buffer)", worker.GetProperty("kv_cache").GetString());
     }
 }

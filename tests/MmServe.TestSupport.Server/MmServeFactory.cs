@@ -101,9 +101,17 @@ public sealed class MmServeFactory : WebApplicationFactory<Program>
 }
 
 /// <summary>One shared server for a test class.</summary>
-public sealed class ServerFixture : IAsyncLifetime
+public class ServerFixture : IAsyncLifetime
 {
-    public MmServeFactory Factory { get; } = new();
+    public ServerFixture()
+        : this(null)
+    {
+    }
+
+    /// <param name="settings">Configuration on top of the test defaults.</param>
+    protected ServerFixture(IReadOnlyDictionary<string, string?>? settings) => Factory = new(settings);
+
+    public MmServeFactory Factory { get; }
 
     public HttpClient Client { get; private set; } = null!;
 
@@ -117,5 +125,9 @@ public sealed class ServerFixture : IAsyncLifetime
     {
         Client.Dispose();
         await Factory.DisposeAsync();
+        GC.SuppressFinalize(this);
     }
 }
+
+/// <summary>The test bundle served with its GroupQueryAttention decoder (decoder variant "gqa", one shared KV buffer).</summary>
+public sealed class GqaServerFixture() : ServerFixture(new Dictionary<string, string?> { ["Model:DecoderVariant"] = "gqa" });

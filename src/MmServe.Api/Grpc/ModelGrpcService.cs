@@ -7,38 +7,23 @@ using MediaLimit = MmServe.Grpc.V1.MediaLimit;
 using OnnxRuntimeBuild = MmServe.Grpc.V1.OnnxRuntimeBuild;
 using WorkerPlacement = MmServe.Grpc.V1.WorkerPlacement;
 using ModelCapabilities = MmServe.Grpc.V1.ModelCapabilities;
+using MmServe.Serving.Errors;
 using MmServe.Serving.Models;
-using MmServe.Serving.Speech;
 using ModelProto = MmServe.Grpc.V1.Model;
 
 namespace MmServe.Api.Grpc;
 
 /// <summary>mmserve.v1.ModelService: each served model's <see cref="ModelDescription"/> (as GET /v1/models reports it), plus the limits a gRPC client needs.</summary>
-internal sealed class ModelGrpcService(ModelRegistry models, SpeechModelRegistry speech, IOptions<GrpcServiceOptions> service) : ModelService.ModelServiceBase
+internal sealed class ModelGrpcService(ModelCatalog catalog, IOptions<GrpcServiceOptions> service) : ModelService.ModelServiceBase
 {
-    /// <summary>The chat models, then the speech models (served over REST's /v1/audio/* only), as GET /v1/models lists them.</summary>
+    /// <summary>The chat models, the Florence-2 models, then the speech models (served over REST's /v1/audio/* only), as GET /v1/models lists them.</summary>
     public override Task<ListModelsResponse> ListModels(ListModelsRequest request, ServerCallContext context) =>
-        Task.FromResult(new ListModelsResponse
-        {
-            Models =
-            {
-                models.All.Select(m => Describe(m.Description.Id, m.Description.Created, m.Description.Capabilities)),
-                speech.All.Select(m => Describe(m.Id, m.Created, m.Capabilities)),
-            },
-        });
+        Task.FromResult(new ListModelsResponse { Models = { catalog.All.Select(m => Describe(m.Id, m.Created, m.Capabilities)) } });
 
-    public override Task<ModelProto> GetModel(GetModelRequest request, ServerCallContext context)
-    {
-        if (speech.Find(request.Id) is { } speechModel)
-        {
-            return Task.FromResult(Describe(speechModel.Id, speechModel.Created, speechModel.Capabilities));
-        }
-
-        var (model, error) = models.Find(request.Id, "id");
-        return error is null
-            ? Task.FromResult(Describe(model!.Description.Id, model.Description.Created, model.Description.Capabilities))
-            : throw GrpcErrors.ToException(error);
-    }
+    public override Task<ModelProto> GetModel(GetModelRequest request, ServerCallContext context) =>
+        string.IsNullOrEmpty(request.Id) ? throw GrpcErrors.ToException(ServingError.Missing("id"))
+        : catalog.Find(request.Id) is { } model ? Task.FromResult(Describe(model.Id, model.Created, model.Capabilities))
+        : throw GrpcErrors.ToException(ServingError.ModelNotFound(request.Id, "id"));
 
     private ModelProto Describe(string id, long created, MmServe.Serving.Capabilities.ModelCapabilities described)
     {

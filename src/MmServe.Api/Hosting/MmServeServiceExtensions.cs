@@ -224,6 +224,7 @@ internal static class MmServeServiceExtensions
             sp.GetRequiredService<IHostEnvironment>().ContentRootPath,
             sp.GetRequiredService<IOptions<EngineOptions>>().Value,
             sp.GetRequiredService<ILoggerFactory>()));
+        services.AddSingleton<MmServe.Serving.Models.ModelCatalog>();
         services.AddHostedService<ModelStartupService>();
     }
 }

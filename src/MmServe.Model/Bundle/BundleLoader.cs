@@ -9,13 +9,31 @@ public static partial class BundleLoader
 {
     public const string ManifestFileName = "manifest.json";
 
+    /// <summary>The manifest with the decoder component and KV buffer of <paramref name="variant"/> (null: as it is).</summary>
+    private static BundleManifest WithDecoderVariant(BundleManifest manifest, string? variant, string manifestDisplayPath)
+    {
+        if (variant is null)
+        {
+            return manifest;
+        }
+
+        if (!manifest.DecoderVariants.TryGetValue(variant, out var chosen))
+        {
+            string known = manifest.DecoderVariants.Count == 0 ? "it has none" : $"it has {string.Join(", ", manifest.DecoderVariants.Keys.Order(StringComparer.Ordinal))}";
+            throw new BundleValidationException($"{manifestDisplayPath}: decoder_variants has no '{variant}' ({known})");
+        }
+
+        return manifest with { Decoder = manifest.Decoder with { Component = chosen.Component, KvBuffer = chosen.KvBuffer } };
+    }
+
     /// <summary>
     /// Parses and validates <paramref name="bundleDir"/>/manifest.json, checking that every referenced file exists.
     /// Tokens named by the manifest are checked separately by <see cref="ValidateTokens"/> (or
     /// <see cref="LoadTokenizer"/>), because that needs the tokenizer loaded.
     /// </summary>
     /// <exception cref="BundleValidationException">The bundle is missing or malformed.</exception>
-    public static ModelBundle Load(string bundleDir)
+    /// <param name="decoderVariant">A name of the manifest's "decoder_variants" to load instead of its decoder; null for the decoder.</param>
+    public static ModelBundle Load(string bundleDir, string? decoderVariant = null)
     {
         // Messages use the path as the caller gave it ("models/x/manifest.json"), which is what an operator typed.
         var manifestDisplayPath = Path.Combine(bundleDir, ManifestFileName);
@@ -26,7 +44,7 @@ public static partial class BundleLoader
             throw new BundleValidationException($"{manifestDisplayPath}: file does not exist");
         }
 
-        var manifest = Parse(File.ReadAllBytes(manifestPath), manifestDisplayPath);
+        var manifest = WithDecoderVariant(Parse(File.ReadAllBytes(manifestPath), manifestDisplayPath), decoderVariant, manifestDisplayPath);
         var validator = new BundleValidator(manifestDisplayPath, directory);
         validator.ValidateManifest(manifest);
         validator.ThrowIfAny();

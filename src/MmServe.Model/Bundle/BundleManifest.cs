@@ -26,6 +26,17 @@ public sealed record BundleManifest
     public EmbeddingSpec? Embedding { get; init; }
     public required DecoderSpec Decoder { get; init; }
 
+    /// <summary>
+    /// Other forms of the same decoder, by name, that a server may be told to load instead (Model:DecoderVariant):
+    /// e.g. "gqa", mmserve-tiny's GroupQueryAttention decoder with a shared KV buffer. Each names its component and
+    /// KV buffer; its inputs, outputs and dimensions are those of <see cref="Decoder"/>. Empty when absent.
+    /// </summary>
+    public IReadOnlyDictionary<string, DecoderVariantSpec> DecoderVariants
+    {
+        get;
+        init => field = value ?? new Dictionary<string, DecoderVariantSpec>();
+    } = new Dictionary<string, DecoderVariantSpec>();
+
     // "?? empty" below: the source-generated deserializer assigns every init-only property, null when absent.
 
     /// <summary>Media the model reads, keyed by modality name ("image", "audio", "video"); empty when absent.</summary>

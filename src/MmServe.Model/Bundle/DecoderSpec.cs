@@ -16,6 +16,15 @@ public sealed record EmbeddingSpec
     public IReadOnlyList<string> EmptyFeatureInputs { get; init => field = value ?? []; } = [];
 }
 
+/// <summary>manifest.json "decoder_variants" entry: another ONNX form of the decoder, with the same tensors.</summary>
+public sealed record DecoderVariantSpec
+{
+    public required string Component { get; init; }
+
+    /// <summary>"concat" (default) or "shared", as <see cref="DecoderSpec.KvBuffer"/>.</summary>
+    public string? KvBuffer { get; init; }
+}
+
 /// <summary>manifest.json "decoder": the language model's dimensions and its ONNX tensor names.</summary>
 public sealed record DecoderSpec
 {

@@ -130,6 +130,19 @@ public sealed partial class OnnxModelExecutor : IModelExecutor
         _inputNames = [.. inputs];
         _outputNames = [.. outputs];
         int tensors = 2 * _spec.NumLayers;
+        if (_spec.SharesKvBuffer)
+        {
+            if (deviceMemory is not null)
+            {
+                throw new NotSupportedException(
+                    $"decoder '{_spec.Component}' shares its KV buffer (kv_buffer \"shared\"): that form runs on the host path only; serve its concat form on CUDA");
+            }
+
+            _shared = new SharedKvSlots(tensors, maxBatchSize, _kvHeads, bundle.Manifest.MaxContext, _headDim);
+            var slots = _shared;
+            _sharedStep = new SharedDecodeStep(embed, decoder, _embedding, _spec, _feedPositions, maxBatchSize, bundle.Manifest.MaxContext, (t, b) => slots.View(t, 0, b));
+        }
+
         if (deviceMemory is null)
         {
             _store = new HostKvStorage(tensors, _kvHeads, _headDim);
@@ -145,12 +158,39 @@ public sealed partial class OnnxModelExecutor : IModelExecutor
     public ExecutorInfo Info { get; }
 
     /// <summary>Where the KV cache lives: "host", or the device ("cuda:0"; "cpu" when the device path runs on CPU memory in tests).</summary>
-    public string KvCacheLocation => _device?.Memory.Name ?? "host";
+    public string KvCacheLocation => _device?.Memory.Name ?? (_shared is null ? "host" : "host (shared buffer)");
 
     /// <summary>Sequences whose KV this executor currently holds (running batch + detached).</summary>
-    public int HeldSequences => _batchIds.Count(id => id != Released) + _detached.Count;
+    public int HeldSequences => _shared?.Held ?? _batchIds.Count(id => id != Released) + _detached.Count;
+
+    /// <summary>KV copies the shared-buffer path made to close holes in its batch (0 on the concat path).</summary>
+    public long KvSlotMoves => _shared?.Moves ?? 0;
 
     public void Forward(IReadOnlyList<SequenceInput> inputs, ForwardOutput output, CancellationToken ct)
+    {
+        using var registration = ct.Register(static s => ((RunOptions)s!).Terminate = true, _runOptions);
+        try
+        {
+            if (_shared is null)
+            {
+                ForwardConcat(inputs, output, ct);
+            }
+            else
+            {
+                ForwardShared(inputs, output, ct);
+            }
+        }
+        catch (OnnxRuntimeException) when (ct.IsCancellationRequested)
+        {
+            throw new OperationCanceledException(ct);
+        }
+        finally
+        {
+            _runOptions.Terminate = false;
+        }
+    }
+
+    private void ForwardConcat(IReadOnlyList<SequenceInput> inputs, ForwardOutput output, CancellationToken ct)
     {
         _decodeRows.Clear();
         _prefillRows.Clear();
@@ -178,31 +218,25 @@ public sealed partial class OnnxModelExecutor : IModelExecutor
             }
         }
 
-        using var registration = ct.Register(static s => ((RunOptions)s!).Terminate = true, _runOptions);
-        try
+        if (_decodeRows.Count > 0)
         {
-            if (_decodeRows.Count > 0)
-            {
-                Decode(inputs, output, ct);
-            }
+            Decode(inputs, output, ct);
+        }
 
-            if (_prefillRows.Count > 0)
-            {
-                Prefill(inputs, output, ct);
-            }
-        }
-        catch (OnnxRuntimeException) when (ct.IsCancellationRequested)
+        if (_prefillRows.Count > 0)
         {
-            throw new OperationCanceledException(ct);
-        }
-        finally
-        {
-            _runOptions.Terminate = false;
+            Prefill(inputs, output, ct);
         }
     }
 
     public void Release(long sequenceId)
     {
+        if (_shared is not null)
+        {
+            _shared.Release(sequenceId);
+            return;
+        }
+
         if (_detached.Remove(sequenceId, out var kv))
         {
             kv.Dispose();
@@ -415,29 +449,7 @@ public sealed partial class OnnxModelExecutor : IModelExecutor
         for (int i = 0; i < b; i++)
         {
             var input = inputs[_prefillRows[i]];
-            int pad = len - input.TokenIds.Length;
-            foreach (var media in input.Media)
-            {
-                if (_decoderTakesIds)
-                {
-                    throw new InvalidOperationException($"sequence {input.SequenceId}: this model embeds token ids in its decoder and takes no media");
-                }
-
-                if (media.Start < 0 || media.Start + media.Length > input.TokenIds.Length || media.Embeddings.Length != media.Length * _hidden)
-                {
-                    throw new InvalidOperationException($"sequence {input.SequenceId}: media span [{media.Start}, +{media.Length}) does not fit the prompt");
-                }
-
-                int at = ((i * len) + pad + media.Start) * _hidden;
-                if (_device is null)
-                {
-                    media.Embeddings.Span.CopyTo(_embeds.AsSpan(at, media.Length * _hidden));
-                }
-                else
-                {
-                    _device.SpliceEmbeddings(at, media.Embeddings.Span);
-                }
-            }
+            SpliceMedia(input, ((i * len) + len - input.TokenIds.Length) * _hidden);
         }
 
         _store.EnsureCapacity(KvSet.Prefill, b * _kvHeads * len * _headDim);
@@ -462,6 +474,33 @@ public sealed partial class OnnxModelExecutor : IModelExecutor
             }
 
             _detached[input.SequenceId] = _store.Detach(KvSet.Prefill, i, len, n);
+        }
+    }
+
+    /// <summary>Writes the input's media embeddings over its placeholder rows, its first token at <paramref name="rowStart"/> of the step's embeddings.</summary>
+    private void SpliceMedia(SequenceInput input, int rowStart)
+    {
+        foreach (var media in input.Media)
+        {
+            if (_decoderTakesIds)
+            {
+                throw new InvalidOperationException($"sequence {input.SequenceId}: this model embeds token ids in its decoder and takes no media");
+            }
+
+            if (media.Start < 0 || media.Start + media.Length > input.TokenIds.Length || media.Embeddings.Length != media.Length * _hidden)
+            {
+                throw new InvalidOperationException($"sequence {input.SequenceId}: media span [{media.Start}, +{media.Length}) does not fit the prompt");
+            }
+
+            int at = rowStart + (media.Start * _hidden);
+            if (_device is null)
+            {
+                media.Embeddings.Span.CopyTo(_embeds.AsSpan(at, media.Length * _hidden));
+            }
+            else
+            {
+                _device.SpliceEmbeddings(at, media.Embeddings.Span);
+            }
         }
     }
 
@@ -595,6 +634,7 @@ public sealed partial class OnnxModelExecutor : IModelExecutor
         }
 
         _detached.Clear();
+        _sharedStep?.Dispose();
         _store.Dispose();
         _device?.Dispose();
         _runOptions.Dispose();

@@ -6,7 +6,10 @@ using MmServe.Media.Images.HuggingFace;
 using MmServe.Model.HuggingFace.Florence2;
 using MmServe.Model.Tokenization;
 using MmServe.Runtime.Onnx.EncoderDecoder;
+using MmServe.Serving.Capabilities;
 using MmServe.Serving.Errors;
+using MmServe.Serving.Media;
+using MmServe.Serving.Models;
 
 namespace MmServe.Serving.Florence2;
 
@@ -26,7 +29,7 @@ public sealed record Florence2Result(
 /// (workers with <see cref="OnnxEncoderDecoderExecutor"/> over inputs_embeds), starting from
 /// decoder_start_token_id with forced_bos_token_id forced first, as transformers.js generates.
 /// </summary>
-public sealed class Florence2Model : IDisposable
+public sealed class Florence2Model : IFolderModel
 {
     private static readonly ImageDecodeOptions Decoding = new() { ApplyExifOrientation = true };
 
@@ -43,6 +46,7 @@ public sealed class Florence2Model : IDisposable
     public Florence2Model(string folder, int workers, EngineOptions engineOptions, ImageLimits? imageLimits = null, ILoggerFactory? loggerFactory = null)
     {
         _config = Florence2Config.Load(folder);
+        Created = new DateTimeOffset(File.GetLastWriteTimeUtc(Path.Combine(folder, "config.json"))).ToUnixTimeSeconds();
         _tokenizer = ByteLevelBpeTokenizer.Load(Path.Combine(folder, "tokenizer.json"));
         _decoder = new SafeImageDecoder(imageLimits ?? new ImageLimits());
         string preprocessor = Path.Combine(folder, Florence2TaskPrompts.FileName);
@@ -66,6 +70,38 @@ public sealed class Florence2Model : IDisposable
     }
 
     public Florence2Config Config => _config;
+
+    /// <summary>The id clients name it by (the "Florence2Models" entry's Id, else its folder's name).</summary>
+    public string Id { get; init; } = "florence2";
+
+    /// <summary>Unix seconds of config.json's last change (the "created" of its model card).</summary>
+    public long Created { get; private init; }
+
+    /// <summary>
+    /// What GET /v1/models and mmserve.v1.ModelService report: one image and a task text in, text out, the encoder's
+    /// positions (image features and prompt together) as its context, the image formats the safe decoder reads.
+    /// </summary>
+    public ModelCapabilities Capabilities => new(
+        [ServedModel.ImageModality, "text"],
+        ["text"],
+        _config.MaxPositions,
+        new SortedDictionary<string, string>(StringComparer.Ordinal),
+        [],
+        [.. MediaMimeTypes.All.Where(t => MediaMimeTypes.Resolve(t) is (ServedModel.ImageModality, _))]);
+
+    /// <summary>
+    /// A few caption tokens of a small sample image before the server says it is ready (decode, processor, the three
+    /// encoder sessions, decoder steps): the first request pays no session warm-up, and a model that loads but cannot
+    /// answer keeps the server not ready. Null when it answered well, else what failed.
+    /// </summary>
+    public async Task<string?> WarmUpAsync(CancellationToken ct)
+    {
+        var image = Convert.FromBase64String(SampleImage.RedSquarePngBase64);
+        var (result, error) = await GenerateAsync(image, "<CAPTION>", 0, 4, "warm-up", "image_url", ct).ConfigureAwait(false);
+        return error is not null ? $"the warm-up caption failed: {error.Message}"
+            : result!.TokenIds.Count == 0 ? "the warm-up caption produced no token"
+            : null;
+    }
 
     public EngineStats Stats => _engine.Stats;
 

@@ -16,5 +16,5 @@ public sealed class Florence2ModelRegistry(IReadOnlyDictionary<string, Florence2
     public static Florence2ModelRegistry Create(IConfiguration configuration, string contentRoot, EngineOptions engine, ILoggerFactory loggerFactory) =>
         new(ModelFolderEntries.Load(
             configuration, SectionName, contentRoot, "a Florence-2 ONNX export folder",
-            (_, path, workers) => new Florence2Model(path, workers, engine, loggerFactory: loggerFactory)));
+            (id, path, workers) => new Florence2Model(path, workers, engine, loggerFactory: loggerFactory) { Id = id }));
 }

@@ -2,7 +2,7 @@ namespace MmServe.Serving.Models;
 
 /// <summary>Models of one configuration section served apart from "Models" (see <see cref="ModelFolderEntries"/>), by id.</summary>
 public abstract class FolderModelRegistry<T>(IReadOnlyDictionary<string, T> models) : IDisposable
-    where T : class, IDisposable
+    where T : class, IFolderModel
 {
     private readonly Dictionary<string, T> _models = new(models, StringComparer.Ordinal);
 

@@ -11,6 +11,7 @@ using MmServe.Runtime.Onnx.EncoderDecoder;
 using MmServe.Serving.Capabilities;
 using MmServe.Serving.Errors;
 using MmServe.Serving.Media;
+using MmServe.Serving.Models;
 
 namespace MmServe.Serving.Speech;
 
@@ -32,7 +33,7 @@ public sealed record TranscriptionResult(
 /// <see cref="OnnxEncoderDecoderExecutor"/>), forced start tokens from the language and task, greedy or sampled.
 /// Not yet registered as a <c>ModelInstance</c> (see docs/architecture.md, "Encoder-decoder sequences").
 /// </summary>
-public sealed class WhisperModel : IDisposable
+public sealed class WhisperModel : IFolderModel
 {
     /// <summary>Whisper's window: longer audio is cut (long-form chunking is not implemented).</summary>
     public const double MaxSeconds = 30;

@@ -99,6 +99,19 @@ public sealed class Florence2ChatTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ModelsList_NamesTheFlorence2ModelAfterTheChatModel_WithItsCapabilities()
+    {
+        using var list = JsonDocument.Parse(await _client.GetStringAsync("v1/models"));
+        Assert.Equal([Chat.Model, Florence2], list.RootElement.GetProperty("data").EnumerateArray().Select(m => m.GetProperty("id").GetString()));
+
+        using var card = JsonDocument.Parse(await _client.GetStringAsync($"v1/models/{Florence2}"));
+        var capabilities = card.RootElement.GetProperty("capabilities");
+        Assert.Equal(["image", "text"], capabilities.GetProperty("input_modalities").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(["text"], capabilities.GetProperty("output_modalities").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(128, capabilities.GetProperty("max_context").GetInt32()); // config.json text_config.max_position_embeddings
+    }
+
+    [Fact]
     public async Task AMessageWithoutAnImage_IsA400NamingTheContent()
     {
         var body = Chat.Request("<CAPTION>");

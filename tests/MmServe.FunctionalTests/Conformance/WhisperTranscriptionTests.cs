@@ -39,35 +39,11 @@ public sealed partial class WhisperTranscriptionTests : IAsyncLifetime
         await _factory.DisposeAsync();
     }
 
-    private sealed record Case(string Id, string Audio, string Language, string Task, int[] OutputIds, string OutputText);
+    private static IReadOnlyList<WhisperGoldenCase> Cases() => WhisperGolden.Cases();
 
-    private static List<Case> Cases()
-    {
-        string golden = Path.Combine(TestPaths.RepoRoot, "tests", "conformance", "goldens", "speech", "tiny-whisper.json");
-        using var document = JsonDocument.Parse(File.ReadAllText(golden));
-        return [.. document.RootElement.GetProperty("cases").EnumerateArray().Select(c => new Case(
-            c.GetProperty("id").GetString()!,
-            c.GetProperty("audio").GetString()!,
-            c.GetProperty("language").GetString()!,
-            c.GetProperty("task").GetString()!,
-            [.. c.GetProperty("output_ids").EnumerateArray().Select(e => e.GetInt32())],
-            c.GetProperty("output_text").GetString()!))];
-    }
+    private Task<HttpResponseMessage> PostAsync(WhisperGoldenCase c, string format) => _client.PostAsync(c.Route, c.Form(Whisper, format));
 
-    private async Task<HttpResponseMessage> PostAsync(Case c, string format)
-    {
-        var form = new MultipartFormDataContent();
-        var file = new ByteArrayContent(await File.ReadAllBytesAsync(Path.Combine(TestPaths.RepoRoot, "tests", "conformance", c.Audio)));
-        file.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-        form.Add(file, "file", Path.GetFileName(c.Audio));
-        form.Add(new StringContent(Whisper), "model");
-        form.Add(new StringContent(c.Language), "language");
-        form.Add(new StringContent(format), "response_format");
-        string route = c.Task == "translate" ? "v1/audio/translations" : "v1/audio/transcriptions";
-        return await _client.PostAsync(route, form);
-    }
-
-    private async Task AssertGoldenAsync(Case c, HttpResponseMessage response)
+    private async Task AssertGoldenAsync(WhisperGoldenCase c, HttpResponseMessage response)
     {
         string body = await response.Content.ReadAsStringAsync();
         Assert.True(response.IsSuccessStatusCode, $"{c.Id}: {body}");

@@ -2,7 +2,6 @@ using MmServe.Api.Errors;
 using MmServe.Serving.Capabilities;
 using MmServe.Serving.Errors;
 using MmServe.Serving.Models;
-using MmServe.Serving.Speech;
 
 namespace MmServe.Api.OpenAi.Models;
 
@@ -12,16 +11,14 @@ internal static class ModelsEndpoint
     public static IEndpointRouteBuilder MapModels(this IEndpointRouteBuilder endpoints)
     {
         var group = endpoints.MapGroup("/v1/models").WithTags("Models");
-        group.MapGet("/", (ModelRegistry models, SpeechModelRegistry speech) =>
-                TypedResults.Json(new ModelList("list", [.. models.All.Select(m => Card(m.Description)), .. speech.All.Select(SpeechCard)]), OpenAiJsonContext.Wire.ModelList))
+        group.MapGet("/", (ModelCatalog catalog) =>
+                TypedResults.Json(new ModelList("list", [.. catalog.All.Select(Card)]), OpenAiJsonContext.Wire.ModelList))
             .WithName("ListModels")
-            .WithSummary("Lists the served models: the chat models, then the speech models (/v1/audio/transcriptions and translations).")
+            .WithSummary("Lists the served models: the chat models, then the Florence-2 models (chat too), then the speech models (/v1/audio/transcriptions and translations).")
             .Produces<ModelList>();
-        group.MapGet("/{**id}", (string id, ModelRegistry models, SpeechModelRegistry speech) => models.Find(id) is ({ } model, null)
-                ? (IResult)TypedResults.Json(Card(model.Description), OpenAiJsonContext.Wire.ModelCard)
-                : speech.Find(id) is { } speechModel
-                    ? TypedResults.Json(SpeechCard(speechModel), OpenAiJsonContext.Wire.ModelCard)
-                    : ApiError.From(ServingError.ModelNotFound(id)).ToResult())
+        group.MapGet("/{**id}", (string id, ModelCatalog catalog) => catalog.Find(id) is { } model
+                ? (IResult)TypedResults.Json(Card(model), OpenAiJsonContext.Wire.ModelCard)
+                : ApiError.From(ServingError.ModelNotFound(id)).ToResult())
             .WithName("RetrieveModel")
             .WithSummary("Describes a served model; any other id is 404 model_not_found.")
             .Produces<ModelCard>()
@@ -29,9 +26,7 @@ internal static class ModelsEndpoint
         return endpoints;
     }
 
-    private static ModelCard Card(ModelDescription model) => Card(model.Id, model.Created, model.Capabilities);
-
-    private static ModelCard SpeechCard(WhisperModel model) => Card(model.Id, model.Created, model.Capabilities);
+    private static ModelCard Card(CatalogEntry model) => Card(model.Id, model.Created, model.Capabilities);
 
     private static ModelCard Card(string id, long created, MmServe.Serving.Capabilities.ModelCapabilities described) =>
         new(
