@@ -35,6 +35,13 @@ public sealed class ServedModel
     {
         var path = ModelPathResolver.Resolve(configuredPath, contentRoot)
             ?? throw new BundleValidationException($"{key} '{configuredPath}' was not found (a folder with manifest.json, a Hugging Face export with config.json, or an ONNX Runtime GenAI folder with genai_config.json).");
+        if (decoderVariant is not null && !File.Exists(Path.Combine(path, BundleLoader.ManifestFileName)))
+        {
+            // An exported folder has one decoder; its KV form comes from its own config (genai_config.json's search).
+            var kind = GenAiFolderLoader.IsGenAiFolder(path) ? "an ONNX Runtime GenAI folder" : "a Hugging Face export";
+            throw new BundleValidationException($"{key[..key.LastIndexOf(':')]}:DecoderVariant '{decoderVariant}' applies to MmServe bundles only; {path} is {kind}.");
+        }
+
         if (GenAiFolderLoader.IsGenAiFolder(path))
         {
             // Checked before config.json: a GenAI folder may carry the original model's config.json beside its own.
@@ -43,11 +50,6 @@ public sealed class ServedModel
         }
         else if (HfFolderLoader.IsHfFolder(path))
         {
-            if (decoderVariant is not null)
-            {
-                throw new BundleValidationException($"{key[..key.LastIndexOf(':')]}:DecoderVariant '{decoderVariant}' applies to MmServe bundles only; {path} is a Hugging Face export.");
-            }
-
             (Bundle, Tokenizer) = HfFolderLoader.Load(path, dtype);
             var image = Bundle.Manifest.InputModalities.GetValueOrDefault(ImageModality);
             var video = Bundle.HuggingFace!.Qwen2VL is null ? null : Bundle.Manifest.InputModalities.GetValueOrDefault(VideoModality);

@@ -6,22 +6,28 @@ using MmServe.FunctionalTests.Infrastructure;
 namespace MmServe.FunctionalTests.Conformance;
 
 /// <summary>
-/// MmServe serving an ONNX Runtime GenAI folder (models/conformance/genai-tiny) gives exactly what ORT GenAI's own
-/// Generator gives on it (tools/genai-oracle, run now, not a stored golden): for every prompt of
-/// tests/conformance/genai/cases.json the same prompt ids (ORT GenAI renders the template and tokenizes itself) and the
-/// same greedy output ids, EOS included, each request alone and all in flight at once.
+/// MmServe serving an ONNX Runtime GenAI folder gives exactly what ORT GenAI's own Generator gives on it
+/// (tools/genai-oracle, run now, not a stored golden): for every prompt of tests/conformance/genai/cases.json the same
+/// prompt ids (ORT GenAI renders the template and tokenizes itself) and the same greedy output ids, EOS included, each
+/// request alone and all in flight at once. Both decoder forms:
+/// models/conformance/genai-tiny (KV concatenated per step) and genai-tiny-gqa (com.microsoft.GroupQueryAttention with
+/// search.past_present_share_buffer: one max-length KV buffer, DecoderSpec.KvBuffer "shared").
 /// </summary>
 public sealed class GenAiParityTests
 {
-    public static string FolderPath { get; } = Path.Combine(TestPaths.RepoRoot, "models", "conformance", "genai-tiny");
+    public static string FolderPath { get; } = Folder("genai-tiny");
 
     private static string CasesPath { get; } = Path.Combine(TestPaths.RepoRoot, "tests", "conformance", "genai", "cases.json");
 
-    [Fact]
-    public async Task Greedy_tokens_equal_ort_genai_generator_alone_and_all_at_once()
+    public static TheoryData<string> Folders() => ["genai-tiny", "genai-tiny-gqa"];
+
+    [Theory]
+    [MemberData(nameof(Folders))]
+    public async Task Greedy_tokens_equal_ort_genai_generator_alone_and_all_at_once(string folder)
     {
+        var folderPath = Folder(folder);
         var cases = JsonNode.Parse(await File.ReadAllTextAsync(CasesPath))!["cases"]!.AsArray().Select(c => c!.AsObject()).ToList();
-        var oracle = (await GenAiOracle.GenerateAsync(FolderPath, CasesPath))["cases"]!.AsArray()
+        var oracle = (await GenAiOracle.GenerateAsync(folderPath, CasesPath))["cases"]!.AsArray()
             .ToDictionary(c => c!["id"]!.GetValue<string>(), c => c!.AsObject());
         Assert.True(cases.Count >= 20, $"{cases.Count} cases; the issue asks for at least 20");
         Assert.Equal(cases.Count, oracle.Count);
@@ -30,17 +36,17 @@ public sealed class GenAiParityTests
         Assert.Contains(cases, c => Ids(oracle[Id(c)], "output_ids").Count < MaxNewTokens(c));
         Assert.Contains(cases, c => Ids(oracle[Id(c)], "output_ids").Count == MaxNewTokens(c));
 
-        await using var factory = new MmServeFactory(new Dictionary<string, string?> { ["Model:Path"] = FolderPath });
+        await using var factory = new MmServeFactory(new Dictionary<string, string?> { ["Model:Path"] = folderPath });
         await factory.StartAndWaitReadyAsync();
         using var client = factory.CreateHttpClient();
 
         var failures = new List<string>();
         foreach (var c in cases)
         {
-            failures.AddRange(Compare(c, oracle[Id(c)], await CompleteAsync(client, c), "alone"));
+            failures.AddRange(Compare(c, oracle[Id(c)], await CompleteAsync(client, c, folder), "alone"));
         }
 
-        var together = await Task.WhenAll(cases.Select(c => CompleteAsync(client, c)));
+        var together = await Task.WhenAll(cases.Select(c => CompleteAsync(client, c, folder)));
         for (int i = 0; i < cases.Count; i++)
         {
             failures.AddRange(Compare(cases[i], oracle[Id(cases[i])], together[i], "all at once"));
@@ -49,11 +55,11 @@ public sealed class GenAiParityTests
         Assert.True(failures.Count == 0, string.Join("\n", failures));
     }
 
-    private static async Task<JsonElement> CompleteAsync(HttpClient client, JsonObject c)
+    private static async Task<JsonElement> CompleteAsync(HttpClient client, JsonObject c, string model)
     {
         var request = new JsonObject
         {
-            ["model"] = "genai-tiny",
+            ["model"] = model,
             ["messages"] = c["messages"]!.DeepClone(),
             ["temperature"] = 0,
             ["max_tokens"] = MaxNewTokens(c),
@@ -90,6 +96,8 @@ public sealed class GenAiParityTests
             yield return $"{Id(c)} ({how}): finish_reason {finish} after {output.Count} of {MaxNewTokens(c)} tokens";
         }
     }
+
+    private static string Folder(string name) => Path.Combine(TestPaths.RepoRoot, "models", "conformance", name);
 
     private static string Id(JsonObject c) => c["id"]!.GetValue<string>();
 

@@ -20,6 +20,7 @@ Needs Debian's python3-onnx (onnx 1.12) and numpy only; deterministic (same inpu
 """
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -35,6 +36,27 @@ def load_manifest(bundle):
         return json.load(f)
 
 
+@contextlib.contextmanager
+def opsets_kept_in_submodels(opsets):
+    """onnx 1.12's merge_graphs wraps each graph in helper.make_model() with the default opsets only, so shape inference
+    of a graph with contrib ops (com.microsoft.GroupQueryAttention) fails with "No opset import for domain". Give
+    those temporary models the inputs' opsets; the merged model's own opsets are merged by merge_models as before."""
+    original = onnx.helper.make_model
+    by_domain = {}
+    for opset in opsets:
+        by_domain[opset.domain] = max(by_domain.get(opset.domain, 0), opset.version)
+
+    def make_model(graph, **kwargs):
+        kwargs.setdefault("opset_imports", [onnx.helper.make_opsetid(d, v) for d, v in sorted(by_domain.items())])
+        return original(graph, **kwargs)
+
+    onnx.helper.make_model = make_model
+    try:
+        yield
+    finally:
+        onnx.helper.make_model = original
+
+
 def merge_embed_and_decoder(bundle, manifest, decoder_file):
     """One graph: input_ids -> embed_tokens -> inputs_embeds -> decoder -> logits, present.*"""
     embedding = manifest["embedding"]
@@ -48,13 +70,14 @@ def merge_embed_and_decoder(bundle, manifest, decoder_file):
         kept_outputs.append(spec["present_value"].replace("{layer}", str(layer)))
     # compose needs equal IR versions and opsets; the two exports come from one torch run, so they already agree
     # (checked rather than assumed: merge_models raises on a mismatch).
-    merged = compose.merge_models(
-        embed,
-        decoder,
-        io_map=[(embedding["inputs_embeds"], spec["inputs_embeds"])],
-        outputs=kept_outputs,
-        producer_name="tools/conformance-models/genai/make_genai_folder.py",
-    )
+    with opsets_kept_in_submodels(list(embed.opset_import) + list(decoder.opset_import)):
+        merged = compose.merge_models(
+            embed,
+            decoder,
+            io_map=[(embedding["inputs_embeds"], spec["inputs_embeds"])],
+            outputs=kept_outputs,
+            producer_name="tools/conformance-models/genai/make_genai_folder.py",
+        )
     onnx.checker.check_model(merged)
     uses_gqa = any((n.domain, n.op_type) == GQA_OP for n in decoder.graph.node)
     return merged, uses_gqa
