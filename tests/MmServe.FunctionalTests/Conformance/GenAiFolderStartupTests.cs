@@ -38,6 +38,15 @@ public sealed class GenAiFolderStartupTests
         }
     }
 
+    [Fact]
+    public async Task Decoder_variant_is_refused_for_a_genai_folder()
+    {
+        // A bundle's decoder_variants pick another ONNX file; a GenAI folder has one decoder, its KV form set by its own config.
+        var (exitCode, stderr) = await ModelFolderCopy.RunServerToExitAsync(GenAiParityTests.FolderPath, "--Model:DecoderVariant=gqa");
+
+        ModelFolderCopy.AssertFailedStartNames(exitCode, stderr, ["Model:DecoderVariant 'gqa' applies to MmServe bundles only", "is an ONNX Runtime GenAI folder"]);
+    }
+
     private static void Break(JsonNode model, string breakage)
     {
         var decoder = model["decoder"]!.AsObject();
