@@ -50,7 +50,7 @@ foreach (var workload in options.Workloads)
                 using var service = arm switch
                 {
                     PeerBenchOptions.StaticArm => new StaticBatchService(model, tokenizer, load.Batch),
-                    PeerBenchOptions.Batch1Arm => (IGenAiService)new PooledBatch1Service(model, tokenizer, load.Batch),
+                    PeerBenchOptions.Batch1Arm => (QueuedGenAiService)new PooledBatch1Service(model, tokenizer, load.Batch),
                     _ => null,
                 };
                 var runner = service is null

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.ML.OnnxRuntimeGenAI;
 
@@ -10,76 +9,43 @@ namespace MmServe.PeerBench.GenAi;
 /// then takes the next batch — requests that arrive meanwhile wait (the managed API has no way to join a running
 /// batch). Each request is answered as soon as its own last token exists.
 /// </summary>
-internal sealed class StaticBatchService : IGenAiService
+internal sealed class StaticBatchService(Model model, Tokenizer tokenizer, int maxBatch)
+    : QueuedGenAiService(model, tokenizer, threads: 1, "genai-static-batch")
 {
-    private readonly Model _model;
-    private readonly Tokenizer _tokenizer;
-    private readonly int _maxBatch;
-    private readonly BlockingCollection<PendingRequest> _queue = [];
-    private readonly Thread _worker;
-
-    public StaticBatchService(Model model, Tokenizer tokenizer, int maxBatch)
+    protected override void Serve(PendingRequest first)
     {
-        _model = model;
-        _tokenizer = tokenizer;
-        _maxBatch = maxBatch;
-        _worker = new Thread(Loop) { IsBackground = true, Name = "genai-static-batch" };
-        _worker.Start();
-    }
-
-    public Task<Bench.Client.RequestResult> SendAsync(Workload.PeerRequest request)
-    {
-        var pending = new PendingRequest(request);
-        _queue.Add(pending);
-        return pending.Done.Task;
-    }
-
-    public void Dispose()
-    {
-        _queue.CompleteAdding();
-        _worker.Join();
-        _queue.Dispose();
-    }
-
-    private void Loop()
-    {
-        var batch = new List<PendingRequest>(_maxBatch);
-        foreach (var first in _queue.GetConsumingEnumerable())
+        var batch = new List<PendingRequest>(maxBatch) { first };
+        while (batch.Count < maxBatch && Queue.TryTake(out var next))
         {
-            batch.Clear();
-            batch.Add(first);
-            while (batch.Count < _maxBatch && _queue.TryTake(out var next))
-            {
-                batch.Add(next);
-            }
+            batch.Add(next);
+        }
 
-            try
-            {
-                Run(batch);
-            }
-            catch (Exception e) when (e is OnnxRuntimeGenAIException or ArgumentException or InvalidOperationException)
-            {
-                batch.ForEach(p => p.Fail(e));
-            }
+        try
+        {
+            Run(batch);
+        }
+        catch (Exception e) when (e is OnnxRuntimeGenAIException or ArgumentException or InvalidOperationException)
+        {
+            batch.ForEach(p => p.Fail(e));
         }
     }
 
     private void Run(List<PendingRequest> batch)
     {
         int steps = batch.Max(p => p.Request.OutputTokens);
-        using var prompts = _tokenizer.EncodeBatch([.. batch.Select(p => p.Request.PromptText)]);
+        using var prompts = Tokenizer.EncodeBatch([.. batch.Select(p => p.Request.PromptText)]);
         int promptLength = 0;
         for (ulong i = 0; i < prompts.NumSequences; i++)
         {
             promptLength = Math.Max(promptLength, prompts[i].Length);
         }
 
-        using var parameters = new GeneratorParams(_model);
+        using var parameters = new GeneratorParams(Model);
         parameters.SetSearchOption("batch_size", batch.Count);
         parameters.SetSearchOption("do_sample", false);
         parameters.SetSearchOption("max_length", promptLength + steps);
         parameters.SetSearchOption("min_length", promptLength + steps); // EOS ignored, as the server is asked to
-        using var generator = new Generator(_model, parameters);
+        using var generator = new Generator(Model, parameters);
         generator.AppendTokenSequences(prompts);
         var times = new long[steps];
         for (int step = 0; step < steps; step++)
