@@ -89,5 +89,29 @@ public sealed record GenAiConfig(
     /// <summary>The largest total length (prompt + generated) a request may reach: context_length, or less when search.max_length says so (ORT GenAI stops there).</summary>
     public int MaxTotalLength => Search.MaxLength is { } max ? Math.Min(max, ContextLength) : ContextLength;
 
+    /// <summary>
+    /// The settings of this genai_config.json the server reads but does not apply (docs/models.md), for the start-up
+    /// log: an operator who relies on them (greedy by default, a provider in the folder) must hear it.
+    /// </summary>
+    public IReadOnlyList<string> SettingsNotApplied()
+    {
+        var ignored = new List<string>();
+        void Add(bool present, string field)
+        {
+            if (present)
+            {
+                ignored.Add(field);
+            }
+        }
+
+        Add(Search.DoSample is not null, "search.do_sample");
+        Add(Search.Temperature is not null, "search.temperature");
+        Add(Search.TopP is not null, "search.top_p");
+        Add(Search.TopK is not null, "search.top_k");
+        Add(SessionOptions.InterOpNumThreads is not null, "model.decoder.session_options.inter_op_num_threads");
+        Add(SessionOptions.ProviderNames.Count > 0, $"model.decoder.session_options.provider_options ({string.Join(", ", SessionOptions.ProviderNames)})");
+        return ignored;
+    }
+
     internal static string Invariant(int n) => n.ToString(CultureInfo.InvariantCulture);
 }

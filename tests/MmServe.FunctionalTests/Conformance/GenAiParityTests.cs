@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
 using MmServe.FunctionalTests.Infrastructure;
 
 namespace MmServe.FunctionalTests.Conformance;
@@ -39,6 +40,9 @@ public sealed class GenAiParityTests
         await using var factory = new MmServeFactory(new Dictionary<string, string?> { ["Model:Path"] = folderPath });
         await factory.StartAndWaitReadyAsync();
         using var client = factory.CreateHttpClient();
+
+        // The folder's greedy search defaults are not the server's (OpenAI's temperature 1): the start says so.
+        Assert.Contains(factory.Logs.Entries, e => e.Level == LogLevel.Warning && e.Message.Contains("settings read but not applied: search.do_sample", StringComparison.Ordinal));
 
         var failures = new List<string>();
         foreach (var c in cases)

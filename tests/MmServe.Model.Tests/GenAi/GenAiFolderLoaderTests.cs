@@ -60,6 +60,9 @@ public sealed class GenAiFolderLoaderTests : IDisposable
         Assert.Equal(0.7, bundle.GenAi!.Search.Temperature);
         Assert.Equal(3, bundle.GenAi.SessionOptions.IntraOpNumThreads);
         Assert.Equal(["cuda"], bundle.GenAi.SessionOptions.ProviderNames);
+        Assert.Equal(
+            ["search.do_sample", "search.temperature", "search.top_p", "search.top_k", "model.decoder.session_options.inter_op_num_threads", "model.decoder.session_options.provider_options (cuda)"],
+            bundle.GenAi.SettingsNotApplied());
     }
 
     [Theory]
