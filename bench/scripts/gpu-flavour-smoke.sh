@@ -82,7 +82,8 @@ start --Workers:0:AllowCpuFallback=true || fail "with AllowCpuFallback the serve
 models=$(curl -sf "http://127.0.0.1:$PORT/v1/models")
 expect "$models" '"onnxruntime":{"flavor":"cuda"'
 expect "$models" '"device":"cuda:0","execution_provider":"CPUExecutionProvider","fallback_reason":"the CUDA execution provider could not be started'
-expect "$models" '"kv_cache":"host"'
+# Fallen back to CPU, the worker runs the bundle's shared-KV-buffer decoder (docs/architecture.md).
+expect "$models" '"kv_cache":"host (shared buffer)"'
 grep -q "runs on CPU because the CUDA execution provider could not be started" "$LOG/stdout" || fail "no fallback warning in the log"
 answer
 stop

@@ -21,9 +21,13 @@ public sealed class ModelOptions
     /// </summary>
     public string? Dtype { get; set; }
 
+    /// <summary>The value of <see cref="DecoderVariant"/> that names the manifest's own "decoder".</summary>
+    public const string ManifestDecoder = "decoder";
+
     /// <summary>
-    /// For an MmServe bundle: one of its manifest's "decoder_variants" to load instead of its decoder, e.g. "gqa"
-    /// (mmserve-tiny's GroupQueryAttention decoder with a shared KV buffer). Default: the manifest's decoder.
+    /// For an MmServe bundle: which form of its decoder the workers run. Unset: CPU workers run the manifest's
+    /// shared-KV-buffer variant when it has one (mmserve-tiny's "gqa"), CUDA workers its "decoder". "decoder": the
+    /// manifest's decoder everywhere. Any other value: that entry of the manifest's "decoder_variants" everywhere.
     /// </summary>
     public string? DecoderVariant { get; set; }
 }

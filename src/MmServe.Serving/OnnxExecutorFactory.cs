@@ -27,12 +27,13 @@ public sealed partial class OnnxExecutorFactory(
     public IModelExecutor Create(int workerIndex)
     {
         var pool = workers.Value;
-        var bundle = model.Bundle;
         var sessions = CreateSessionFactory(
-            pool.Workers[workerIndex], $"{pool.SettingPath}:{workerIndex}", loggerFactory, bundle.GenAi?.SessionOptions.IntraOpNumThreads);
-        var embed = bundle.Manifest.Embedding is { } embedding ? sessions.Create(bundle.ComponentPath(embedding.Component)) : null;
+            pool.Workers[workerIndex], $"{pool.SettingPath}:{workerIndex}", loggerFactory, model.Bundle.GenAi?.SessionOptions.IntraOpNumThreads);
+        var embed = model.Bundle.Manifest.Embedding is { } embedding ? sessions.Create(model.Bundle.ComponentPath(embedding.Component)) : null;
         try
         {
+            // The placement is known once a session exists (a CUDA worker may have fallen back to CPU).
+            var bundle = sessions.Placement.IsCuda ? model.Bundle : model.CpuBundle;
             var decoder = sessions.Create(bundle.ComponentPath(bundle.Manifest.Decoder.Component));
             int maxBatch = engine.Value.MaxBatchSize > 0 ? engine.Value.MaxBatchSize : DefaultMaxBatchSize;
             var placement = sessions.Placement;

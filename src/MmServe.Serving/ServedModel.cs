@@ -39,7 +39,7 @@ public sealed class ServedModel
         {
             // An exported folder has one decoder; its KV form comes from its own config (genai_config.json's search).
             var kind = GenAiFolderLoader.IsGenAiFolder(path) ? "an ONNX Runtime GenAI folder" : "a Hugging Face export";
-            throw new BundleValidationException($"{key[..key.LastIndexOf(':')]}:DecoderVariant '{decoderVariant}' applies to MmServe bundles only; {path} is {kind}.");
+            throw new BundleValidationException($"{key[..key.LastIndexOf(':')]}:DecoderVariant '{decoderVariant}' applies to MmServe bundles only; {configuredPath} is {kind}.");
         }
 
         if (GenAiFolderLoader.IsGenAiFolder(path))
@@ -59,7 +59,13 @@ public sealed class ServedModel
         }
         else
         {
-            Bundle = BundleLoader.Load(path, decoderVariant);
+            string variantKey = $"{key[..key.LastIndexOf(':')]}:DecoderVariant";
+            Bundle = BundleLoader.Load(path, decoderVariant == ModelOptions.ManifestDecoder ? null : decoderVariant, variantKey);
+            if (decoderVariant is null && Bundle.Manifest.DecoderVariants.FirstOrDefault(v => v.Value.KvBuffer == DecoderSpec.KvBufferShared).Key is { } shared)
+            {
+                _cpuBundle = BundleLoader.Load(path, shared);
+            }
+
             Tokenizer = BundleLoader.LoadTokenizer(Bundle);
             Prompts = PromptBuilder.FromBundle(Bundle, Tokenizer);
         }
@@ -72,6 +78,15 @@ public sealed class ServedModel
     }
 
     public ModelBundle Bundle { get; }
+
+    /// <summary>
+    /// The bundle CPU workers run: with Model:DecoderVariant unset, the manifest's shared-KV-buffer decoder variant when
+    /// it has one (GroupQueryAttention writing one buffer in place, the fastest form on ONNX Runtime's CPU provider,
+    /// which CUDA workers cannot run in fp32), else <see cref="Bundle"/>. Only the decoder differs between the two.
+    /// </summary>
+    public ModelBundle CpuBundle => _cpuBundle ?? Bundle;
+
+    private readonly ModelBundle? _cpuBundle;
 
     public ByteLevelBpeTokenizer Tokenizer { get; }
 

@@ -76,7 +76,8 @@ public sealed class ExecutionProviderStartupTests
         Assert.Equal("cuda", worker.GetProperty("device").GetString());
         Assert.Equal("CPUExecutionProvider", worker.GetProperty("execution_provider").GetString());
         Assert.StartsWith("this server is the CPU build of MmServe (OrtFlavor=cpu)", worker.GetProperty("fallback_reason").GetString(), StringComparison.Ordinal);
-        Assert.Equal("host", worker.GetProperty("kv_cache").GetString());
+        // Fallen back to CPU, the worker runs the bundle's shared-KV-buffer decoder (chosen per placement).
+        Assert.Equal("host (shared buffer)", worker.GetProperty("kv_cache").GetString());
         Assert.Equal("cpu", capabilities.GetProperty("onnxruntime").GetProperty("flavor").GetString());
 
         // It serves: the golden greedy answer.

@@ -100,7 +100,15 @@ public abstract class GoldenParityTestsBase(ServerFixture server)
 }
 
 /// <summary>The golden cases with the manifest's decoder (past and present concatenated).</summary>
-public sealed class GoldenParityTests(ServerFixture server) : GoldenParityTestsBase(server), IClassFixture<ServerFixture>;
+public sealed class GoldenParityTests(ConcatServerFixture server) : GoldenParityTestsBase(server), IClassFixture<ConcatServerFixture>
+{
+    [Fact]
+    public async Task TheModelCard_ReportsTheHostKvCache()
+    {
+        using var card = JsonDocument.Parse(await server.Client.GetStringAsync($"v1/models/{Chat.Model}"));
+        Assert.Equal("host", card.RootElement.GetProperty("capabilities").GetProperty("workers")[0].GetProperty("kv_cache").GetString());
+    }
+}
 
 /// <summary>The golden cases with the decoder variant "gqa": GroupQueryAttention writing one shared KV buffer in place.</summary>
 public sealed class GqaDecoderGoldenParityTests(GqaServerFixture server) : GoldenParityTestsBase(server), IClassFixture<GqaServerFixture>

@@ -14,11 +14,24 @@ public sealed class StartupTests
     [InlineData("Workers:0:GpuMemLimitMb", "-1", "Workers:0:GpuMemLimitMb must be 0")]
     [InlineData("Limits:Image:MaxWidth", "0", "Limits:Image:MaxWidth")]
     [InlineData("Limits:MaxImagesPerRequest", "many", "Limits:MaxImagesPerRequest")]
+    [InlineData("Model:DecoderVariant", "paged", "Model:DecoderVariant 'paged': ")]
     public async Task BadSetting_FailsStartNamingTheKey(string key, string value, string expected)
     {
         await using var factory = new MmServeFactory(new Dictionary<string, string?> { [key] = value });
         var error = Assert.ThrowsAny<Exception>(factory.StartServer);
         Assert.Contains(expected, error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ADecoderVariantForAHuggingFaceExport_FailsStartNamingTheKey()
+    {
+        await using var factory = new MmServeFactory(new Dictionary<string, string?>
+        {
+            ["Model:Path"] = ConformanceGolden.ModelPath("tiny-qwen2"),
+            ["Model:DecoderVariant"] = "gqa",
+        });
+        var error = Assert.ThrowsAny<Exception>(factory.StartServer);
+        Assert.Contains("Model:DecoderVariant 'gqa' applies to MmServe bundles only", error.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

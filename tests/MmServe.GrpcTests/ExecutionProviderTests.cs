@@ -27,7 +27,7 @@ public sealed class ExecutionProviderTests() : GrpcServer(new MmServeFactory(new
         Assert.Equal("cuda:0", workers[0].Device);
         Assert.Equal("CPUExecutionProvider", workers[0].ExecutionProvider);
         Assert.Contains("CPU build of MmServe (OrtFlavor=cpu)", workers[0].FallbackReason, StringComparison.Ordinal);
-        Assert.Equal("host", workers[0].KvCache);
+        Assert.Equal("host (shared buffer)", workers[0].KvCache); // on CPU after its fallback: the "gqa" decoder
         Assert.Equal("cpu", workers[1].Device);
         Assert.Equal("CPUExecutionProvider", workers[1].ExecutionProvider);
         Assert.Equal(string.Empty, workers[1].FallbackReason);

@@ -131,3 +131,6 @@ public class ServerFixture : IAsyncLifetime
 
 /// <summary>The test bundle served with its GroupQueryAttention decoder (decoder variant "gqa", one shared KV buffer).</summary>
 public sealed class GqaServerFixture() : ServerFixture(new Dictionary<string, string?> { ["Model:DecoderVariant"] = "gqa" });
+
+/// <summary>The test bundle served with the manifest's own decoder (past and present concatenated), which CPU workers otherwise replace by "gqa".</summary>
+public sealed class ConcatServerFixture() : ServerFixture(new Dictionary<string, string?> { ["Model:DecoderVariant"] = "decoder" });

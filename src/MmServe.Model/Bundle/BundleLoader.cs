@@ -10,7 +10,7 @@ public static partial class BundleLoader
     public const string ManifestFileName = "manifest.json";
 
     /// <summary>The manifest with the decoder component and KV buffer of <paramref name="variant"/> (null: as it is).</summary>
-    private static BundleManifest WithDecoderVariant(BundleManifest manifest, string? variant, string manifestDisplayPath)
+    private static BundleManifest WithDecoderVariant(BundleManifest manifest, string? variant, string variantKey, string manifestDisplayPath)
     {
         if (variant is null)
         {
@@ -20,7 +20,7 @@ public static partial class BundleLoader
         if (!manifest.DecoderVariants.TryGetValue(variant, out var chosen))
         {
             string known = manifest.DecoderVariants.Count == 0 ? "it has none" : $"it has {string.Join(", ", manifest.DecoderVariants.Keys.Order(StringComparer.Ordinal))}";
-            throw new BundleValidationException($"{manifestDisplayPath}: decoder_variants has no '{variant}' ({known})");
+            throw new BundleValidationException($"{variantKey} '{variant}': {manifestDisplayPath} decoder_variants has no such entry ({known}; or \"decoder\" for its decoder)");
         }
 
         return manifest with { Decoder = manifest.Decoder with { Component = chosen.Component, KvBuffer = chosen.KvBuffer } };
@@ -33,7 +33,8 @@ public static partial class BundleLoader
     /// </summary>
     /// <exception cref="BundleValidationException">The bundle is missing or malformed.</exception>
     /// <param name="decoderVariant">A name of the manifest's "decoder_variants" to load instead of its decoder; null for the decoder.</param>
-    public static ModelBundle Load(string bundleDir, string? decoderVariant = null)
+    /// <param name="decoderVariantKey">The setting that named <paramref name="decoderVariant"/>, for the message when the manifest has no such variant.</param>
+    public static ModelBundle Load(string bundleDir, string? decoderVariant = null, string decoderVariantKey = "decoder variant")
     {
         // Messages use the path as the caller gave it ("models/x/manifest.json"), which is what an operator typed.
         var manifestDisplayPath = Path.Combine(bundleDir, ManifestFileName);
@@ -44,7 +45,7 @@ public static partial class BundleLoader
             throw new BundleValidationException($"{manifestDisplayPath}: file does not exist");
         }
 
-        var manifest = WithDecoderVariant(Parse(File.ReadAllBytes(manifestPath), manifestDisplayPath), decoderVariant, manifestDisplayPath);
+        var manifest = WithDecoderVariant(Parse(File.ReadAllBytes(manifestPath), manifestDisplayPath), decoderVariant, decoderVariantKey, manifestDisplayPath);
         var validator = new BundleValidator(manifestDisplayPath, directory);
         validator.ValidateManifest(manifest);
         validator.ThrowIfAny();

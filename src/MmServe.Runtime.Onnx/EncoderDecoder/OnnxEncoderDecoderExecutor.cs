@@ -274,9 +274,21 @@ public sealed class OnnxEncoderDecoderExecutor : IModelExecutor
         var logits = results[0].GetTensorDataAsSpan<float>();
         for (int b = 0; b < batch; b++)
         {
+            var input = inputs[rows[b]];
+            if (first)
+            {
+                _live[input.SequenceId] = new SequenceState(_spec.Layers * Seq2SeqDecoderSpec.TensorsPerLayer, key.EncoderLength);
+            }
+
+            var ids = _live[input.SequenceId].DecoderIds;
+            foreach (int id in input.TokenIds.Span)
+            {
+                ids.Add(id);
+            }
+
             var row = output.GetLogits(rows[b]);
             logits.Slice(((b * step) + step - 1) * vocab, vocab).CopyTo(row);
-            _rules.Apply(row, first);
+            _rules.Apply(row, first, ids);
         }
 
         int selfLength = key.Past + step;
@@ -285,11 +297,6 @@ public sealed class OnnxEncoderDecoderExecutor : IModelExecutor
         for (int b = 0; b < batch; b++)
         {
             var input = inputs[rows[b]];
-            if (first)
-            {
-                _live[input.SequenceId] = new SequenceState(_spec.Layers * Seq2SeqDecoderSpec.TensorsPerLayer, key.EncoderLength);
-            }
-
             var state = _live[input.SequenceId];
             state.Length = selfLength;
             for (int layer = 0; layer < _spec.Layers; layer++)
@@ -326,5 +333,8 @@ public sealed class OnnxEncoderDecoderExecutor : IModelExecutor
         public int EncoderLength { get; } = encoderLength;
 
         public int Length { get; set; }
+
+        /// <summary>Every id the decoder was fed (start tokens, then each generated token), for n-gram bans.</summary>
+        public List<int> DecoderIds { get; } = [];
     }
 }

@@ -61,7 +61,11 @@ public sealed class Florence2Model : IFolderModel
             TakesInputsEmbeds = true,
             TakesEncoderAttentionMask = true,
         };
-        var rules = Seq2SeqLogitRules.None with { ForcedFirstToken = _config.Generation.ForcedBosTokenId };
+        var rules = Seq2SeqLogitRules.None with
+        {
+            ForcedFirstToken = _config.Generation.ForcedBosTokenId,
+            NoRepeatNgramSize = _config.Generation.NoRepeatNgramSize,
+        };
         string decoderPath = Onnx(folder, Florence2Config.DecoderFile);
         var embed = _encoder.EmbedTokens;
         _engine = Models.OwnEngine.Create(

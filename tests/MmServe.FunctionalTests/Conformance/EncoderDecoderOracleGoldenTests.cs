@@ -18,10 +18,12 @@ public sealed class EncoderDecoderOracleGoldenTests : IDisposable
     [ConformanceOracleTheory]
     [InlineData("generate-whisper.mjs", "speech", "tiny-whisper", 28, "decoder_prompt_ids,output_ids,output_text,samples_16k")]
     [InlineData("generate-florence2.mjs", "florence2", "tiny-florence2", 29, "prompt,prompt_ids,decoder_prompt_ids,output_ids,output_text")]
-    public async Task Committed_golden_equals_what_transformers_js_generates_now(string script, string folder, string model, int count, string fields)
+    [InlineData("generate-florence2.mjs", "florence2", "tiny-florence2.no-repeat-1", 29, "prompt_ids,output_ids,output_text", "--no-repeat-ngram", "1")]
+    [InlineData("generate-florence2.mjs", "florence2", "tiny-florence2.no-repeat-3", 29, "prompt_ids,output_ids,output_text", "--no-repeat-ngram", "3")]
+    public async Task Committed_golden_equals_what_transformers_js_generates_now(string script, string folder, string model, int count, string fields, params string[] options)
     {
         await RunNodeAsync(
-            [Path.Combine(ToolRequirement.ConformanceOracleDirectory, script), "golden", "--out-dir", _outDir, "--no-fixtures"],
+            [Path.Combine(ToolRequirement.ConformanceOracleDirectory, script), "golden", "--out-dir", _outDir, "--no-fixtures", .. options],
             TimeSpan.FromMinutes(10));
 
         var committed = CasesById(Path.Combine(ConformanceGolden.Root, "goldens", folder, $"{model}.json"));

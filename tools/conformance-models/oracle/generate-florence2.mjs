@@ -6,6 +6,8 @@
 //       prompt (Florence2Processor.construct_prompts), its ids, the decoder start ids, the greedy new ids and text;
 //       unless --no-fixtures, tests/conformance/fixtures/tiny-florence2/ (pixel_values of the "fixtures" images).
 //       --pixels-dir: every case's pixel_values and input_ids as raw files (for the recipe's PyTorch check).
+//       --no-repeat-ngram N: generate with no_repeat_ngram_size N (the real Florence-2 generation configs set 3) and
+//       write <name>.no-repeat-N.json instead; fixtures are left alone.
 //   node generate-florence2.mjs tokenize <texts.json> <out.json>
 //       texts -> ids (add_special_tokens false), for the recipe's training targets
 //   node generate-florence2.mjs prompts <texts.json> <out.json>
@@ -39,15 +41,16 @@ const toNumbers = (t) => Array.from(t.data ?? t, (x) => Number(x));
 const f32bytes = (a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 const sha256 = (b) => crypto.createHash('sha256').update(b).digest('hex');
 
-async function golden(outDir, pixelsDir, fixtures) {
+async function golden(outDir, pixelsDir, fixtures, noRepeat) {
     const spec = JSON.parse(fs.readFileSync(path.join(casesDir, `${NAME}.json`), 'utf8'));
     const processor = await AutoProcessor.from_pretrained(NAME);
     const model = await AutoModelForImageTextToText.from_pretrained(NAME, { dtype: 'fp32', device: 'cpu' });
-    const out = { model: NAME, oracle: ORACLE, max_new_tokens: spec.max_new_tokens, cases: [] };
+    const out = { model: NAME, oracle: ORACLE, max_new_tokens: spec.max_new_tokens, ...(noRepeat ? { no_repeat_ngram_size: noRepeat } : {}), cases: [] };
+    const extra = noRepeat ? { no_repeat_ngram_size: noRepeat } : {};
     for (const c of spec.cases) {
         const image = await RawImage.read(path.join(confDir, c.image));
         const inputs = await processor(image, c.text);
-        const seq = await model.generate({ ...inputs, max_new_tokens: spec.max_new_tokens, do_sample: false });
+        const seq = await model.generate({ ...inputs, max_new_tokens: spec.max_new_tokens, do_sample: false, ...extra });
         const all = toNumbers(seq);
         const start = [model.generation_config.decoder_start_token_id];
         if (all[0] !== start[0]) throw new Error(`${c.id}: sequence does not start with decoder_start_token_id`);
@@ -67,7 +70,7 @@ async function golden(outDir, pixelsDir, fixtures) {
         console.log(`${NAME} ${c.id} ${c.image} ${JSON.stringify(c.text)}: ${JSON.stringify(outputText)} (${outputIds.length} tokens)`);
     }
     fs.mkdirSync(outDir, { recursive: true });
-    fs.writeFileSync(path.join(outDir, `${NAME}.json`), pretty(out));
+    fs.writeFileSync(path.join(outDir, noRepeat ? `${NAME}.no-repeat-${noRepeat}.json` : `${NAME}.json`), pretty(out));
 
     if (fixtures) {
         const fdir = path.join(fixturesDir, NAME);
@@ -106,16 +109,18 @@ if (mode === 'golden') {
     let outDir = goldensDir;
     let pixelsDir = null;
     let fixtures = true;
+    let noRepeat = 0;
     for (let i = 0; i < args.length; ++i) {
         if (args[i] === '--out-dir') outDir = path.resolve(args[++i]);
         else if (args[i] === '--pixels-dir') pixelsDir = path.resolve(args[++i]);
         else if (args[i] === '--no-fixtures') fixtures = false;
+        else if (args[i] === '--no-repeat-ngram') { noRepeat = Number(args[++i]); fixtures = false; }
         else throw new Error(`unknown option ${args[i]}`);
     }
-    await golden(outDir, pixelsDir, fixtures);
+    await golden(outDir, pixelsDir, fixtures, noRepeat);
 } else if (mode === 'tokenize' || mode === 'prompts') {
     await tokenize(args[0], args[1], mode === 'prompts');
 } else {
-    console.error('usage: node generate-florence2.mjs golden [--out-dir DIR] [--pixels-dir DIR] [--no-fixtures] | tokenize|prompts <in.json> <out.json>');
+    console.error('usage: node generate-florence2.mjs golden [--out-dir DIR] [--pixels-dir DIR] [--no-fixtures] [--no-repeat-ngram N] | tokenize|prompts <in.json> <out.json>');
     process.exit(2);
 }

@@ -69,10 +69,13 @@ public sealed record Florence2Config(
 /// The decoding rules transformers.js 4.3.1 applies for Florence-2 greedy decoding: generation_config.json over
 /// config.json's text_config (its <c>_prepare_generation_config</c> order). The decoder starts from
 /// <see cref="DecoderStartTokenId"/>; <see cref="ForcedBosTokenId"/> is the only token allowed first
-/// (ForcedBOSTokenLogitsProcessor); generation ends at <see cref="EosTokenId"/>.
+/// (ForcedBOSTokenLogitsProcessor); generation ends at <see cref="EosTokenId"/>; no n-gram of
+/// <see cref="NoRepeatNgramSize"/> tokens repeats (NoRepeatNGramLogitsProcessor; 0 = off; the real Florence-2 exports set 3).
 /// </summary>
 public sealed record Florence2GenerationConfig(int DecoderStartTokenId, int EosTokenId, int? ForcedBosTokenId)
 {
+    public int NoRepeatNgramSize { get; init; }
+
     public const string FileName = "generation_config.json";
 
     internal static Florence2GenerationConfig Read(string folder, HfJson config, System.Text.Json.JsonElement text, int vocab)
@@ -99,6 +102,15 @@ public sealed record Florence2GenerationConfig(int DecoderStartTokenId, int EosT
             (uint)id < (uint)vocab ? id : throw source.Error(field, $"({id}) is outside the vocabulary of {vocab}");
 
         int eos = Find("eos_token_id") ?? throw config.Error("eos_token_id", "is required (in generation_config.json or config.json)");
-        return new Florence2GenerationConfig(Find("decoder_start_token_id") ?? eos, eos, Find("forced_bos_token_id"));
+        int noRepeat = generation?.Int(generation.Root, "no_repeat_ngram_size", "no_repeat_ngram_size")
+            ?? config.Int(text, "no_repeat_ngram_size", "text_config.no_repeat_ngram_size")
+            ?? config.Int(config.Root, "no_repeat_ngram_size", "no_repeat_ngram_size")
+            ?? 0;
+        if (noRepeat < 0)
+        {
+            throw (generation ?? config).Error("no_repeat_ngram_size", $"({noRepeat}) must be 0 (off) or more");
+        }
+
+        return new Florence2GenerationConfig(Find("decoder_start_token_id") ?? eos, eos, Find("forced_bos_token_id")) { NoRepeatNgramSize = noRepeat };
     }
 }
