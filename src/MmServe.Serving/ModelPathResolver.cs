@@ -1,4 +1,5 @@
 using MmServe.Model.Bundle;
+using MmServe.Model.GenAi;
 using MmServe.Model.HuggingFace;
 
 namespace MmServe.Serving;
@@ -21,7 +22,7 @@ public static class ModelPathResolver
         return [.. roots.Distinct(StringComparer.Ordinal)];
     }
 
-    /// <returns>The absolute folder holding a manifest.json or config.json, or null when none was found.</returns>
+    /// <returns>The absolute folder holding a manifest.json, config.json or genai_config.json, or null when none was found.</returns>
     public static string? Resolve(string? configuredPath, string contentRoot)
     {
         var path = string.IsNullOrWhiteSpace(configuredPath) ? DefaultRelativePath : configuredPath;
@@ -35,9 +36,10 @@ public static class ModelPathResolver
             .FirstOrDefault(HasManifest);
     }
 
-    /// <summary>An MmServe bundle (manifest.json) or a Hugging Face export (config.json).</summary>
+    /// <summary>An MmServe bundle (manifest.json), a Hugging Face export (config.json) or an ORT GenAI folder (genai_config.json).</summary>
     private static bool HasManifest(string directory) =>
-        File.Exists(Path.Combine(directory, BundleLoader.ManifestFileName)) || File.Exists(Path.Combine(directory, HfModelConfig.FileName));
+        File.Exists(Path.Combine(directory, BundleLoader.ManifestFileName)) || File.Exists(Path.Combine(directory, HfModelConfig.FileName))
+        || File.Exists(Path.Combine(directory, GenAiConfig.FileName));
 
     private static IEnumerable<string> Ancestors(string start)
     {

@@ -41,6 +41,10 @@ public sealed partial class ModelStartupService(
         foreach (var model in models.All)
         {
             Log.Loaded(logger, model.Id, model.Model.Bundle.Directory, model.Engine.ModelInfo.MaxContext, model.Engine.Stats.Workers.Count);
+            if (model.Model.Bundle.GenAi?.SettingsNotApplied() is { Count: > 0 } ignored)
+            {
+                Log.GenAiSettingsNotApplied(logger, model.Id, string.Join(", ", ignored));
+            }
         }
 
         IEnumerable<IFolderModel> folderModels = [
@@ -115,5 +119,8 @@ public sealed partial class ModelStartupService(
 
         [LoggerMessage(5, LogLevel.Critical, "The warm-up crashed; the server stays not ready.")]
         public static partial void WarmUpCrashed(ILogger logger, Exception exception);
+
+        [LoggerMessage(6, LogLevel.Warning, "Model {ModelId}: genai_config.json settings read but not applied: {Settings}. Requests get OpenAI's sampling defaults and the Workers settings decide providers (docs/models.md, ORT GenAI folders).")]
+        public static partial void GenAiSettingsNotApplied(ILogger logger, string modelId, string settings);
     }
 }

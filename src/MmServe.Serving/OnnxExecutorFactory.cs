@@ -27,7 +27,8 @@ public sealed partial class OnnxExecutorFactory(
     public IModelExecutor Create(int workerIndex)
     {
         var pool = workers.Value;
-        var sessions = CreateSessionFactory(pool.Workers[workerIndex], $"{pool.SettingPath}:{workerIndex}", loggerFactory);
+        var sessions = CreateSessionFactory(
+            pool.Workers[workerIndex], $"{pool.SettingPath}:{workerIndex}", loggerFactory, model.Bundle.GenAi?.SessionOptions.IntraOpNumThreads);
         var embed = model.Bundle.Manifest.Embedding is { } embedding ? sessions.Create(model.Bundle.ComponentPath(embedding.Component)) : null;
         try
         {
@@ -51,8 +52,12 @@ public sealed partial class OnnxExecutorFactory(
     }
 
     /// <param name="settingKey">The worker's configuration entry ("Workers:0"), named in errors.</param>
-    public static SessionFactory CreateSessionFactory(WorkerOptions worker, string settingKey, ILoggerFactory loggerFactory) =>
-        new(new DeviceOptions(worker.Device.ToLowerInvariant(), worker.IntraOpThreads, worker.AllowSpinning)
+    /// <param name="modelIntraOpThreads">
+    /// The model folder's own thread count (an ORT GenAI folder's session_options.intra_op_num_threads), used when the
+    /// worker's IntraOpThreads is 0: the operator's setting wins, the folder's beats ORT's default.
+    /// </param>
+    public static SessionFactory CreateSessionFactory(WorkerOptions worker, string settingKey, ILoggerFactory loggerFactory, int? modelIntraOpThreads = null) =>
+        new(new DeviceOptions(worker.Device.ToLowerInvariant(), worker.IntraOpThreads > 0 ? worker.IntraOpThreads : modelIntraOpThreads ?? 0, worker.AllowSpinning)
             {
                 AllowCpuFallback = worker.AllowCpuFallback,
                 SettingKey = settingKey,

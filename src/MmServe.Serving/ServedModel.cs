@@ -2,13 +2,15 @@ using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
 using MmServe.Model.Bundle;
 using MmServe.Model.Chat;
+using MmServe.Model.GenAi;
 using MmServe.Model.HuggingFace;
 using MmServe.Model.Tokenization;
 
 namespace MmServe.Serving;
 
 /// <summary>
-/// The loaded bundle (or Hugging Face export, see <see cref="HfFolderLoader"/>) and everything derived from it that requests share: tokenizer, prompt builder, the id the
+/// The loaded bundle (or Hugging Face export, see <see cref="HfFolderLoader"/>, or ONNX Runtime GenAI folder, see
+/// <see cref="GenAiFolderLoader"/>) and everything derived from it that requests share: tokenizer, prompt builder, the id the
 /// model is served under. Loading throws <see cref="BundleValidationException"/> for a malformed bundle, which
 /// fails the host's start (see <see cref="ModelStartupService"/>).
 /// </summary>
@@ -32,14 +34,22 @@ public sealed class ServedModel
     public ServedModel(string? configuredPath, string? id, string contentRoot, string key, string? dtype = null, string? decoderVariant = null)
     {
         var path = ModelPathResolver.Resolve(configuredPath, contentRoot)
-            ?? throw new BundleValidationException($"{key} '{configuredPath}' was not found (a folder with manifest.json, or a Hugging Face export with config.json).");
-        if (HfFolderLoader.IsHfFolder(path))
+            ?? throw new BundleValidationException($"{key} '{configuredPath}' was not found (a folder with manifest.json, a Hugging Face export with config.json, or an ONNX Runtime GenAI folder with genai_config.json).");
+        if (decoderVariant is not null && !File.Exists(Path.Combine(path, BundleLoader.ManifestFileName)))
         {
-            if (decoderVariant is not null)
-            {
-                throw new BundleValidationException($"{key[..key.LastIndexOf(':')]}:DecoderVariant '{decoderVariant}' applies to MmServe bundles only; {configuredPath} is a Hugging Face export.");
-            }
+            // An exported folder has one decoder; its KV form comes from its own config (genai_config.json's search).
+            var kind = GenAiFolderLoader.IsGenAiFolder(path) ? "an ONNX Runtime GenAI folder" : "a Hugging Face export";
+            throw new BundleValidationException($"{key[..key.LastIndexOf(':')]}:DecoderVariant '{decoderVariant}' applies to MmServe bundles only; {configuredPath} is {kind}.");
+        }
 
+        if (GenAiFolderLoader.IsGenAiFolder(path))
+        {
+            // Checked before config.json: a GenAI folder may carry the original model's config.json beside its own.
+            (Bundle, Tokenizer) = GenAiFolderLoader.Load(path);
+            Prompts = new JinjaPromptBuilder(Bundle.HuggingFace!, Tokenizer, Tokenizer.PostProcessor, imageToken: null, tokensPerImage: 0);
+        }
+        else if (HfFolderLoader.IsHfFolder(path))
+        {
             (Bundle, Tokenizer) = HfFolderLoader.Load(path, dtype);
             var image = Bundle.Manifest.InputModalities.GetValueOrDefault(ImageModality);
             var video = Bundle.HuggingFace!.Qwen2VL is null ? null : Bundle.Manifest.InputModalities.GetValueOrDefault(VideoModality);

@@ -6,10 +6,17 @@ namespace MmServe.Bench.Running;
 
 /// <summary>
 /// Sends a workload on an arrival schedule, with at most maxConcurrency requests in flight (the same scheme as
-/// vLLM: a request that has arrived waits for a free slot, and its latency is timed from when it is sent).
+/// vLLM: a request that has arrived waits for a free slot, and its latency is timed from when it is sent). What
+/// "send" means is the caller's: a streamed HTTP request (<see cref="ChatStreamClient"/>), or a request handed to an
+/// in-process peer (bench/MmServe.PeerBench).
 /// </summary>
-internal sealed class LoadRunner(ChatStreamClient client)
+internal sealed class LoadRunner(Func<BenchRequest, CancellationToken, Task<RequestResult>> send)
 {
+    public LoadRunner(ChatStreamClient client)
+        : this(client.SendAsync)
+    {
+    }
+
     private int _inFlight;
     private int _peakInFlight;
 
@@ -52,7 +59,7 @@ internal sealed class LoadRunner(ChatStreamClient client)
         {
             var now = Interlocked.Increment(ref _inFlight);
             UpdatePeak(now);
-            return await client.SendAsync(request, ct).ConfigureAwait(false);
+            return await send(request, ct).ConfigureAwait(false);
         }
         finally
         {

@@ -21,6 +21,12 @@ public sealed record ModelBundle(
     /// </summary>
     public HuggingFace.HfModelInfo? HuggingFace { get; init; }
 
+    /// <summary>
+    /// Set when the folder is an ONNX Runtime GenAI model folder (see <see cref="GenAi.GenAiFolderLoader"/>): its
+    /// genai_config.json. <see cref="HuggingFace"/> is set too, because prompts are built as for a text LLM export.
+    /// </summary>
+    public GenAi.GenAiConfig? GenAi { get; init; }
+
     /// <summary>Absolute ONNX path of <paramref name="componentName"/>; throws when the manifest has no such component.</summary>
     public string ComponentPath(string componentName) =>
         ComponentPaths.TryGetValue(componentName, out var path)

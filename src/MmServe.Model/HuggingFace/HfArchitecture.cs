@@ -54,7 +54,7 @@ public sealed record HfArchitecture(
     public string? AudioSession { get; init; }
 
     /// <summary>Text LLMs: the decoder is onnx/model.onnx (or decoder_model_merged.onnx in older exports).</summary>
-    private static HfArchitecture TextLlm(string type) =>
+    internal static HfArchitecture TextLlm(string type) =>
         new(type, "model", null, null, HfContentStyle.Text, AddSpecialTokens: false, null);
 
     public static readonly IReadOnlyDictionary<string, HfArchitecture> Supported =

@@ -1,7 +1,5 @@
-using System.Globalization;
 using System.Text.Json;
 using MmServe.Model.Bundle;
-using MmServe.Model.Chat.Jinja;
 using MmServe.Model.Tokenization;
 
 namespace MmServe.Model.HuggingFace;
@@ -37,27 +35,8 @@ public static class HfFolderLoader
             throw configJson.Error("model_type", $"'{config.ModelType}' is not supported (supported: {HfArchitecture.SupportedList})");
         }
 
-        var tokenizerPath = RequireFile(folder, "tokenizer.json");
-        ByteLevelBpeTokenizer tokenizer;
-        try
-        {
-            tokenizer = ByteLevelBpeTokenizer.Load(tokenizerPath);
-        }
-        catch (Exception e) when (e is InvalidDataException or NotSupportedException or JsonException or IOException)
-        {
-            throw new BundleValidationException(e.Message, e);
-        }
-
-        var tokenizerConfig = HfTokenizerConfig.Read(folder);
-        JinjaTemplate template;
-        try
-        {
-            template = JinjaTemplate.Parse(tokenizerConfig.ChatTemplate);
-        }
-        catch (TemplateException e)
-        {
-            throw new BundleValidationException($"{tokenizerConfig.ChatTemplateSource}: chat_template does not parse: {e.Message}", e);
-        }
+        var (tokenizer, tokenizerPath) = HfTokenizerFiles.LoadTokenizer(folder);
+        var (tokenizerConfig, template) = HfTokenizerFiles.LoadChatTemplate(folder);
 
         var generation = HfJson.Read(folder, "generation_config.json", required: false);
         var eosIds = generation?.IntOrList(generation.Root, "eos_token_id", "eos_token_id") is { Count: > 0 } fromGeneration
@@ -247,14 +226,7 @@ public static class HfFolderLoader
         return new ComponentSpec { File = relative };
     }
 
-    private static string RequireFile(string folder, string name)
-    {
-        var path = Path.Combine(folder, name);
-        return File.Exists(path) ? path : throw new BundleValidationException($"{path}: file does not exist");
-    }
+    private static string RequireFile(string folder, string name) => HfTokenizerFiles.RequireFile(folder, name);
 
-    private static string TokenOf(ByteLevelBpeTokenizer tokenizer, int id, HfJson file, string field) =>
-        id >= 0 && id < tokenizer.VocabSize && tokenizer.IdToToken(id) is { Length: > 0 } token
-            ? token
-            : throw file.Error(field, $"{id.ToString(CultureInfo.InvariantCulture)} is not a token id of tokenizer.json");
+    private static string TokenOf(ByteLevelBpeTokenizer tokenizer, int id, HfJson file, string field) => HfTokenizerFiles.TokenOf(tokenizer, id, file, field);
 }

@@ -79,6 +79,27 @@ internal sealed class HfJson
             : throw Error(field, $"must be an integer (got {value.GetRawText()})");
     }
 
+    public double? Double(JsonElement obj, string name, string field)
+    {
+        if (Property(obj, name) is not { } value)
+        {
+            return null;
+        }
+
+        return value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var d)
+            ? d
+            : throw Error(field, $"must be a number (got {value.GetRawText()})");
+    }
+
+    public bool? Bool(JsonElement obj, string name, string field) =>
+        Property(obj, name) switch
+        {
+            null => null,
+            { ValueKind: JsonValueKind.True } => true,
+            { ValueKind: JsonValueKind.False } => false,
+            { } value => throw Error(field, $"must be true or false (got {value.GetRawText()})"),
+        };
+
     public int RequiredPositive(JsonElement obj, string name, string field)
     {
         var n = Int(obj, name, field) ?? throw Error(field, "is required");

@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
+using MmServe.FunctionalTests.Infrastructure;
 
 namespace MmServe.FunctionalTests.Conformance;
 
@@ -57,33 +57,5 @@ public sealed class EncoderDecoderOracleGoldenTests : IDisposable
             .Select(c => c!.AsObject())
             .ToDictionary(c => c["id"]!.GetValue<string>());
 
-    private static async Task RunNodeAsync(string[] args, TimeSpan limit)
-    {
-        var start = new ProcessStartInfo(NodeClient.NodePath!)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = TestPaths.RepoRoot,
-        };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(limit);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        Assert.True(process.ExitCode == 0, $"node {string.Join(' ', args)} exited {process.ExitCode}:\n{await stderr}\n{await stdout}");
-    }
+    private static Task RunNodeAsync(string[] args, TimeSpan limit) => ToolProcess.RunAsync(NodeClient.NodePath!, args, limit);
 }

@@ -27,15 +27,11 @@ public sealed class HfFolderStartupTests
         var folder = Directory.CreateTempSubdirectory("mmserve-hf-" + breakage);
         try
         {
-            CopyDirectory(ConformanceGolden.ModelPath(breakage.StartsWith("qwen2vl-", StringComparison.Ordinal) ? "tiny-qwen2-vl" : "tiny-llava"), folder.FullName);
+            ModelFolderCopy.CopyDirectory(ConformanceGolden.ModelPath(breakage.StartsWith("qwen2vl-", StringComparison.Ordinal) ? "tiny-qwen2-vl" : "tiny-llava"), folder.FullName);
             var dtype = Break(folder.FullName, breakage);
-            var (exitCode, stderr) = await RunServerAsync(folder.FullName, dtype);
+            var (exitCode, stderr) = await ModelFolderCopy.RunServerToExitAsync(folder.FullName, $"--Model:Dtype={dtype}");
 
-            Assert.Equal(1, exitCode);
-            var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-            Assert.True(lines.Length == 1, $"expected one line on stderr, got:\n{stderr}");
-            Assert.StartsWith("mmserve: failed to start: ", lines[0], StringComparison.Ordinal);
-            Assert.All(expected, e => Assert.Contains(e, lines[0], StringComparison.Ordinal));
+            ModelFolderCopy.AssertFailedStartNames(exitCode, stderr, expected);
         }
         finally
         {
@@ -52,10 +48,10 @@ public sealed class HfFolderStartupTests
                 File.Delete(Path.Combine(folder, "tokenizer.json"));
                 break;
             case "unknown-model-type":
-                EditJson(Path.Combine(folder, "config.json"), config => config["model_type"] = "mamba");
+                ModelFolderCopy.EditJson(Path.Combine(folder, "config.json"), config => config["model_type"] = "mamba");
                 break;
             case "kv-heads":
-                EditJson(Path.Combine(folder, "config.json"), config => config["text_config"]!["num_key_value_heads"] = 1);
+                ModelFolderCopy.EditJson(Path.Combine(folder, "config.json"), config => config["text_config"]!["num_key_value_heads"] = 1);
                 break;
             case "bad-template":
                 File.Delete(Path.Combine(folder, "chat_template.jinja"));
@@ -64,38 +60,13 @@ public sealed class HfFolderStartupTests
             case "missing-variant":
                 return "q4";
             case "qwen2vl-no-mrope":
-                EditJson(Path.Combine(folder, "config.json"), config => config.AsObject().Remove("rope_scaling"));
+                ModelFolderCopy.EditJson(Path.Combine(folder, "config.json"), config => config.AsObject().Remove("rope_scaling"));
                 break;
             case "qwen2vl-bad-video-token":
-                EditJson(Path.Combine(folder, "config.json"), config => config["video_token_id"] = 99999);
+                ModelFolderCopy.EditJson(Path.Combine(folder, "config.json"), config => config["video_token_id"] = 99999);
                 break;
         }
 
         return "fp32";
-    }
-
-    private static async Task<(int ExitCode, string Stderr)> RunServerAsync(string modelPath, string dtype)
-    {
-        using var server = await WorkerProcess.RunToExitAsync(
-            [$"--Model:Path={modelPath}", $"--Model:Dtype={dtype}", "--urls=http://127.0.0.1:0", "--Grpc:Host=127.0.0.1", "--Grpc:Port=0"],
-            TimeSpan.FromSeconds(60));
-        return (server.ExitCode, server.Stderr);
-    }
-
-    private static void EditJson(string path, Action<JsonNode> edit)
-    {
-        var node = JsonNode.Parse(File.ReadAllText(path))!;
-        edit(node);
-        File.WriteAllText(path, node.ToJsonString());
-    }
-
-    private static void CopyDirectory(string source, string target)
-    {
-        foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
-        {
-            var destination = Path.Combine(target, Path.GetRelativePath(source, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
-            File.Copy(file, destination);
-        }
     }
 }

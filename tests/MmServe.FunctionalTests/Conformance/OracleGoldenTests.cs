@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using MmServe.FunctionalTests.Infrastructure;
 
 namespace MmServe.FunctionalTests.Conformance;
 
@@ -77,24 +77,5 @@ public sealed class OracleGoldenTests : IDisposable
             .Select(c => c!.AsObject())
             .ToDictionary(c => c["id"]!.GetValue<string>());
 
-    private static async Task RunNodeAsync(string[] args)
-    {
-        var start = new ProcessStartInfo(NodeClient.NodePath!)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = TestPaths.RepoRoot,
-        };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        await process.WaitForExitAsync(timeout.Token);
-        Assert.True(process.ExitCode == 0, $"node {string.Join(' ', args)} exited {process.ExitCode}:\n{await stderr}\n{await stdout}");
-    }
+    private static Task RunNodeAsync(string[] args) => ToolProcess.RunAsync(NodeClient.NodePath!, args, TimeSpan.FromMinutes(3));
 }

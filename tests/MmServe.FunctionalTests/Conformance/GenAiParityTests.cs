@@ -1,0 +1,111 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using MmServe.FunctionalTests.Infrastructure;
+
+namespace MmServe.FunctionalTests.Conformance;
+
+/// <summary>
+/// MmServe serving an ONNX Runtime GenAI folder gives exactly what ORT GenAI's own Generator gives on it
+/// (tools/genai-oracle, run now, not a stored golden): for every prompt of tests/conformance/genai/cases.json the same
+/// prompt ids (ORT GenAI renders the template and tokenizes itself) and the same greedy output ids, EOS included, each
+/// request alone and all in flight at once. Both decoder forms:
+/// models/conformance/genai-tiny (KV concatenated per step) and genai-tiny-gqa (com.microsoft.GroupQueryAttention with
+/// search.past_present_share_buffer: one max-length KV buffer, DecoderSpec.KvBuffer "shared").
+/// </summary>
+public sealed class GenAiParityTests
+{
+    public static string FolderPath { get; } = Folder("genai-tiny");
+
+    private static string CasesPath { get; } = Path.Combine(TestPaths.RepoRoot, "tests", "conformance", "genai", "cases.json");
+
+    public static TheoryData<string> Folders() => ["genai-tiny", "genai-tiny-gqa"];
+
+    [Theory]
+    [MemberData(nameof(Folders))]
+    public async Task Greedy_tokens_equal_ort_genai_generator_alone_and_all_at_once(string folder)
+    {
+        var folderPath = Folder(folder);
+        var cases = JsonNode.Parse(await File.ReadAllTextAsync(CasesPath))!["cases"]!.AsArray().Select(c => c!.AsObject()).ToList();
+        var oracle = (await GenAiOracle.GenerateAsync(folderPath, CasesPath))["cases"]!.AsArray()
+            .ToDictionary(c => c!["id"]!.GetValue<string>(), c => c!.AsObject());
+        Assert.True(cases.Count >= 20, $"{cases.Count} cases; the issue asks for at least 20");
+        Assert.Equal(cases.Count, oracle.Count);
+
+        // The case list must exercise both ways a generation ends, or a wrong stop rule could pass unseen.
+        Assert.Contains(cases, c => Ids(oracle[Id(c)], "output_ids").Count < MaxNewTokens(c));
+        Assert.Contains(cases, c => Ids(oracle[Id(c)], "output_ids").Count == MaxNewTokens(c));
+
+        await using var factory = new MmServeFactory(new Dictionary<string, string?> { ["Model:Path"] = folderPath });
+        await factory.StartAndWaitReadyAsync();
+        using var client = factory.CreateHttpClient();
+
+        // The folder's greedy search defaults are not the server's (OpenAI's temperature 1): the start says so.
+        Assert.Contains(factory.Logs.Entries, e => e.Level == LogLevel.Warning && e.Message.Contains("settings read but not applied: search.do_sample", StringComparison.Ordinal));
+
+        var failures = new List<string>();
+        foreach (var c in cases)
+        {
+            failures.AddRange(Compare(c, oracle[Id(c)], await CompleteAsync(client, c, folder), "alone"));
+        }
+
+        var together = await Task.WhenAll(cases.Select(c => CompleteAsync(client, c, folder)));
+        for (int i = 0; i < cases.Count; i++)
+        {
+            failures.AddRange(Compare(cases[i], oracle[Id(cases[i])], together[i], "all at once"));
+        }
+
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+    }
+
+    private static async Task<JsonElement> CompleteAsync(HttpClient client, JsonObject c, string model)
+    {
+        var request = new JsonObject
+        {
+            ["model"] = model,
+            ["messages"] = c["messages"]!.DeepClone(),
+            ["temperature"] = 0,
+            ["max_tokens"] = MaxNewTokens(c),
+            ["return_token_ids"] = true,
+        };
+        using var response = await client.PostAsJsonAsync("v1/chat/completions", request);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"{Id(c)}: {(int)response.StatusCode} {body}");
+        return JsonDocument.Parse(body).RootElement.Clone();
+    }
+
+    private static IEnumerable<string> Compare(JsonObject c, JsonObject expected, JsonElement response, string how)
+    {
+        var prompt = response.GetProperty("prompt_token_ids").EnumerateArray().Select(e => e.GetInt32()).ToList();
+        var choice = response.GetProperty("choices")[0];
+        var output = choice.GetProperty("token_ids").EnumerateArray().Select(e => e.GetInt32()).ToList();
+        var finish = choice.GetProperty("finish_reason").GetString();
+        var expectedPrompt = Ids(expected, "prompt_ids");
+        var expectedOutput = Ids(expected, "output_ids");
+        if (!prompt.SequenceEqual(expectedPrompt))
+        {
+            yield return $"{Id(c)} ({how}): prompt ids differ\n  ORT GenAI [{string.Join(",", expectedPrompt)}]\n  MmServe   [{string.Join(",", prompt)}]";
+            yield break;
+        }
+
+        if (!output.SequenceEqual(expectedOutput))
+        {
+            yield return $"{Id(c)} ({how}): output ids differ (finish {finish})\n  ORT GenAI [{string.Join(",", expectedOutput)}]\n  MmServe   [{string.Join(",", output)}]";
+        }
+
+        // Shorter than max_new_tokens: ORT GenAI stopped on an EOS; at the limit either may hold (an EOS can be the last token).
+        if (expectedOutput.Count < MaxNewTokens(c) ? finish != "stop" : finish is not ("stop" or "length"))
+        {
+            yield return $"{Id(c)} ({how}): finish_reason {finish} after {output.Count} of {MaxNewTokens(c)} tokens";
+        }
+    }
+
+    private static string Folder(string name) => Path.Combine(TestPaths.RepoRoot, "models", "conformance", name);
+
+    private static string Id(JsonObject c) => c["id"]!.GetValue<string>();
+
+    private static int MaxNewTokens(JsonObject c) => c["max_new_tokens"]!.GetValue<int>();
+
+    private static List<int> Ids(JsonObject c, string field) => [.. c[field]!.AsArray().Select(i => i!.GetValue<int>())];
+}
