@@ -1,4 +1,3 @@
-using System.Text.Json;
 using MmServe.Engine;
 using MmServe.Media.Ffmpeg;
 using MmServe.Serving.Speech;
@@ -14,28 +13,15 @@ public sealed class WhisperModelTests
 {
     private static readonly string Folder = Path.Combine(TestPaths.RepoRoot, "models", "conformance", "tiny-whisper");
 
-    private sealed record Case(string Id, string Audio, string Language, string Task, int[] OutputIds, string OutputText);
-
-    private static List<Case> Cases()
-    {
-        string golden = Path.Combine(TestPaths.RepoRoot, "tests", "conformance", "goldens", "speech", "tiny-whisper.json");
-        using var document = JsonDocument.Parse(File.ReadAllText(golden));
-        return [.. document.RootElement.GetProperty("cases").EnumerateArray().Select(c => new Case(
-            c.GetProperty("id").GetString()!,
-            c.GetProperty("audio").GetString()!,
-            c.GetProperty("language").GetString()!,
-            c.GetProperty("task").GetString()!,
-            [.. c.GetProperty("output_ids").EnumerateArray().Select(e => e.GetInt32())],
-            c.GetProperty("output_text").GetString()!))];
-    }
+    private static IReadOnlyList<WhisperGoldenCase> Cases() => WhisperGolden.Cases();
 
     private static WhisperModel NewModel() =>
         new(Folder, workers: 1, new EngineOptions { MaxBatchSize = 32 }, FfmpegTools.DetectAsync().GetAwaiter().GetResult());
 
-    private static Task<(TranscriptionResult? Result, Errors.ServingError? Error)> Run(WhisperModel model, Case c) =>
+    private static Task<(TranscriptionResult? Result, Errors.ServingError? Error)> Run(WhisperModel model, WhisperGoldenCase c) =>
         model.TranscribeAsync(File.ReadAllBytes(Path.Combine(TestPaths.RepoRoot, "tests", "conformance", c.Audio)), c.Language, c.Task, 0, 24, c.Id, CancellationToken.None);
 
-    private static void AssertGolden(Case c, (TranscriptionResult? Result, Errors.ServingError? Error) outcome)
+    private static void AssertGolden(WhisperGoldenCase c, (TranscriptionResult? Result, Errors.ServingError? Error) outcome)
     {
         Assert.Null(outcome.Error);
         Assert.True(c.OutputIds.SequenceEqual(outcome.Result!.TokenIds), $"{c.Id} ({c.Audio}): [{string.Join(", ", outcome.Result.TokenIds)}] != golden [{string.Join(", ", c.OutputIds)}]");
