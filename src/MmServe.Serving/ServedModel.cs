@@ -4,6 +4,7 @@ using MmServe.Model.Bundle;
 using MmServe.Model.Chat;
 using MmServe.Model.HuggingFace;
 using MmServe.Model.Tokenization;
+using MmServe.Serving.Structured;
 
 namespace MmServe.Serving;
 
@@ -48,8 +49,9 @@ public sealed class ServedModel
             Prompts = PromptBuilder.FromBundle(Bundle, Tokenizer);
         }
 
-        var eos = Bundle.Manifest.Tokenizer.EosTokens.Select(t => Tokenizer.TokenToId(t)!.Value);
+        int[] eos = [.. Bundle.Manifest.Tokenizer.EosTokens.Select(t => Tokenizer.TokenToId(t)!.Value)];
         TextDecoder = new TokenTextDecoder(Tokenizer, eos);
+        Constraints = new ConstraintCache(Tokenizer, eos);
         Id = id ?? Bundle.Manifest.Id;
         Created = new DateTimeOffset(File.GetLastWriteTimeUtc(Bundle.ManifestPath)).ToUnixTimeSeconds();
         SystemFingerprint = "fp_" + Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(Bundle.ManifestPath)))[..10];
@@ -62,6 +64,9 @@ public sealed class ServedModel
     public IPromptBuilder Prompts { get; }
 
     public TokenTextDecoder TextDecoder { get; }
+
+    /// <summary>Structured-output grammars compiled against this model's tokenizer.</summary>
+    public ConstraintCache Constraints { get; }
 
     /// <summary>The "model" value clients must send.</summary>
     public string Id { get; }

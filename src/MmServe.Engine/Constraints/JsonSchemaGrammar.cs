@@ -42,9 +42,7 @@ public sealed class JsonSchemaGrammar
     /// <exception cref="UnsupportedSchemaException">The schema uses a keyword outside the subset, or is not satisfiable.</exception>
     public static Grammar Compile(JsonElement schema)
     {
-        var json = new JsonRules(new GrammarBuilder());
-        var value = AddTo(json, schema);
-        return json.Builder.Build(json.Builder.Rule([json.Ws, value]));
+        return JsonGrammars.Build(json => AddTo(json, schema));
     }
 
     /// <summary>Rules for a value valid under <paramref name="schema"/>, added to <paramref name="json"/>'s builder.</summary>

@@ -1,4 +1,5 @@
 using MmServe.Serving.Media;
+using MmServe.Serving.Structured;
 
 namespace MmServe.Serving.Requests;
 
@@ -25,6 +26,9 @@ public sealed record GenerationInput
 
     /// <summary>Voice and container of audio output; <see cref="AudioOutputInput.ServerDefault"/> where the API has no such field.</summary>
     public AudioOutputInput? Audio { get; init; }
+
+    /// <summary>Structured output: the format every generated token must follow; null: free text.</summary>
+    public ResponseFormatInput? ResponseFormat { get; init; }
 
     /// <summary>How this edge names the fields the rules report.</summary>
     public RequestFieldNames Fields { get; init; } = RequestFieldNames.OpenAi("max_tokens");

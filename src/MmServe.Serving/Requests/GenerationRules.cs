@@ -1,13 +1,14 @@
 using MmServe.Serving.Errors;
 using MmServe.Serving.Generation;
 using MmServe.Serving.Media;
+using MmServe.Serving.Structured;
 
 namespace MmServe.Serving.Requests;
 
 /// <summary>
 /// The one set of rules every API's generation request passes, cheapest first and before any media is read: the
 /// model, the messages and their media (<see cref="MessageRules"/>), n, sampling (<see cref="SamplingRules"/>),
-/// then output modalities (<see cref="OutputRules"/>). The first broken rule is the answer.
+/// then output modalities (<see cref="OutputRules"/>) and the response format (<see cref="ResponseFormatRules"/>). The first broken rule is the answer.
 /// </summary>
 public sealed class GenerationRules(ServedModel model, MediaPolicy media, IMediaGenerator generator)
 {
@@ -36,7 +37,17 @@ public sealed class GenerationRules(ServedModel model, MediaPolicy media, IMedia
             return (null, outputError);
         }
 
-        return (new ValidatedRequest(messages.Conversation, messages.Media, sampling!, outputs!) { MaxTokensParam = input.Fields.MaxTokens }, null);
+        var (constraint, formatError) = ResponseFormatRules.Apply(input.ResponseFormat, model.Constraints);
+        if (formatError is not null)
+        {
+            return (null, formatError);
+        }
+
+        return (new ValidatedRequest(messages.Conversation, messages.Media, sampling!, outputs!)
+        {
+            MaxTokensParam = input.Fields.MaxTokens,
+            Constraint = constraint,
+        }, null);
     }
 
     /// <summary>The model field of any request: present and the one served.</summary>

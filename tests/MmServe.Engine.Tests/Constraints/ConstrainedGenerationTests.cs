@@ -2,6 +2,7 @@ using System.Text.Json;
 using MmServe.Abstractions;
 using MmServe.Engine.Constraints;
 using MmServe.Engine.Tests.Fakes;
+using MmServe.TestSupport;
 
 namespace MmServe.Engine.Tests.Constraints;
 
@@ -71,9 +72,7 @@ public sealed class ConstrainedGenerationTests
     public async Task JsonObjectGrammar_GivesParsableObjects()
     {
         using var harness = Harness();
-        var json = new JsonRules(new GrammarBuilder());
-        var grammar = json.Builder.Build(json.Builder.Rule([json.Ws, json.AnyObject()]));
-        var constraint = new TokenConstraint(grammar, JsonTestVocabulary.Create());
+        var constraint = new TokenConstraint(JsonGrammars.AnyObject(), JsonTestVocabulary.Create());
 
         var results = await Task.WhenAll(Enumerable.Range(0, 30).Select(seed =>
             Run(harness, constraint, new SamplingParams { Temperature = 1f, Seed = seed, MaxTokens = 60 }, seed)));

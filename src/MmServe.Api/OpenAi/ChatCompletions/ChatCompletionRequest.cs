@@ -70,6 +70,13 @@ internal sealed class ChatCompletionRequest
 
     /// <summary>Voice and format of audio output; required when modalities contains "audio".</summary>
     public ChatAudioParams? Audio { get; set; }
+
+    /// <summary>
+    /// Structured output, enforced token by token: {"type":"json_object"} (any JSON object) or
+    /// {"type":"json_schema","json_schema":{"name","schema","strict"}} (a value valid under the schema's supported
+    /// subset; see docs/structured-outputs.md). {"type":"text"} is the default.
+    /// </summary>
+    public ResponseFormat? ResponseFormat { get; set; }
 }
 
 /// <summary>One message: role plus content (a string or an array of parts).</summary>
@@ -99,4 +106,28 @@ internal sealed class ChatAudioParams
 
     /// <summary>wav (at the model's sample rate) or pcm16 (16-bit little-endian mono at 24 kHz, as OpenAI's).</summary>
     public string? Format { get; set; }
+}
+
+/// <summary>response_format: "text", "json_object" or "json_schema" (with json_schema).</summary>
+internal sealed class ResponseFormat
+{
+    public string? Type { get; set; }
+
+    public JsonSchemaFormat? JsonSchema { get; set; }
+}
+
+/// <summary>response_format.json_schema.</summary>
+internal sealed class JsonSchemaFormat
+{
+    /// <summary>Required: 1-64 of a-z, A-Z, 0-9, '_' and '-'.</summary>
+    public string? Name { get; set; }
+
+    /// <summary>Accepted; not shown to the model.</summary>
+    public string? Description { get; set; }
+
+    /// <summary>The JSON Schema of the answer. Absent: any JSON value.</summary>
+    public JsonElement? Schema { get; set; }
+
+    /// <summary>Accepted; outputs follow the schema whether or not it is set.</summary>
+    public bool? Strict { get; set; }
 }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using MmServe.Api.Errors;
 using MmServe.Serving.Requests;
+using MmServe.Serving.Structured;
 
 namespace MmServe.Api.OpenAi.ChatCompletions;
 
@@ -53,11 +54,16 @@ internal static class ChatRequestParser
             },
             OutputModalities = request.Modalities,
             Audio = request.Audio is { } audio ? new AudioOutputInput(audio.Voice, audio.Format) : null,
+            ResponseFormat = request.ResponseFormat is { } format
+                ? new ResponseFormatInput(format.Type, format.JsonSchema is not null, format.JsonSchema?.Name, NullIfJsonNull(format.JsonSchema?.Schema))
+                : null,
             Fields = RequestFieldNames.OpenAi(maxTokensParam),
         };
         var answer = new ChatAnswerOptions(request.Stream ?? false, request.StreamOptions?.IncludeUsage ?? false, request.ReturnTokenIds ?? false);
         return (input, answer, null);
     }
+
+    private static JsonElement? NullIfJsonNull(JsonElement? element) => element is { ValueKind: not JsonValueKind.Null } value ? value : null;
 
     private static (IReadOnlyList<string> Stop, ApiError? Error) ParseStop(JsonElement? stop)
     {
