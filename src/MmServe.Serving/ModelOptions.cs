@@ -20,4 +20,10 @@ public sealed class ModelOptions
     /// Default fp32. Ignored for MmServe bundles.
     /// </summary>
     public string? Dtype { get; set; }
+
+    /// <summary>
+    /// How the model writes tool calls: "hermes" (&lt;tool_call&gt; blocks; Qwen2, Hermes), "llama3_json" or "mistral".
+    /// Unset: recognised from the chat template, Hermes when it names none (and for bundles).
+    /// </summary>
+    public string? ToolCallFormat { get; set; }
 }

@@ -5,6 +5,7 @@ using MmServe.Model.Chat;
 using MmServe.Model.HuggingFace;
 using MmServe.Model.Tokenization;
 using MmServe.Serving.Structured;
+using MmServe.Serving.Tools;
 
 namespace MmServe.Serving;
 
@@ -20,7 +21,7 @@ public sealed class ServedModel
     public const string VideoModality = "video";
 
     public ServedModel(IOptions<ModelOptions> options, IHostEnvironment environment)
-        : this(options.Value.Path, options.Value.Id, environment.ContentRootPath, "Model:Path", options.Value.Dtype)
+        : this(options.Value.Path, options.Value.Id, environment.ContentRootPath, "Model:Path", options.Value.Dtype, options.Value.ToolCallFormat)
     {
     }
 
@@ -29,7 +30,8 @@ public sealed class ServedModel
     /// <param name="contentRoot">The host's content root.</param>
     /// <param name="key">The configuration key named when the folder is missing.</param>
     /// <param name="dtype">A Hugging Face export's ONNX variant (Model:Dtype); null for fp32.</param>
-    public ServedModel(string? configuredPath, string? id, string contentRoot, string key, string? dtype = null)
+    /// <param name="toolCallFormat">Model:ToolCallFormat; null to recognise it from the chat template.</param>
+    public ServedModel(string? configuredPath, string? id, string contentRoot, string key, string? dtype = null, string? toolCallFormat = null)
     {
         var path = ModelPathResolver.Resolve(configuredPath, contentRoot)
             ?? throw new BundleValidationException($"{key} '{configuredPath}' was not found (a folder with manifest.json, or a Hugging Face export with config.json).");
@@ -52,6 +54,7 @@ public sealed class ServedModel
         int[] eos = [.. Bundle.Manifest.Tokenizer.EosTokens.Select(t => Tokenizer.TokenToId(t)!.Value)];
         TextDecoder = new TokenTextDecoder(Tokenizer, eos);
         Constraints = new ConstraintCache(Tokenizer, eos);
+        ToolCallFormat = ToolCallFormats.Resolve(toolCallFormat, Prompts.TemplateSource);
         Id = id ?? Bundle.Manifest.Id;
         Created = new DateTimeOffset(File.GetLastWriteTimeUtc(Bundle.ManifestPath)).ToUnixTimeSeconds();
         SystemFingerprint = "fp_" + Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(Bundle.ManifestPath)))[..10];
@@ -67,6 +70,9 @@ public sealed class ServedModel
 
     /// <summary>Structured-output grammars compiled against this model's tokenizer.</summary>
     public ConstraintCache Constraints { get; }
+
+    /// <summary>How this model writes tool calls (configured, or recognised from its chat template).</summary>
+    public ToolCallFormat ToolCallFormat { get; }
 
     /// <summary>The "model" value clients must send.</summary>
     public string Id { get; }

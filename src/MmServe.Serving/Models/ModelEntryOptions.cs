@@ -15,6 +15,9 @@ public sealed class ModelEntryOptions
     /// <summary>A Hugging Face export's ONNX variant, as Model:Dtype.</summary>
     public string? Dtype { get; set; }
 
+    /// <summary>The model's tool-call format, as Model:ToolCallFormat.</summary>
+    public string? ToolCallFormat { get; set; }
+
     /// <summary>This model's engine workers; the top-level "Workers" list when absent.</summary>
     public List<WorkerOptions>? Workers { get; set; }
 }

@@ -2,6 +2,7 @@ using MmServe.Serving.Errors;
 using MmServe.Serving.Generation;
 using MmServe.Serving.Media;
 using MmServe.Serving.Structured;
+using MmServe.Serving.Tools;
 
 namespace MmServe.Serving.Requests;
 
@@ -43,10 +44,23 @@ public sealed class GenerationRules(ServedModel model, MediaPolicy media, IMedia
             return (null, formatError);
         }
 
+        var (tools, toolError) = ToolRules.Apply(input.Tools, input.ToolChoice, input.ParallelToolCalls, model.ToolCallFormat, model.Constraints);
+        if (toolError is not null)
+        {
+            return (null, toolError);
+        }
+
+        if (tools?.Forced is not null && constraint is not null)
+        {
+            return (null, ServingError.Invalid(
+                "A forced tool call (tool_choice 'required' or a named function) cannot be combined with a JSON response_format.", "response_format", "invalid_value"));
+        }
+
         return (new ValidatedRequest(messages.Conversation, messages.Media, sampling!, outputs!)
         {
             MaxTokensParam = input.Fields.MaxTokens,
-            Constraint = constraint,
+            Constraint = tools?.Forced ?? constraint,
+            Tools = tools,
         }, null);
     }
 

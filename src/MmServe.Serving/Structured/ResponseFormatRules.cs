@@ -1,6 +1,6 @@
-using System.Text.RegularExpressions;
 using MmServe.Engine.Constraints;
 using MmServe.Serving.Errors;
+using MmServe.Serving.Requests;
 
 namespace MmServe.Serving.Structured;
 
@@ -9,7 +9,7 @@ namespace MmServe.Serving.Structured;
 /// value valid under the schema (the subset in <see cref="JsonSchemaGrammar"/>; other keywords are a 400 naming
 /// them, never silently ignored). "text" or no response_format is unconstrained.
 /// </summary>
-public static partial class ResponseFormatRules
+public static class ResponseFormatRules
 {
     public static (TokenConstraint? Constraint, ServingError? Error) Apply(ResponseFormatInput? format, ConstraintCache cache)
     {
@@ -48,7 +48,7 @@ public static partial class ResponseFormatRules
             return (null, ServingError.Missing($"{param}.json_schema.name"));
         }
 
-        if (!SchemaName().IsMatch(format.Name))
+        if (!WireNames.IsValid(format.Name))
         {
             return (null, ServingError.Invalid(
                 "'json_schema.name' must be 1-64 characters of a-z, A-Z, 0-9, underscores and dashes.", $"{param}.json_schema.name", "invalid_value"));
@@ -69,7 +69,4 @@ public static partial class ResponseFormatRules
             return (null, ServingError.Invalid($"Invalid schema for response_format '{format.Name}': {e.Message}", param, "invalid_json_schema"));
         }
     }
-
-    [GeneratedRegex("^[a-zA-Z0-9_-]{1,64}$")]
-    private static partial Regex SchemaName();
 }

@@ -77,12 +77,63 @@ internal sealed class ChatCompletionRequest
     /// subset; see docs/structured-outputs.md). {"type":"text"} is the default.
     /// </summary>
     public ResponseFormat? ResponseFormat { get; set; }
+
+    /// <summary>Functions the model may call ({"type":"function","function":{"name","description","parameters"}}).</summary>
+    public List<ChatToolDefinition?>? Tools { get; set; }
+
+    /// <summary>"none", "auto" (default with tools), "required", or {"type":"function","function":{"name"}}; the last two are enforced.</summary>
+    public JsonElement? ToolChoice { get; set; }
+
+    /// <summary>Whether a forced answer may hold several calls (default true).</summary>
+    public bool? ParallelToolCalls { get; set; }
+}
+
+/// <summary>One entry of "tools".</summary>
+internal sealed class ChatToolDefinition
+{
+    /// <summary>Only "function".</summary>
+    public string? Type { get; set; }
+
+    public ChatFunctionDefinition? Function { get; set; }
+}
+
+/// <summary>tools[].function.</summary>
+internal sealed class ChatFunctionDefinition
+{
+    /// <summary>1-64 of a-z, A-Z, 0-9, '_' and '-'.</summary>
+    public string? Name { get; set; }
+
+    public string? Description { get; set; }
+
+    /// <summary>The arguments' JSON Schema; forced calls are decoded under it (same subset as response_format).</summary>
+    public JsonElement? Parameters { get; set; }
+
+    /// <summary>Accepted; forced calls follow the schema whether or not it is set.</summary>
+    public bool? Strict { get; set; }
+}
+
+/// <summary>A call in an assistant message (and in answers): {"id","type":"function","function":{"name","arguments"}}.</summary>
+internal sealed class ChatMessageToolCall
+{
+    public string? Id { get; set; }
+
+    public string? Type { get; set; }
+
+    public ChatMessageFunctionCall? Function { get; set; }
+}
+
+internal sealed class ChatMessageFunctionCall
+{
+    public string? Name { get; set; }
+
+    /// <summary>The arguments as a JSON string.</summary>
+    public string? Arguments { get; set; }
 }
 
 /// <summary>One message: role plus content (a string or an array of parts).</summary>
 internal sealed class ChatMessage
 {
-    /// <summary>system, developer, user or assistant.</summary>
+    /// <summary>system, developer, user, assistant or tool.</summary>
     public string? Role { get; set; }
 
     /// <summary>A string, or parts: {"type":"text","text"} and {"type":"image_url","image_url":{"url","detail"}}.</summary>
@@ -90,6 +141,12 @@ internal sealed class ChatMessage
 
     /// <summary>Accepted and ignored.</summary>
     public string? Name { get; set; }
+
+    /// <summary>An assistant message's tool calls.</summary>
+    public List<ChatMessageToolCall?>? ToolCalls { get; set; }
+
+    /// <summary>A tool message: the id of the call it answers.</summary>
+    public string? ToolCallId { get; set; }
 }
 
 internal sealed class StreamOptions
