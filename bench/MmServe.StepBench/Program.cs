@@ -10,7 +10,9 @@ using MmServe.Runtime.Onnx.Execution;
 // steps of all B rows together. Prints ms per step and tokens/s, and the throughput ratio to B = 1.
 //
 //   dotnet run -c Release --project bench/MmServe.StepBench -- [--bundle models/mmserve-tiny] [--batches 1,4,16]
-//       [--prompt 30] [--steps 64] [--intra-op-threads 0] [--rounds 10] [--device cpu|cuda:N]
+//       [--prompt 30] [--steps 64] [--intra-op-threads 0] [--rounds 10] [--device cpu|cuda:N] [--mode executor|constrained]
+// --mode constrained times whole engine steps (forward, JSON Schema masks, sampling) with and without a
+// constraint instead (see ConstrainedStepBench).
 // --device cuda:N needs the GPU flavour (-p:OrtFlavor=cuda, docs/gpu.md); it measures the device-resident KV path and
 // stops if CUDA cannot be used (no fallback).
 var options = StepOptions.Parse(args);
@@ -21,6 +23,12 @@ using var decoder = sessions.Create(bundle.ComponentPath(bundle.Manifest.Decoder
 int? cudaDevice = sessions.Placement.IsCuda ? sessions.Device.CudaDeviceId : null;
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"decoder of {options.Bundle} on {sessions.Placement.ExecutionProvider} (ONNX Runtime {OrtBuild.RuntimeVersion}, {OrtBuild.Flavor} build): prompts of {options.Prompt} tokens, {options.Steps} decode steps, intra-op threads {(options.IntraOpThreads == 0 ? "default" : options.IntraOpThreads)}"));
+
+if (options.Mode == "constrained")
+{
+    await ConstrainedStepBench.RunAsync(options, bundle, () => new OnnxModelExecutor(bundle, embed, decoder, 32, ownsSessions: false, cudaDeviceId: cudaDevice));
+    return;
+}
 
 long nextId = 1;
 double baseline = 0;
@@ -67,7 +75,7 @@ foreach (var (batch, print) in options.Batches.Select(b => (b, false)).Concat(op
         $"batch {batch,3}: {ms,7:F3} ms/step (median of {options.Rounds}), {tokensPerSecond,8:F0} tok/s, {tokensPerSecond / baseline,5:F2}x batch {options.Batches[0]}"));
 }
 
-internal sealed record StepOptions(string Bundle, int[] Batches, int Prompt, int Steps, int IntraOpThreads, int Rounds, string Device)
+internal sealed record StepOptions(string Bundle, int[] Batches, int Prompt, int Steps, int IntraOpThreads, int Rounds, string Device, string Mode = "executor")
 {
     public static StepOptions Parse(string[] args)
     {
@@ -84,6 +92,7 @@ internal sealed record StepOptions(string Bundle, int[] Batches, int Prompt, int
                 "--intra-op-threads" => o with { IntraOpThreads = int.Parse(v, CultureInfo.InvariantCulture) },
                 "--rounds" => o with { Rounds = int.Parse(v, CultureInfo.InvariantCulture) },
                 "--device" => o with { Device = v },
+                "--mode" => v is "executor" or "constrained" ? o with { Mode = v } : throw new ArgumentException($"--mode must be executor or constrained, not {v}"),
                 _ => throw new ArgumentException($"unknown option {args[i]}"),
             };
         }

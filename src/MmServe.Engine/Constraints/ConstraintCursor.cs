@@ -6,7 +6,7 @@ internal sealed class ConstraintCursor(TokenConstraint constraint)
     private int _state = constraint.Start;
 
     /// <summary>Disallowed tokens' logits become -Infinity; <paramref name="tokensLeft"/> counts this step's token.</summary>
-    public void Mask(Span<float> logits, int tokensLeft) => constraint.MaskFor(_state, tokensLeft).Apply(logits);
+    public void Mask(Span<float> logits, int tokensLeft) => constraint.Mask(_state, tokensLeft, logits);
 
     public void Advance(int tokenId)
     {

@@ -11,7 +11,9 @@ public sealed class TokenConstraint
     private readonly Lock _gate = new();
     private readonly ByteAutomaton _automaton;
     private readonly List<TokenMask?> _masks = [];
-    private readonly Dictionary<(int State, int Limit), TokenMask> _limitedMasks = [];
+    // Budgets are a short per token; only states met near the end of a budget get one, and the cache is bounded.
+    private const int MaxBudgets = 1024;
+    private readonly Dictionary<int, TokenBudget> _budgets = [];
     private readonly bool[] _isEos;
 
     public TokenConstraint(Grammar grammar, TokenVocabulary vocabulary)
@@ -48,30 +50,27 @@ public sealed class TokenConstraint
     internal bool IsEos(int tokenId) => (uint)tokenId < (uint)_isEos.Length && _isEos[tokenId];
 
     /// <summary>
-    /// The mask for <paramref name="state"/> when the sequence may still generate <paramref name="tokensLeft"/> tokens
-    /// (this one included). While every allowed token leaves room to finish, that is the state's cached mask; near
-    /// the end only tokens after which the shortest completion plus EOS still fits are allowed, so an output is
-    /// steered to close its strings and brackets instead of being cut. When even that is impossible (max_tokens
-    /// below the shortest output) the plain mask is returned and the output ends by length.
+    /// Masks <paramref name="logits"/> for <paramref name="state"/> when the sequence may still generate
+    /// <paramref name="tokensLeft"/> tokens (this one included). While every allowed token leaves room to finish, that
+    /// is the state's cached mask; near the end only tokens after which the shortest completion plus EOS still fits
+    /// are kept, so an output is steered to close its strings and brackets instead of being cut. Bytes stand in for
+    /// tokens (every byte is a token in byte-level vocabularies), which is conservative. When even that cannot fit
+    /// (max_tokens below the shortest output) the plain mask is used and the output ends by length.
     /// </summary>
-    internal TokenMask MaskFor(int state, int tokensLeft)
+    internal void Mask(int state, int tokensLeft, Span<float> logits)
     {
         lock (_gate)
         {
             var mask = PlainMask(state);
             int limit = tokensLeft - 2;
-            if (mask.MaxMinBytesAfter <= limit)
+            bool fits = mask.MinBytesAfter <= limit || _automaton.IsAccepting(state);
+            if (mask.MaxBytesAfter <= limit || !fits)
             {
-                return mask;
+                mask.Apply(logits);
+                return;
             }
 
-            if (!_limitedMasks.TryGetValue((state, limit), out var limited))
-            {
-                limited = BuildMask(state, limit);
-                _limitedMasks[(state, limit)] = limited;
-            }
-
-            return limited.AllowedCount > 0 ? limited : mask;
+            BudgetOf(state).Apply(logits, limit);
         }
     }
 
@@ -103,21 +102,42 @@ public sealed class TokenConstraint
             _masks.Add(null);
         }
 
-        return _masks[state] ??= BuildMask(state, int.MaxValue);
+        return _masks[state] ??= Walk(state, null);
     }
 
-    /// <summary>Walks the token tree from <paramref name="state"/>; a token is allowed when its bytes keep the automaton alive and its completion fits the limit.</summary>
-    private TokenMask BuildMask(int state, int limit)
+    private TokenBudget BudgetOf(int state)
+    {
+        if (!_budgets.TryGetValue(state, out var budget))
+        {
+            if (_budgets.Count >= MaxBudgets)
+            {
+                _budgets.Clear();
+            }
+
+            var bytesAfter = new short[Vocabulary.Size];
+            Array.Fill(bytesAfter, short.MaxValue);
+            Walk(state, bytesAfter);
+            budget = new TokenBudget(bytesAfter);
+            _budgets[state] = budget;
+        }
+
+        return budget;
+    }
+
+    /// <summary>
+    /// Walks the token tree from <paramref name="state"/>: a token is allowed when its bytes keep the automaton alive.
+    /// Also records, when asked, each allowed token's bytes still needed after it (EOS: -1 where allowed).
+    /// </summary>
+    private TokenMask Walk(int state, short[]? bytesAfter)
     {
         var bits = new ulong[(Vocabulary.Size + 63) / 64];
-        int maxAfter = 0;
-        int allowed = 0;
+        int minAfter = int.MaxValue, maxAfter = 0;
         if (_automaton.IsAccepting(state))
         {
             foreach (int eos in Vocabulary.EosTokenIds)
             {
                 bits[eos >> 6] |= 1UL << (eos & 63);
-                allowed++;
+                bytesAfter?[eos] = -1;
             }
         }
 
@@ -136,15 +156,16 @@ public sealed class TokenConstraint
                 }
 
                 int childNode = Vocabulary.ChildNode(child);
-                int remaining = _automaton.MinBytesToComplete(next);
                 var tokens = Vocabulary.TokensAt(childNode);
-                if (tokens.Length > 0 && remaining <= limit)
+                if (tokens.Length > 0)
                 {
+                    int remaining = _automaton.MinBytesToComplete(next);
+                    minAfter = Math.Min(minAfter, remaining);
                     maxAfter = Math.Max(maxAfter, remaining);
                     foreach (int id in tokens)
                     {
                         bits[id >> 6] |= 1UL << (id & 63);
-                        allowed++;
+                        bytesAfter?[id] = (short)Math.Min(remaining, short.MaxValue - 1);
                     }
                 }
 
@@ -152,6 +173,6 @@ public sealed class TokenConstraint
             }
         }
 
-        return new TokenMask(bits, maxAfter, allowed);
+        return new TokenMask(bits, minAfter, maxAfter);
     }
 }

@@ -55,14 +55,19 @@ public sealed class ToolCallReader(ToolCallFormat format)
                 int open = text.IndexOf(HermesOpen, StringComparison.Ordinal);
                 if (open < 0)
                 {
-                    // Keep back a tail that may be the start of "<tool_call>".
-                    int keep = final ? 0 : PartialSuffix(text, HermesOpen);
-                    Emit(events, text[..^keep]);
+                    // Keep back a tail that may be the start of "<tool_call>", and trailing whitespace, which is
+                    // dropped if a call follows (OpenAI sends no content between calls).
+                    int keep = final ? 0 : Math.Max(PartialSuffix(text, HermesOpen), text.Length - text.TrimEnd().Length);
+                    EmitUnlessBlankAfterCalls(events, text[..^keep]);
                     _pending.Remove(0, text.Length - keep);
                     return events;
                 }
 
-                Emit(events, text[..open]);
+                if (!string.IsNullOrWhiteSpace(text[..open]))
+                {
+                    Emit(events, text[..open]);
+                }
+
                 _pending.Remove(0, open + HermesOpen.Length);
                 _inCall = true;
                 continue;
@@ -272,6 +277,14 @@ public sealed class ToolCallReader(ToolCallFormat format)
         }
 
         return 0;
+    }
+
+    private void EmitUnlessBlankAfterCalls(List<ToolStreamEvent> events, string text)
+    {
+        if (_calls == 0 || !string.IsNullOrWhiteSpace(text))
+        {
+            Emit(events, text);
+        }
     }
 
     private static void Emit(List<ToolStreamEvent> events, string text)
