@@ -23,13 +23,20 @@ public sealed class GrammarBuilder
 
     public int RuleCount => _rules.Count;
 
+    /// <summary>Symbols in all alternatives so far: the grammar's size, which compilers bound.</summary>
+    public int SymbolCount { get; private set; }
+
     public int NewRule()
     {
         _rules.Add([]);
         return _rules.Count - 1;
     }
 
-    public void Add(int rule, params Symbol[] sequence) => _rules[rule].Add(sequence);
+    public void Add(int rule, params Symbol[] sequence)
+    {
+        _rules[rule].Add(sequence);
+        SymbolCount += sequence.Length + 1;
+    }
 
     /// <summary>A new rule with the given alternatives.</summary>
     public int Rule(params Symbol[][] alternatives)

@@ -16,6 +16,9 @@ public sealed class JsonSchemaGrammar
     /// <summary>Largest count (maxLength, maxItems, minItems...) compiled into rules; bigger ones are refused.</summary>
     public const int MaxCount = 4096;
 
+    /// <summary>Largest grammar a schema may compile to (symbols); counts multiply rules, so this bounds the work a request can ask for.</summary>
+    public const int MaxSymbols = 1_000_000;
+
     private static readonly HashSet<string> Annotations = new(StringComparer.Ordinal)
     {
         "title", "description", "$schema", "$id", "$comment", "default", "examples", "$defs", "definitions", "deprecated", "readOnly", "writeOnly",
@@ -98,6 +101,11 @@ public sealed class JsonSchemaGrammar
 
         var types = Types(schema, path);
         var alternatives = types.Select(type => new[] { Typed(type, schema, path) }).ToArray();
+        if (Builder.SymbolCount > MaxSymbols)
+        {
+            throw Unsupported("schema", path, $"The schema is too large to enforce (its grammar exceeds {MaxSymbols} symbols); lower its maxLength/maxItems counts.");
+        }
+
         return alternatives.Length == 1 ? alternatives[0][0] : Symbol.Ref(Builder.Rule(alternatives));
     }
 

@@ -13,6 +13,8 @@ public sealed class TokenConstraint
     private readonly List<TokenMask?> _masks = [];
     // Budgets are a short per token; only states met near the end of a budget get one, and the cache is bounded.
     private const int MaxBudgets = 1024;
+    private const int MaxMasks = 4096;
+    private int _maskCount;
     private readonly Dictionary<int, TokenBudget> _budgets = [];
     private readonly bool[] _isEos;
 
@@ -102,7 +104,24 @@ public sealed class TokenConstraint
             _masks.Add(null);
         }
 
-        return _masks[state] ??= Walk(state, null);
+        if (_masks[state] is { } known)
+        {
+            return known;
+        }
+
+        // A mask is a bit per token (19 KB at 150k tokens): past MaxMasks they are dropped and rebuilt on demand,
+        // so an open-ended grammar (any JSON) that keeps meeting new states cannot grow without bound.
+        if (++_maskCount > MaxMasks)
+        {
+            _masks.Clear();
+            _maskCount = 1;
+            while (_masks.Count <= state)
+            {
+                _masks.Add(null);
+            }
+        }
+
+        return _masks[state] = Walk(state, null);
     }
 
     private TokenBudget BudgetOf(int state)

@@ -113,4 +113,14 @@ public sealed class TokenConstraintTests
         Assert.Equal(keyword, error.Keyword);
         Assert.Contains(keyword, error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void SchemaWhoseCountsMultiplyPastTheLimit_IsRefusedNotCompiled()
+    {
+        var properties = string.Join(",", Enumerable.Range(0, 300).Select(i => $"\"p{i}\":{{\"type\":\"string\",\"maxLength\":4096}}"));
+
+        var error = Assert.Throws<UnsupportedSchemaException>(() => JsonSchemaGrammar.Compile(JsonDocument.Parse($"{{\"type\":\"object\",\"properties\":{{{properties}}}}}").RootElement));
+
+        Assert.Equal("schema", error.Keyword);
+    }
 }

@@ -56,6 +56,36 @@ public sealed class ResponseFormatTests(ServerFixture server) : IClassFixture<Se
         Assert.Equal(await ContentAsync(a), await ContentAsync(b));
     }
 
+    [Fact]
+    public async Task ConstrainedAndPlainRequests_GetTheSameTokensAloneAndInOneBatch()
+    {
+        var constrained = Request(SchemaFormat(TestSchemas.Person));
+        constrained["seed"] = 7;
+        constrained["return_token_ids"] = true;
+        var plain = Chat.Request("Tell me a story.", 40);
+        plain["temperature"] = 1;
+        plain["seed"] = 7;
+        plain["return_token_ids"] = true;
+
+        var constrainedAlone = await TokenIdsAsync(constrained);
+        var plainAlone = await TokenIdsAsync(plain);
+        var others = Enumerable.Range(0, 14).Select(i =>
+        {
+            var other = i % 2 == 0 ? Request(SchemaFormat(TestSchemas.Points), 40 + i * 5) : Chat.Request($"Other {i}", 10 + i * 3);
+            other["temperature"] = 1;
+            other["seed"] = 100 + i;
+            other["return_token_ids"] = true;
+            return TokenIdsAsync(other);
+        }).ToList();
+        var constrainedInBatch = TokenIdsAsync(constrained);
+        var plainInBatch = TokenIdsAsync(plain);
+        await Task.WhenAll(others);
+
+        Assert.Equal(constrainedAlone, await constrainedInBatch);
+        Assert.Equal(plainAlone, await plainInBatch);
+        Assert.NotEqual(constrainedAlone, plainAlone);
+    }
+
     [Theory]
     [InlineData("""{"type":"string","pattern":"^[a-z]+$"}""", "pattern")]
     [InlineData("""{"type":"object","properties":{"n":{"type":"integer","minimum":0}}}""", "minimum")]
@@ -95,6 +125,14 @@ public sealed class ResponseFormatTests(ServerFixture server) : IClassFixture<Se
         using var response = await Chat.PostAsync(server.Client, Request(format));
 
         await ErrorAssert.IsOpenAiErrorAsync(response, HttpStatusCode.BadRequest, "response_format", "invalid_json_schema");
+    }
+
+    private async Task<int[]> TokenIdsAsync(JsonObject request)
+    {
+        using var response = await Chat.PostAsync(server.Client, JsonNode.Parse(request.ToJsonString())!);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, text);
+        return [.. JsonDocument.Parse(text).RootElement.GetProperty("choices")[0].GetProperty("token_ids").EnumerateArray().Select(t => t.GetInt32())];
     }
 
     private static async Task<string> ContentAsync(HttpResponseMessage response)
