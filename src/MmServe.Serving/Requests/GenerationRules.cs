@@ -60,7 +60,8 @@ public sealed class GenerationRules(ServedModel model, MediaPolicy media, IMedia
         {
             MaxTokensParam = input.Fields.MaxTokens,
             Constraint = tools?.Forced ?? constraint,
-            Tools = tools,
+            // An answer constrained to the client's JSON schema is that JSON, never a call (Llama 3 calls are JSON too).
+            Tools = constraint is not null && tools is not null ? tools with { ReadsCalls = false } : tools,
         }, null);
     }
 

@@ -185,10 +185,10 @@ public sealed class ToolCallReader(ToolCallFormat format)
             return null;
         }
 
-        // Either key is accepted: fine-tunes mix them up.
+        // Either key is accepted (fine-tunes mix them up), but one is required: {"name": "Bob"} is an answer, not a call.
         if (!call.TryGetProperty(argumentsKey, out var arguments) && !call.TryGetProperty(argumentsKey == "arguments" ? "parameters" : "arguments", out arguments))
         {
-            return (name.GetString()!, "{}");
+            return null;
         }
 
         return arguments.ValueKind switch

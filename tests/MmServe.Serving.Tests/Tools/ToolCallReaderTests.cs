@@ -30,6 +30,7 @@ public sealed class ToolCallReaderTests
     [InlineData(ToolCallFormat.Hermes, "<tool_call>\n{\"name\": \"zoom\", \"arguments\": {\"region\": \"x\"\n</tool_call>")]
     [InlineData(ToolCallFormat.Hermes, "<tool_call>not json</tool_call> and more")]
     [InlineData(ToolCallFormat.Llama3Json, "{\"answer\": 42}")]
+    [InlineData(ToolCallFormat.Llama3Json, "{\"name\": \"Bob\", \"age\": 3}")]
     [InlineData(ToolCallFormat.Mistral, "[1, 2, 3]")]
     [InlineData(ToolCallFormat.Llama3Json, "Plain words, { not a call")]
     public void WhatIsNotAWholeCall_StaysContent_Unchanged(ToolCallFormat format, string text)
@@ -43,7 +44,7 @@ public sealed class ToolCallReaderTests
     [Fact]
     public void Llama3Json_ReadsParametersAndSemicolonSeparatedCalls()
     {
-        var parsed = ToolCallReader.Parse(ToolCallFormat.Llama3Json, "<|python_tag|>{\"name\": \"zoom\", \"parameters\": {\"factor\": 3}}; {\"name\": \"count_shapes\", \"parameters\": {}}");
+        var parsed = ToolCallReader.Parse(ToolCallFormat.Llama3Json, "<|python_tag|>{\"name\": \"zoom\", \"parameters\": {\"factor\": 3}}; {\"name\": \"count_shapes\", \"arguments\": {}}");
 
         Assert.Equal([("zoom", """{"factor": 3}"""), ("count_shapes", "{}")], parsed.ToolCalls.Select(c => (c.Name, c.Arguments)));
     }
