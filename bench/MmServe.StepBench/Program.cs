@@ -10,9 +10,9 @@ using MmServe.Runtime.Onnx.Execution;
 // steps of all B rows together. Prints ms per step and tokens/s, and the throughput ratio to B = 1.
 //
 //   dotnet run -c Release --project bench/MmServe.StepBench -- [--bundle models/mmserve-tiny] [--batches 1,4,16]
-//       [--prompt 30] [--steps 64] [--intra-op-threads 0] [--rounds 10] [--device cpu|cuda:N] [--mode executor|constrained]
+//       [--prompt 30] [--steps 64] [--intra-op-threads 0] [--rounds 10] [--device cpu|cuda:N] [--mode executor|constrained|mask] [--vocab N]
 // --mode constrained times whole engine steps (forward, JSON Schema masks, sampling) with and without a
-// constraint instead (see ConstrainedStepBench).
+// constraint instead (see ConstrainedStepBench); --mode mask [--vocab N] times the constrained decoder alone (MaskBench).
 // --device cuda:N needs the GPU flavour (-p:OrtFlavor=cuda, docs/gpu.md); it measures the device-resident KV path and
 // stops if CUDA cannot be used (no fallback).
 var options = StepOptions.Parse(args);
@@ -23,6 +23,12 @@ using var decoder = sessions.Create(bundle.ComponentPath(bundle.Manifest.Decoder
 int? cudaDevice = sessions.Placement.IsCuda ? sessions.Device.CudaDeviceId : null;
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"decoder of {options.Bundle} on {sessions.Placement.ExecutionProvider} (ONNX Runtime {OrtBuild.RuntimeVersion}, {OrtBuild.Flavor} build): prompts of {options.Prompt} tokens, {options.Steps} decode steps, intra-op threads {(options.IntraOpThreads == 0 ? "default" : options.IntraOpThreads)}"));
+
+if (options.Mode == "mask")
+{
+    MaskBench.Run(options, bundle, options.Vocab);
+    return;
+}
 
 if (options.Mode == "constrained")
 {
@@ -75,7 +81,7 @@ foreach (var (batch, print) in options.Batches.Select(b => (b, false)).Concat(op
         $"batch {batch,3}: {ms,7:F3} ms/step (median of {options.Rounds}), {tokensPerSecond,8:F0} tok/s, {tokensPerSecond / baseline,5:F2}x batch {options.Batches[0]}"));
 }
 
-internal sealed record StepOptions(string Bundle, int[] Batches, int Prompt, int Steps, int IntraOpThreads, int Rounds, string Device, string Mode = "executor")
+internal sealed record StepOptions(string Bundle, int[] Batches, int Prompt, int Steps, int IntraOpThreads, int Rounds, string Device, string Mode = "executor", int Vocab = 0)
 {
     public static StepOptions Parse(string[] args)
     {
@@ -92,7 +98,8 @@ internal sealed record StepOptions(string Bundle, int[] Batches, int Prompt, int
                 "--intra-op-threads" => o with { IntraOpThreads = int.Parse(v, CultureInfo.InvariantCulture) },
                 "--rounds" => o with { Rounds = int.Parse(v, CultureInfo.InvariantCulture) },
                 "--device" => o with { Device = v },
-                "--mode" => v is "executor" or "constrained" ? o with { Mode = v } : throw new ArgumentException($"--mode must be executor or constrained, not {v}"),
+                "--mode" => v is "executor" or "constrained" or "mask" ? o with { Mode = v } : throw new ArgumentException($"--mode must be executor, constrained or mask, not {v}"),
+                "--vocab" => o with { Vocab = int.Parse(v, CultureInfo.InvariantCulture) },
                 _ => throw new ArgumentException($"unknown option {args[i]}"),
             };
         }
