@@ -66,15 +66,16 @@ internal sealed partial class ChatGrpcService(
         IServerStreamWriter<ChatChunk> stream, string requestId, SessionEvent item, ToolCallReader reader, CancellationToken ct)
     {
         var events = item is TextDelta delta ? reader.Push(delta.Text).ToList() : reader.Finish().ToList();
+        var content = string.Concat(events.OfType<ToolStreamEvent.Content>().Select(c => c.Text));
         if (item is TextDelta textDelta)
         {
             var message = chunks.ToDelta(textDelta);
-            message.Text = string.Concat(events.OfType<ToolStreamEvent.Content>().Select(c => c.Text));
+            message.Text = content;
             await stream.WriteAsync(new ChatChunk { RequestId = requestId, Delta = message }, ct).ConfigureAwait(false);
         }
-        else if (events.OfType<ToolStreamEvent.Content>().Any())
+        else if (content.Length > 0)
         {
-            await stream.WriteAsync(new ChatChunk { RequestId = requestId, Delta = new Delta { Text = string.Concat(events.OfType<ToolStreamEvent.Content>().Select(c => c.Text)) } }, ct).ConfigureAwait(false);
+            await stream.WriteAsync(new ChatChunk { RequestId = requestId, Delta = new Delta { Text = content } }, ct).ConfigureAwait(false);
         }
 
         foreach (var call in events.Select(GrpcToolMapper.ToProto).OfType<ToolCallDelta>())
