@@ -16,6 +16,12 @@ public sealed class JsonSchemaGrammar
     /// <summary>Largest count (maxLength, maxItems, minItems...) compiled into rules; bigger ones are refused.</summary>
     public const int MaxCount = 4096;
 
+    /// <summary>
+    /// Most properties of one object and most alternatives of one enum/anyOf (OpenAI allows 100 and 500). Optional
+    /// properties chain, and the automaton follows such chains recursively, so this also bounds its stack depth.
+    /// </summary>
+    public const int MaxBranches = 1000;
+
     /// <summary>Largest grammar a schema may compile to (symbols); counts multiply rules, so this bounds the work a request can ask for.</summary>
     public const int MaxSymbols = 1_000_000;
 
@@ -96,7 +102,7 @@ public sealed class JsonSchemaGrammar
                 throw Unsupported("enum", path, "'enum' must be a non-empty array.");
             }
 
-            return Literals([.. values.EnumerateArray()], schema, path);
+            return Literals([.. CheckBranches(values, "enum", path).EnumerateArray()], schema, path);
         }
 
         var types = Types(schema, path);
@@ -183,6 +189,11 @@ public sealed class JsonSchemaGrammar
             throw Unsupported("properties", path, "'properties' must be an object.");
         }
 
+        if (properties.EnumerateObject().Count() > MaxBranches)
+        {
+            throw Unsupported("properties", path, $"More than {MaxBranches} properties in one object are not supported by constrained decoding.");
+        }
+
         var members = properties.EnumerateObject()
             .Select(p => (Key: Builder.Literal(JsonSerializer.Serialize(p.Name)), Value: Value(p.Value, $"{path}/properties/{Escape(p.Name)}"), Required: required.Remove(p.Name)))
             .ToList();
@@ -243,7 +254,7 @@ public sealed class JsonSchemaGrammar
             throw Unsupported("anyOf", path, "'anyOf' must be a non-empty array of schemas.");
         }
 
-        var alternatives = anyOf.EnumerateArray().Select((s, i) => new[] { Value(s, $"{path}/anyOf/{i}") }).ToArray();
+        var alternatives = CheckBranches(anyOf, "anyOf", path).EnumerateArray().Select((s, i) => new[] { Value(s, $"{path}/anyOf/{i}") }).ToArray();
         return Symbol.Ref(Builder.Rule(alternatives));
     }
 
@@ -298,6 +309,11 @@ public sealed class JsonSchemaGrammar
         "object" => value.ValueKind == JsonValueKind.Object,
         _ => true,
     };
+
+    private static JsonElement CheckBranches(JsonElement list, string keyword, string path) =>
+        list.GetArrayLength() <= MaxBranches
+            ? list
+            : throw Unsupported(keyword, path, $"'{keyword}' with more than {MaxBranches} entries is not supported by constrained decoding.");
 
     private static int? Count(JsonElement schema, string keyword, string path)
     {

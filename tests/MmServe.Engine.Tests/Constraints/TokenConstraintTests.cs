@@ -123,4 +123,39 @@ public sealed class TokenConstraintTests
 
         Assert.Equal("schema", error.Keyword);
     }
+
+    [Theory]
+    [InlineData("properties")]
+    [InlineData("enum")]
+    [InlineData("anyOf")]
+    public void MoreBranchesThanTheLimit_AreRefused(string keyword)
+    {
+        var many = Enumerable.Range(0, JsonSchemaGrammar.MaxBranches + 1);
+        string schema = keyword switch
+        {
+            "properties" => $"{{\"type\":\"object\",\"properties\":{{{string.Join(",", many.Select(i => $"\"p{i}\":{{\"type\":\"integer\"}}"))}}}}}",
+            "enum" => $"{{\"enum\":[{string.Join(",", many)}]}}",
+            _ => $"{{\"anyOf\":[{string.Join(",", many.Select(i => $"{{\"const\":{i}}}"))}]}}",
+        };
+
+        var error = Assert.Throws<UnsupportedSchemaException>(() => JsonSchemaGrammar.Compile(JsonDocument.Parse(schema).RootElement));
+
+        Assert.Equal(keyword, error.Keyword);
+    }
+
+    [Fact]
+    public void AThousandOptionalProperties_CompileAndMask_WithinAWorkerThreadsStack()
+    {
+        var properties = string.Join(",", Enumerable.Range(0, JsonSchemaGrammar.MaxBranches).Select(i => $"\"p{i}\":{{\"type\":\"integer\"}}"));
+        var constraint = For($"{{\"type\":\"object\",\"properties\":{{{properties}}},\"additionalProperties\":false}}");
+        List<int>? allowed = null;
+
+        // The engine's workers are plain threads with the default stack: the automaton's recursion must fit one.
+        var worker = new Thread(() => allowed = Allowed(Feed(constraint, "{")));
+        worker.Start();
+        worker.Join();
+
+        Assert.Contains(JsonTestVocabulary.IdOf("}"), allowed!);
+        Assert.Contains(JsonTestVocabulary.IdOf("\""), allowed!);
+    }
 }
