@@ -30,7 +30,7 @@ internal sealed partial class ChatGrpcService(
         var ct = context.CancellationToken;
         var (requestId, model, session, validated) = await StartAsync(request, context).ConfigureAwait(false);
         using var writeSpan = session.StartWriteSpan("grpc");
-        var toolCalls = validated.Tools is { ReadsCalls: true } tools ? new ToolCallReader(tools.Format) : null;
+        var toolCalls = validated.Tools is { ReadsCalls: true } tools ? new ToolCallReader(tools.Format, streamArguments: tools.Forced is not null) : null;
         await responseStream.WriteAsync(new ChatChunk { RequestId = requestId, Started = Started(model, request, session) }, ct).ConfigureAwait(false);
         await foreach (var item in session.ReadEventsAsync(ct).ConfigureAwait(false))
         {

@@ -10,7 +10,9 @@ namespace MmServe.Serving.Tools;
 /// given back as content, so nothing the model wrote is lost. The whole-output parse (<see cref="Parse"/>) is
 /// the same reader run over the full text, so streamed and non-streamed answers agree.
 /// </summary>
-public sealed class ToolCallReader(ToolCallFormat format)
+/// <param name="format">The model's call format.</param>
+/// <param name="streamArguments">Stream Hermes arguments as they are written (forced calls, whose shape the grammar guarantees).</param>
+public sealed class ToolCallReader(ToolCallFormat format, bool streamArguments = false)
 {
     private const string HermesOpen = "<tool_call>";
     private const string HermesClose = "</tool_call>";
@@ -18,6 +20,7 @@ public sealed class ToolCallReader(ToolCallFormat format)
 
     private readonly StringBuilder _pending = new();
     private bool _inCall;
+    private HermesArgumentStream? _streamed;
     private bool? _wholeAnswerIsCalls;
     private int _calls;
 
@@ -73,6 +76,20 @@ public sealed class ToolCallReader(ToolCallFormat format)
                 continue;
             }
 
+            if (streamArguments)
+            {
+                if (StreamArguments(events, final))
+                {
+                    continue;
+                }
+
+                // Still inside a streamed call, or it ended with the output; otherwise no header yet: read it whole.
+                if (_streamed is not null || !_inCall)
+                {
+                    return events;
+                }
+            }
+
             int close = text.IndexOf(HermesClose, StringComparison.Ordinal);
             if (close < 0 && !final)
             {
@@ -93,6 +110,50 @@ public sealed class ToolCallReader(ToolCallFormat format)
                 return events;
             }
         }
+    }
+
+    /// <summary>
+    /// Inside a call: starts it once its header is in, passes its arguments on as they come, and after their closing
+    /// brace waits for &lt;/tool_call&gt;. True when the call has ended (read on after it).
+    /// </summary>
+    private bool StreamArguments(List<ToolStreamEvent> events, bool final)
+    {
+        if (_streamed is null)
+        {
+            if (!HermesArgumentStream.TryReadHeader(_pending.ToString(), out var name, out int header))
+            {
+                return false;
+            }
+
+            _streamed = new HermesArgumentStream(_calls++);
+            events.Add(new ToolStreamEvent.CallStarted(_streamed.Index, ParsedToolCall.NewId(), name));
+            _pending.Remove(0, header);
+        }
+
+        var text = _pending.ToString();
+        if (!_streamed.Done)
+        {
+            int taken = _streamed.Take(text);
+            if (taken > 0)
+            {
+                events.Add(new ToolStreamEvent.CallArguments(_streamed.Index, text[..taken]));
+            }
+
+            _pending.Remove(0, taken);
+            text = text[taken..];
+        }
+
+        int close = text.IndexOf(HermesClose, StringComparison.Ordinal);
+        if (close < 0 && !final)
+        {
+            return false;
+        }
+
+        // What is left of the call ("}" and whitespace) is dropped with the closing tag.
+        _pending.Remove(0, close < 0 ? text.Length : close + HermesClose.Length);
+        _streamed = null;
+        _inCall = false;
+        return close >= 0;
     }
 
     /// <summary>Llama 3 JSON and Mistral: an answer that starts like a call is held to its end, then parsed whole.</summary>

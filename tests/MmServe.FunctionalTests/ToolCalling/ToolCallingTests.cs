@@ -65,6 +65,8 @@ public sealed class ToolCallingTests(ServerFixture server) : IClassFixture<Serve
             var name = first.GetProperty("function").GetProperty("name").GetString()!;
             // Later deltas of the call carry only arguments pieces; all pieces concatenate to the arguments JSON.
             Assert.All(group.Skip(1), d => Assert.False(d.TryGetProperty("id", out _)));
+            // A forced call's arguments stream while the model writes them, not as one piece at the end.
+            Assert.True(group.Count() > 3, $"call {group.Key} came in {group.Count()} deltas");
             streamed.Add((name, string.Concat(group.Select(d => d.GetProperty("function").GetProperty("arguments").GetString()))));
         }
 

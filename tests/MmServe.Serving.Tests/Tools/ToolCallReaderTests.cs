@@ -89,4 +89,38 @@ public sealed class ToolCallReaderTests
     {
         Assert.Equal(expected, ToolCallFormats.Resolve(configured, template));
     }
+
+    [Fact]
+    public void ForcedHermesCalls_StreamTheirArgumentsAsTheyAreWritten_AndAgreeWithTheWholeParse()
+    {
+        var whole = ToolCallReader.Parse(ToolCallFormat.Hermes, Hermes);
+        for (int chunk = 1; chunk <= 7; chunk++)
+        {
+            var reader = new ToolCallReader(ToolCallFormat.Hermes, streamArguments: true);
+            var events = Enumerable.Range(0, (Hermes.Length + chunk - 1) / chunk)
+                .SelectMany(i => reader.Push(Hermes.Substring(i * chunk, Math.Min(chunk, Hermes.Length - i * chunk))).ToList())
+                .Concat(reader.Finish()).ToList();
+
+            Assert.Empty(events.OfType<ToolStreamEvent.Content>());
+            Assert.Equal(whole.ToolCalls.Select(c => c.Name), events.OfType<ToolStreamEvent.CallStarted>().Select(c => c.Name));
+            var arguments = events.OfType<ToolStreamEvent.CallArguments>().GroupBy(a => a.Index).ToList();
+            Assert.Equal(whole.ToolCalls.Select(c => c.Arguments), arguments.Select(g => string.Concat(g.Select(a => a.Text))));
+            // Small pushes give several pieces: the arguments are not held back to the end of the call.
+            Assert.True(chunk > 3 || arguments[0].Count() > 3);
+            // Each call's name comes before its first arguments piece.
+            Assert.All(arguments, g => Assert.True(
+                events.FindIndex(e => e is ToolStreamEvent.CallStarted s && s.Index == g.Key) < events.IndexOf(g.First())));
+        }
+    }
+
+    [Fact]
+    public void StreamedArguments_KeepBracesInsideStrings()
+    {
+        const string text = "<tool_call>\n{\"name\": \"say\", \"arguments\": {\"text\": \"a } b \\\" { c\"}}\n</tool_call>";
+        var reader = new ToolCallReader(ToolCallFormat.Hermes, streamArguments: true);
+
+        var events = text.Select(c => c.ToString()).SelectMany(reader.Push).Concat(reader.Finish()).ToList();
+
+        Assert.Equal("""{"text": "a } b \" { c"}""", string.Concat(events.OfType<ToolStreamEvent.CallArguments>().Select(a => a.Text)));
+    }
 }

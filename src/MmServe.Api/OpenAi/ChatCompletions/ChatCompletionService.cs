@@ -74,7 +74,7 @@ internal sealed partial class ChatCompletionService(
         var audio = CreateAudioAssembler(model, request!.Outputs, identity);
         if (answer!.Stream)
         {
-            var toolCalls = request.Tools is { ReadsCalls: true } tools ? new ToolCallReader(tools.Format) : null;
+            var toolCalls = request.Tools is { ReadsCalls: true } tools ? new ToolCallReader(tools.Format, streamArguments: tools.Forced is not null) : null;
             await new ChatCompletionStreamer(identity, answer, request.Sampling.Logprobs, logprobs, audio, logger) { ToolCalls = toolCalls }
                 .StreamAsync(context, session!, ct).ConfigureAwait(false);
             return TypedResults.Empty;
