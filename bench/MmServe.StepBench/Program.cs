@@ -16,7 +16,10 @@ using MmServe.StepBench;
 //
 //   dotnet run -c Release --project bench/MmServe.StepBench -- [--bundle models/mmserve-tiny] [--batches 1,4,16]
 //       [--prompt 30] [--steps 64] [--intra-op-threads 0] [--rounds 10] [--device cpu|cuda:N] [--forms concat,gqa]
-//       [--joins 1,4]
+//       [--joins 1,4] [--mode executor|constrained|mask] [--vocab N]
+// --mode constrained times whole engine steps (forward, JSON Schema masks, sampling) with and without a constraint
+// instead, on the first form (see ConstrainedStepBench); --mode mask [--vocab N] times the constrained decoder alone
+// (MaskBench).
 // --device cuda:N needs the GPU flavour (-p:OrtFlavor=cuda, docs/gpu.md); it measures the device-resident KV path and
 // stops if CUDA cannot be used (no fallback); the shared-buffer form runs on the host path only.
 var options = StepOptions.Parse(args);
@@ -24,6 +27,20 @@ var sessions = new SessionFactory(new DeviceOptions(options.Device, options.Intr
 var forms = options.Forms.Select(name => DecoderForm.Load(options.Bundle, name, sessions)).ToList();
 try
 {
+    if (options.Mode == "mask")
+    {
+        MaskBench.Run(options, forms[0].Bundle, options.Vocab);
+        return;
+    }
+
+    if (options.Mode == "constrained")
+    {
+        var first = forms[0];
+        await ConstrainedStepBench.RunAsync(options, first.Bundle, () => new OnnxModelExecutor(
+            first.Bundle, first.Embed, first.Decoder, 32, ownsSessions: false, cudaDeviceId: sessions.Placement.IsCuda ? sessions.Device.CudaDeviceId : null));
+        return;
+    }
+
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"decoder of {options.Bundle} on {sessions.Placement.ExecutionProvider} (ONNX Runtime {OrtBuild.RuntimeVersion}, {OrtBuild.Flavor} build): prompts of {options.Prompt} tokens, {options.Steps} decode steps, intra-op threads {(options.IntraOpThreads == 0 ? "default" : options.IntraOpThreads)}, forms {string.Join(", ", options.Forms)}"));
     var bench = new StepRuns(options, sessions.Placement.IsCuda ? sessions.Device.CudaDeviceId : null);

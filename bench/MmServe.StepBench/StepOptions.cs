@@ -4,7 +4,8 @@ namespace MmServe.StepBench;
 
 /// <summary>StepBench's command line (see Program.cs for the flags).</summary>
 internal sealed record StepOptions(
-    string Bundle, int[] Batches, int Prompt, int Steps, int IntraOpThreads, int Rounds, string Device, string[] Forms, int[] Joins)
+    string Bundle, int[] Batches, int Prompt, int Steps, int IntraOpThreads, int Rounds, string Device, string[] Forms, int[] Joins,
+    string Mode = "executor", int Vocab = 0)
 {
     public static StepOptions Parse(string[] args)
     {
@@ -23,6 +24,8 @@ internal sealed record StepOptions(
                 "--device" => o with { Device = v },
                 "--forms" => o with { Forms = v.Split(',', StringSplitOptions.RemoveEmptyEntries) },
                 "--joins" => o with { Joins = v.Length == 0 ? [] : Ints(v) },
+                "--mode" => v is "executor" or "constrained" or "mask" ? o with { Mode = v } : throw new ArgumentException($"--mode must be executor, constrained or mask, not {v}"),
+                "--vocab" => o with { Vocab = int.Parse(v, CultureInfo.InvariantCulture) },
                 _ => throw new ArgumentException($"unknown option {args[i]}"),
             };
         }

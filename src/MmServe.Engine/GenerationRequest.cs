@@ -1,4 +1,5 @@
 using MmServe.Abstractions;
+using MmServe.Engine.Constraints;
 
 namespace MmServe.Engine;
 
@@ -24,4 +25,11 @@ public sealed partial record GenerationRequest(string RequestId, ReadOnlyMemory<
     /// executor with every step of this request. The scheduler never looks at them.
     /// </summary>
     public SequencePositions? Positions { get; init; }
+
+    /// <summary>
+    /// Restricts every sampled token to the grammar (structured outputs, forced tool calls): the output is a
+    /// sentence of it, ended by EOS once complete, and steered to its shortest ending as max_tokens or the context
+    /// runs out. Null: unconstrained.
+    /// </summary>
+    public TokenConstraint? Constraint { get; init; }
 }

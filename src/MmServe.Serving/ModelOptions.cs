@@ -30,4 +30,10 @@ public sealed class ModelOptions
     /// manifest's decoder everywhere. Any other value: that entry of the manifest's "decoder_variants" everywhere.
     /// </summary>
     public string? DecoderVariant { get; set; }
+
+    /// <summary>
+    /// How the model writes tool calls: "hermes" (&lt;tool_call&gt; blocks; Qwen2, Hermes), "llama3_json" or "mistral".
+    /// Unset: recognised from the chat template, Hermes when it names none (and for bundles).
+    /// </summary>
+    public string? ToolCallFormat { get; set; }
 }

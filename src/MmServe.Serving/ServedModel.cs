@@ -5,6 +5,8 @@ using MmServe.Model.Chat;
 using MmServe.Model.GenAi;
 using MmServe.Model.HuggingFace;
 using MmServe.Model.Tokenization;
+using MmServe.Serving.Structured;
+using MmServe.Serving.Tools;
 
 namespace MmServe.Serving;
 
@@ -21,7 +23,7 @@ public sealed class ServedModel
     public const string VideoModality = "video";
 
     public ServedModel(IOptions<ModelOptions> options, IHostEnvironment environment)
-        : this(options.Value.Path, options.Value.Id, environment.ContentRootPath, "Model:Path", options.Value.Dtype, options.Value.DecoderVariant)
+        : this(options.Value.Path, options.Value.Id, environment.ContentRootPath, "Model:Path", options.Value.Dtype, options.Value.DecoderVariant, options.Value.ToolCallFormat)
     {
     }
 
@@ -31,7 +33,8 @@ public sealed class ServedModel
     /// <param name="key">The configuration key named when the folder is missing.</param>
     /// <param name="dtype">A Hugging Face export's ONNX variant (Model:Dtype); null for fp32.</param>
     /// <param name="decoderVariant">An MmServe bundle's decoder variant (Model:DecoderVariant); null for its decoder.</param>
-    public ServedModel(string? configuredPath, string? id, string contentRoot, string key, string? dtype = null, string? decoderVariant = null)
+    /// <param name="toolCallFormat">Model:ToolCallFormat; null to recognise it from the chat template.</param>
+    public ServedModel(string? configuredPath, string? id, string contentRoot, string key, string? dtype = null, string? decoderVariant = null, string? toolCallFormat = null)
     {
         var path = ModelPathResolver.Resolve(configuredPath, contentRoot)
             ?? throw new BundleValidationException($"{key} '{configuredPath}' was not found (a folder with manifest.json, a Hugging Face export with config.json, or an ONNX Runtime GenAI folder with genai_config.json).");
@@ -70,8 +73,10 @@ public sealed class ServedModel
             Prompts = PromptBuilder.FromBundle(Bundle, Tokenizer);
         }
 
-        var eos = Bundle.Manifest.Tokenizer.EosTokens.Select(t => Tokenizer.TokenToId(t)!.Value);
+        int[] eos = [.. Bundle.Manifest.Tokenizer.EosTokens.Select(t => Tokenizer.TokenToId(t)!.Value)];
         TextDecoder = new TokenTextDecoder(Tokenizer, eos);
+        Constraints = new ConstraintCache(Tokenizer, eos);
+        ToolCallFormat = ToolCallFormats.Resolve(toolCallFormat, Prompts.TemplateSource);
         Id = id ?? Bundle.Manifest.Id;
         Created = new DateTimeOffset(File.GetLastWriteTimeUtc(Bundle.ManifestPath)).ToUnixTimeSeconds();
         SystemFingerprint = "fp_" + Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(Bundle.ManifestPath)))[..10];
@@ -93,6 +98,12 @@ public sealed class ServedModel
     public IPromptBuilder Prompts { get; }
 
     public TokenTextDecoder TextDecoder { get; }
+
+    /// <summary>Structured-output grammars compiled against this model's tokenizer.</summary>
+    public ConstraintCache Constraints { get; }
+
+    /// <summary>How this model writes tool calls (configured, or recognised from its chat template).</summary>
+    public ToolCallFormat ToolCallFormat { get; }
 
     /// <summary>The "model" value clients must send.</summary>
     public string Id { get; }

@@ -19,6 +19,11 @@ public sealed class ModelOptionsValidator(IHostEnvironment environment) : IValid
             return ValidateOptionsResult.Fail(dtype);
         }
 
+        if (ToolCallFormatProblem("Model:ToolCallFormat", options.ToolCallFormat) is { } format)
+        {
+            return ValidateOptionsResult.Fail(format);
+        }
+
         if (ModelPathResolver.Resolve(options.Path, environment.ContentRootPath) is null)
         {
             var roots = string.Join(", ", ModelPathResolver.SearchRoots(options.Path, environment.ContentRootPath));
@@ -32,6 +37,10 @@ public sealed class ModelOptionsValidator(IHostEnvironment environment) : IValid
 
         return ValidateOptionsResult.Success;
     }
+
+    /// <summary>A tool-call format the server does not read.</summary>
+    public static string? ToolCallFormatProblem(string key, string? format) =>
+        format is null or "hermes" or "llama3_json" or "mistral" ? null : $"{key} '{format}' is not one of hermes, llama3_json, mistral.";
 
     /// <summary>A Dtype that names no ONNX variant transformers.js knows.</summary>
     public static string? DtypeProblem(string key, string? dtype) =>

@@ -109,10 +109,10 @@ public sealed class ErrorResponseTests(ServerFixture server) : IClassFixture<Ser
     }
 
     [Fact]
-    public async Task ToolRole_Is400()
+    public async Task DeprecatedFunctionRole_Is400()
     {
         var body = Chat.Request("x");
-        body["messages"] = new JsonArray(new JsonObject { ["role"] = "tool", ["content"] = "42", ["tool_call_id"] = "call_1" });
+        body["messages"] = new JsonArray(new JsonObject { ["role"] = "function", ["content"] = "42", ["name"] = "f" });
         using var response = await Chat.PostAsync(server.Client, body);
         await ErrorAssert.IsOpenAiErrorAsync(response, HttpStatusCode.BadRequest, "messages[0].role", "unsupported_value");
     }

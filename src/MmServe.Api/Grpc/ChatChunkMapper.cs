@@ -30,9 +30,9 @@ internal sealed class ChatChunkMapper
         return message;
     }
 
-    public static ChatFinished ToFinished(SessionFinished finished) => new()
+    public static ChatFinished ToFinished(SessionFinished finished, int toolCalls) => new()
     {
-        Reason = ToProto(finished.Reason),
+        Reason = ToProto(finished.Reason, toolCalls),
         Usage = ToUsage(finished),
     };
 
@@ -55,6 +55,9 @@ internal sealed class ChatChunkMapper
         TokenEnd = media.TokenEnd,
     };
 
-    public static GrpcFinishReason ToProto(MmServe.Abstractions.FinishReason reason) =>
-        reason == MmServe.Abstractions.FinishReason.Length ? GrpcFinishReason.Length : GrpcFinishReason.Stop;
+    /// <summary>TOOL_CALLS for an answer that ended on its own with tool calls in it (as REST's "tool_calls").</summary>
+    public static GrpcFinishReason ToProto(MmServe.Abstractions.FinishReason reason, int toolCalls) =>
+        reason == MmServe.Abstractions.FinishReason.Length ? GrpcFinishReason.Length
+        : toolCalls > 0 ? GrpcFinishReason.ToolCalls
+        : GrpcFinishReason.Stop;
 }

@@ -7,6 +7,7 @@ using MmServe.Serving.Errors;
 using MmServe.Serving.Models;
 using MmServe.Serving.Requests;
 using MmServe.Serving.Sessions;
+using MmServe.Serving.Tools;
 using FinishReason = MmServe.Abstractions.FinishReason;
 
 namespace MmServe.Api.Grpc;
@@ -27,18 +28,25 @@ internal sealed partial class ChatGrpcService(
     public override async Task StreamChat(ChatRequest request, IServerStreamWriter<ChatChunk> responseStream, ServerCallContext context)
     {
         var ct = context.CancellationToken;
-        var (requestId, model, session) = await StartAsync(request, context).ConfigureAwait(false);
+        var (requestId, model, session, validated) = await StartAsync(request, context).ConfigureAwait(false);
         using var writeSpan = session.StartWriteSpan("grpc");
+        var toolCalls = validated.Tools is { ReadsCalls: true } tools ? new ToolCallReader(tools.Format, streamArguments: tools.Forced is not null) : null;
         await responseStream.WriteAsync(new ChatChunk { RequestId = requestId, Started = Started(model, request, session) }, ct).ConfigureAwait(false);
         await foreach (var item in session.ReadEventsAsync(ct).ConfigureAwait(false))
         {
+            if (toolCalls is not null && item is TextDelta or SessionFinished { Reason: FinishReason.Stop or FinishReason.Length })
+            {
+                await WriteToolEventsAsync(responseStream, requestId, item, toolCalls, ct).ConfigureAwait(false);
+            }
+
             var chunk = item switch
             {
+                TextDelta when toolCalls is not null => null,
                 TextDelta delta => new ChatChunk { RequestId = requestId, Delta = chunks.ToDelta(delta) },
                 MediaReady ready => new ChatChunk { RequestId = requestId, Media = ChatChunkMapper.ToProto(ready.Media, ready.Index) },
                 SessionFinished { Reason: FinishReason.Cancelled } => throw Cancelled(context),
                 SessionFinished { Reason: FinishReason.Abort } => throw Refuse(requestId, ServingError.ShuttingDown()),
-                SessionFinished finished => new ChatChunk { RequestId = requestId, Finished = ChatChunkMapper.ToFinished(finished) },
+                SessionFinished finished => new ChatChunk { RequestId = requestId, Finished = ChatChunkMapper.ToFinished(finished, toolCalls?.CallCount ?? 0) },
                 SessionFailed failed => throw Refuse(requestId, failed.Error),
                 _ => null,
             };
@@ -49,9 +57,36 @@ internal sealed partial class ChatGrpcService(
         }
     }
 
+    /// <summary>
+    /// With tools, text goes through the call reader: a Delta keeps every token id and logprob but only the text
+    /// that is not part of a call, and calls follow as ToolCallDelta chunks (the end of the output resolves what
+    /// was held back).
+    /// </summary>
+    private async Task WriteToolEventsAsync(
+        IServerStreamWriter<ChatChunk> stream, string requestId, SessionEvent item, ToolCallReader reader, CancellationToken ct)
+    {
+        var events = item is TextDelta delta ? reader.Push(delta.Text).ToList() : reader.Finish().ToList();
+        var content = string.Concat(events.OfType<ToolStreamEvent.Content>().Select(c => c.Text));
+        if (item is TextDelta textDelta)
+        {
+            var message = chunks.ToDelta(textDelta);
+            message.Text = content;
+            await stream.WriteAsync(new ChatChunk { RequestId = requestId, Delta = message }, ct).ConfigureAwait(false);
+        }
+        else if (content.Length > 0)
+        {
+            await stream.WriteAsync(new ChatChunk { RequestId = requestId, Delta = new Delta { Text = content } }, ct).ConfigureAwait(false);
+        }
+
+        foreach (var call in events.Select(GrpcToolMapper.ToProto).OfType<ToolCallDelta>())
+        {
+            await stream.WriteAsync(new ChatChunk { RequestId = requestId, ToolCall = call }, ct).ConfigureAwait(false);
+        }
+    }
+
     public override async Task<ChatResponse> Chat(ChatRequest request, ServerCallContext context)
     {
-        var (requestId, model, session) = await StartAsync(request, context).ConfigureAwait(false);
+        var (requestId, model, session, validated) = await StartAsync(request, context).ConfigureAwait(false);
         var (result, failed) = await session.CompleteAsync(context.CancellationToken).ConfigureAwait(false);
         if (failed is not null)
         {
@@ -70,25 +105,27 @@ internal sealed partial class ChatGrpcService(
         }
 
         var started = Started(model, request, session);
+        var calls = validated.Tools is { ReadsCalls: true } tools ? ToolCallReader.Parse(tools.Format, result.Text) : null;
         var response = new ChatResponse
         {
             RequestId = requestId,
             Model = started.Model,
             Created = started.Created,
             SystemFingerprint = started.SystemFingerprint,
-            Text = result.Text,
-            FinishReason = ChatChunkMapper.ToProto(result.Finished.Reason),
+            Text = calls is { ToolCalls.Count: > 0 } ? calls.Content ?? "" : result.Text,
+            FinishReason = ChatChunkMapper.ToProto(result.Finished.Reason, calls?.ToolCalls.Count ?? 0),
             Usage = ChatChunkMapper.ToUsage(result.Finished),
         };
         response.PromptTokenIds.AddRange(started.PromptTokenIds);
         response.TokenIds.AddRange(result.TokenIds);
         response.Logprobs.AddRange(result.Logprobs?.Select(ChatChunkMapper.ToLogprob) ?? []);
         response.Media.AddRange(result.Media.Select((media, i) => ChatChunkMapper.ToProto(media, i)));
+        response.ToolCalls.AddRange(calls?.ToolCalls.Select(GrpcToolMapper.ToProto) ?? []);
         return response;
     }
 
     /// <summary>Everything before the first output: shape, rules, prompt, media, admission. Throws the mapped status on refusal.</summary>
-    private async Task<(string RequestId, ServedModel Model, GenerationSession Session)> StartAsync(ChatRequest request, ServerCallContext context)
+    private async Task<(string RequestId, ServedModel Model, GenerationSession Session, ValidatedRequest Request)> StartAsync(ChatRequest request, ServerCallContext context)
     {
         var requestId = string.IsNullOrEmpty(request.RequestId) || request.RequestId.Length > GrpcChatRequestMapper.MaxRequestIdLength
             ? context.GetHttpContext().TraceIdentifier
@@ -112,7 +149,7 @@ internal sealed partial class ChatGrpcService(
         }
 
         var (session, refused) = await model.Generation.StartAsync(validated!, requestId, budgets.For(context.GetHttpContext()), context.CancellationToken).ConfigureAwait(false);
-        return refused is null ? (requestId, model.Model, session!) : throw Refuse(requestId, refused);
+        return refused is null ? (requestId, model.Model, session!, validated!) : throw Refuse(requestId, refused);
     }
 
     private ChatStarted Started(ServedModel model, ChatRequest request, GenerationSession session)

@@ -33,6 +33,13 @@ internal static class GrpcChatRequestMapper
             messages.Add(message!);
         }
 
+        var (format, formatError) = GrpcToolMapper.MapResponseFormat(request.ResponseFormat);
+        var (tools, toolError) = GrpcToolMapper.MapTools(request.Tools);
+        if ((formatError ?? toolError) is { } invalid)
+        {
+            return (null, invalid);
+        }
+
         return (new GenerationInput
         {
             Model = request.Model,
@@ -41,6 +48,10 @@ internal static class GrpcChatRequestMapper
             // Unset is text only; gRPC cannot tell an empty list from an absent one.
             OutputModalities = request.OutputModalities.Count == 0 ? null : [.. request.OutputModalities.Select(ModalityNames.Of)],
             Audio = AudioOutputInput.ServerDefault,
+            ResponseFormat = format,
+            Tools = tools,
+            ToolChoice = GrpcToolMapper.MapToolChoice(request.ToolChoice),
+            ParallelToolCalls = request.HasParallelToolCalls ? request.ParallelToolCalls : null,
             Fields = RequestFieldNames.Grpc,
         }, null);
     }
@@ -66,7 +77,11 @@ internal static class GrpcChatRequestMapper
             parts.Add(mapped!);
         }
 
-        return (new InputMessage(RoleOf(message.Role), parts, param), null);
+        return (new InputMessage(RoleOf(message.Role), parts, param)
+        {
+            ToolCalls = GrpcToolMapper.MapCalls(message.ToolCalls, param),
+            ToolCallId = string.IsNullOrEmpty(message.ToolCallId) ? null : message.ToolCallId,
+        }, null);
     }
 
     /// <summary>The REST role names; unset is absent, and an unknown number is passed on for the rules to refuse.</summary>
@@ -76,6 +91,7 @@ internal static class GrpcChatRequestMapper
         Role.Developer => "developer",
         Role.User => "user",
         Role.Assistant => "assistant",
+        Role.Tool => "tool",
         Role.Unspecified => null,
         _ => ((int)role).ToString(System.Globalization.CultureInfo.InvariantCulture),
     };

@@ -98,6 +98,42 @@ internal sealed class ChatCompletionExamplesFilter(ModelRegistry models) : IOper
             ["top_logprobs"] = 3,
             ["return_token_ids"] = true,
         });
+        json.Examples["json_schema"] = Example("Structured output: the answer is decoded under a JSON Schema (response_format json_schema)", new JsonObject
+        {
+            ["model"] = models.Default.Id,
+            ["messages"] = new JsonArray(Message("user", "Describe a red circle as JSON.")),
+            ["response_format"] = new JsonObject
+            {
+                ["type"] = "json_schema",
+                ["json_schema"] = new JsonObject
+                {
+                    ["name"] = "shape",
+                    ["strict"] = true,
+                    ["schema"] = JsonNode.Parse("""
+                        {"type":"object","properties":{"color":{"type":"string","maxLength":12},"kind":{"enum":["circle","square","triangle"]},"count":{"type":"integer"}},
+                         "required":["color","kind","count"],"additionalProperties":false}
+                        """),
+                },
+            },
+            ["max_tokens"] = 80,
+        });
+        json.Examples["tools"] = Example("Tool calling: tool_choice \"required\" forces a call whose arguments follow the function's schema", new JsonObject
+        {
+            ["model"] = models.Default.Id,
+            ["messages"] = new JsonArray(Message("user", "How many red shapes are there?")),
+            ["tools"] = new JsonArray(new JsonObject
+            {
+                ["type"] = "function",
+                ["function"] = new JsonObject
+                {
+                    ["name"] = "count_shapes",
+                    ["description"] = "Counts the shapes of one color in the image.",
+                    ["parameters"] = JsonNode.Parse("""{"type":"object","properties":{"color":{"type":"string","maxLength":12}},"required":["color"],"additionalProperties":false}"""),
+                },
+            }),
+            ["tool_choice"] = "required",
+            ["max_tokens"] = 120,
+        });
     }
 
     private static JsonObject Message(string role, string content) => new() { ["role"] = role, ["content"] = content };

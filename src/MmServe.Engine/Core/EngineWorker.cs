@@ -346,7 +346,12 @@ internal sealed partial class EngineWorker : IDisposable
 
         for (int row = 0; row < rows; row++)
         {
-            var sampled = _sampler.Sample(_output.GetLogits(row), plan.Items[row].Sequence.Sampler);
+            var sequence = plan.Items[row].Sequence;
+            var logits = _output.GetLogits(row);
+            // The mask only depends on the row's own grammar state and budget, so batching cannot change a row's tokens.
+            sequence.Constraint?.Mask(logits, sequence.TokensLeft);
+            var sampled = _sampler.Sample(logits, sequence.Sampler);
+            sequence.Constraint?.Advance(sampled.TokenId);
             _sampled[row] = sampled;
             _sampledIds[row] = sampled.TokenId;
         }

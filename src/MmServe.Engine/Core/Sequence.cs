@@ -1,4 +1,5 @@
 using MmServe.Abstractions;
+using MmServe.Engine.Constraints;
 using MmServe.Engine.Output;
 using MmServe.Engine.Sampling;
 
@@ -36,6 +37,7 @@ internal sealed class Sequence
         // and hundreds of queued requests would each hold it. Longer outputs grow the buffer by doubling.
         Tokens = new TokenBuffer(request.PromptTokenIds.Span, PromptLength + Math.Min(MaxNewTokens, InitialCompletionCapacity));
         Sampler = new SamplerState(request.Sampling);
+        Constraint = request.Constraint is { } constraint ? new ConstraintCursor(constraint) : null;
         Text = text;
         Output = output;
     }
@@ -81,6 +83,12 @@ internal sealed class Sequence
     public bool IsRetired { get; set; }
 
     public SamplerState Sampler { get; }
+
+    /// <summary>Where the output stands in the request's grammar; null when unconstrained.</summary>
+    public ConstraintCursor? Constraint { get; }
+
+    /// <summary>Tokens it may still generate, the one being sampled included.</summary>
+    public int TokensLeft => MaxNewTokens - GeneratedCount;
 
     public TextOutputProcessor Text { get; }
 

@@ -3,6 +3,12 @@ namespace MmServe.Model.Chat;
 /// <summary>One message of a conversation: a role ("system", "developer", "user", "assistant", ...) and its parts.</summary>
 public sealed record ChatTurn(string Role, IReadOnlyList<ChatPart> Parts)
 {
+    /// <summary>An assistant turn's tool calls (rendered by templates that know "tool_calls"); empty for other turns.</summary>
+    public IReadOnlyList<ChatToolCall> ToolCalls { get; init; } = [];
+
+    /// <summary>A "tool" turn's answer is to this call id.</summary>
+    public string? ToolCallId { get; init; }
+
     public static ChatTurn FromText(string role, string text) => new(role, [new ChatPart.Text(text)]);
 }
 

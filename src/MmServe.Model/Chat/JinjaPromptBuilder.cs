@@ -79,10 +79,15 @@ public sealed partial class JinjaPromptBuilder : IPromptBuilder
 
     /// <summary>The prompt text exactly as transformers' apply_chat_template renders it (no media expansion).</summary>
     public string Render(IReadOnlyList<ChatTurn> conversation, bool addGenerationPrompt = true) =>
-        RenderWith(conversation, addGenerationPrompt, Marking.None);
+        RenderWith(conversation, addGenerationPrompt, Marking.None, null);
 
-    public TokenizedPrompt Build(IReadOnlyList<ChatTurn> conversation, bool addGenerationPrompt = true, IReadOnlyList<int>? mediaLengths = null)
+    public bool RendersTools => _model.ChatTemplate.Source.Contains("tools", StringComparison.Ordinal);
+
+    public string TemplateSource => _model.ChatTemplate.Source;
+
+    public TokenizedPrompt Build(IReadOnlyList<ChatTurn> conversation, bool addGenerationPrompt = true, IReadOnlyList<int>? mediaLengths = null, IReadOnlyList<ChatTool>? tools = null)
     {
+        var toolList = tools is { Count: > 0 } ? ToolsForTemplate(tools) : null;
         var media = conversation.SelectMany(t => t.Parts).OfType<ChatPart.Media>().ToList();
         foreach (var part in media)
         {
@@ -97,8 +102,8 @@ public sealed partial class JinjaPromptBuilder : IPromptBuilder
             throw new ArgumentException("this model's image token counts depend on the images; pass their lengths", nameof(mediaLengths));
         }
 
-        var real = RenderWith(conversation, addGenerationPrompt, Marking.None);
-        var segments = PlaceMedia(MarkClientText(conversation, addGenerationPrompt, real), media);
+        var real = RenderWith(conversation, addGenerationPrompt, Marking.None, toolList);
+        var segments = PlaceMedia(MarkClientText(conversation, addGenerationPrompt, real, toolList), media);
 
         (int, int) Expand(PromptSegment.Placeholder p) =>
             (_placeholders[p.Modality].Id, p.Modality == ImageModality && _tokensPerImage > 0 ? _tokensPerImage : mediaLengths![p.Index]);
@@ -119,11 +124,11 @@ public sealed partial class JinjaPromptBuilder : IPromptBuilder
     }
 
     /// <summary>The rendering split into markup and client text, or as one markup string when marks cannot locate the text.</summary>
-    private List<PromptSegment> MarkClientText(IReadOnlyList<ChatTurn> conversation, bool addGenerationPrompt, string real)
+    private List<PromptSegment> MarkClientText(IReadOnlyList<ChatTurn> conversation, bool addGenerationPrompt, string real, List<object?>? tools)
     {
         foreach (var marking in new[] { Marking.Exact, Marking.InsideWhitespace })
         {
-            var marked = RenderWith(conversation, addGenerationPrompt, marking);
+            var marked = RenderWith(conversation, addGenerationPrompt, marking, tools);
             if (marked.Replace(MarkStart.ToString(), "", StringComparison.Ordinal).Replace(MarkEnd.ToString(), "", StringComparison.Ordinal) == real)
             {
                 return SplitMarked(marked);
@@ -133,13 +138,19 @@ public sealed partial class JinjaPromptBuilder : IPromptBuilder
         return [new PromptSegment.Markup(real)];
     }
 
-    private string RenderWith(IReadOnlyList<ChatTurn> conversation, bool addGenerationPrompt, Marking marked)
+    private string RenderWith(IReadOnlyList<ChatTurn> conversation, bool addGenerationPrompt, Marking marked, List<object?>? tools)
     {
         var context = new Dictionary<string, object?>(StringComparer.Ordinal)
         {
             ["messages"] = Messages(conversation, marked),
             ["add_generation_prompt"] = addGenerationPrompt,
         };
+        if (tools is not null)
+        {
+            // As transformers passes them: [{"type": "function", "function": {name, description, parameters}}].
+            context["tools"] = tools;
+        }
+
         foreach (var (name, value) in _model.TemplateVariables)
         {
             context[name] = value;
@@ -201,16 +212,65 @@ public sealed partial class JinjaPromptBuilder : IPromptBuilder
                     break;
             }
 
-            messages.Add(new Dictionary<string, object?>
+            var message = new Dictionary<string, object?>
             {
                 // OpenAI's "developer" is the newer name of "system", which is what chat templates know.
                 ["role"] = turn.Role == "developer" ? "system" : turn.Role,
                 ["content"] = content,
-            });
+            };
+            AddToolFields(turn, message);
+            messages.Add(message);
         }
 
         return messages;
     }
+
+    /// <summary>
+    /// tool_calls of an assistant turn, with the arguments parsed (as vLLM and transformers hand them to templates,
+    /// which write them with tojson), and tool_call_id of a tool turn.
+    /// </summary>
+    private static void AddToolFields(ChatTurn turn, Dictionary<string, object?> message)
+    {
+        if (turn.ToolCalls.Count > 0)
+        {
+            message["tool_calls"] = turn.ToolCalls.Select(call => (object?)new Dictionary<string, object?>
+            {
+                ["id"] = call.Id,
+                ["type"] = "function",
+                ["function"] = new Dictionary<string, object?> { ["name"] = call.Name, ["arguments"] = ParseArguments(call.Arguments) },
+            }).ToList();
+        }
+
+        if (turn.ToolCallId is { } id)
+        {
+            message["tool_call_id"] = id;
+        }
+    }
+
+    private static object? ParseArguments(string arguments)
+    {
+        try
+        {
+            return System.Text.Json.JsonDocument.Parse(arguments).RootElement.Clone();
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            // Not JSON: the template gets the text as it came.
+            return arguments;
+        }
+    }
+
+    private static List<object?> ToolsForTemplate(IReadOnlyList<ChatTool> tools) => [.. tools.Select(tool =>
+    {
+        var function = new Dictionary<string, object?> { ["name"] = tool.Name };
+        if (tool.Description is not null)
+        {
+            function["description"] = tool.Description;
+        }
+
+        function["parameters"] = tool.Parameters is { } parameters ? parameters : new Dictionary<string, object?> { ["type"] = "object", ["properties"] = new Dictionary<string, object?>() };
+        return (object?)new Dictionary<string, object?> { ["type"] = "function", ["function"] = function };
+    })];
 
     /// <summary>Client text, marked when asked; the marks themselves can never come from a client.</summary>
     private static string Text(string value, Marking marking)

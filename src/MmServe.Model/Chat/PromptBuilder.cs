@@ -55,11 +55,16 @@ public sealed class PromptBuilder : IPromptBuilder
         new(ChatTemplate.FromManifest(bundle.Manifest), tokenizer, bundle.Manifest.InputModalities,
             bundle.Manifest.Tokenizer.BosToken);
 
+    /// <summary>A bundle's template has no tools section: forced tool calls still work, "auto" leaves the model unaware.</summary>
+    public bool RendersTools => false;
+
+    public string TemplateSource => "";
+
     /// <summary>Every item of a modality has tokens_per_item positions.</summary>
     public bool NeedsMediaLengths => false;
 
     /// <exception cref="ArgumentException">A media part names a modality the model does not take.</exception>
-    public TokenizedPrompt Build(IReadOnlyList<ChatTurn> conversation, bool addGenerationPrompt = true, IReadOnlyList<int>? mediaLengths = null)
+    public TokenizedPrompt Build(IReadOnlyList<ChatTurn> conversation, bool addGenerationPrompt = true, IReadOnlyList<int>? mediaLengths = null, IReadOnlyList<ChatTool>? tools = null)
     {
         var expand = (PromptSegment.Placeholder placeholder) => _placeholders.TryGetValue(placeholder.Modality, out var p)
             ? p

@@ -18,6 +18,9 @@ public sealed class ModelEntryOptions
     /// <summary>An MmServe bundle's decoder variant, as Model:DecoderVariant.</summary>
     public string? DecoderVariant { get; set; }
 
+    /// <summary>The model's tool-call format, as Model:ToolCallFormat.</summary>
+    public string? ToolCallFormat { get; set; }
+
     /// <summary>This model's engine workers; the top-level "Workers" list when absent.</summary>
     public List<WorkerOptions>? Workers { get; set; }
 }

@@ -44,6 +44,11 @@ public sealed class ModelListOptionsValidator(IConfiguration configuration, IHos
                 return ValidateOptionsResult.Fail(dtype);
             }
 
+            if (ModelOptionsValidator.ToolCallFormatProblem($"{key}:ToolCallFormat", entry.ToolCallFormat) is { } toolFormat)
+            {
+                return ValidateOptionsResult.Fail(toolFormat);
+            }
+
             if (entry.Workers is { Count: > 0 } workers
                 && new WorkerPoolOptionsValidator().Validate(name, new WorkerPoolOptions { Workers = workers }) is { Failed: true } invalid)
             {

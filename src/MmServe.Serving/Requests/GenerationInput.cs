@@ -1,4 +1,6 @@
 using MmServe.Serving.Media;
+using MmServe.Serving.Structured;
+using MmServe.Serving.Tools;
 
 namespace MmServe.Serving.Requests;
 
@@ -26,13 +28,32 @@ public sealed record GenerationInput
     /// <summary>Voice and container of audio output; <see cref="AudioOutputInput.ServerDefault"/> where the API has no such field.</summary>
     public AudioOutputInput? Audio { get; init; }
 
+    /// <summary>Structured output: the format every generated token must follow; null: free text.</summary>
+    public ResponseFormatInput? ResponseFormat { get; init; }
+
+    /// <summary>Functions the model may call; null: none.</summary>
+    public IReadOnlyList<ToolInput>? Tools { get; init; }
+
+    /// <summary>none / auto / required / a named function; null: auto with tools.</summary>
+    public ToolChoiceInput? ToolChoice { get; init; }
+
+    /// <summary>Whether a forced answer may hold several calls; null: true.</summary>
+    public bool? ParallelToolCalls { get; init; }
+
     /// <summary>How this edge names the fields the rules report.</summary>
     public RequestFieldNames Fields { get; init; } = RequestFieldNames.OpenAi("max_tokens");
 }
 
 /// <summary>One message. <paramref name="Content"/> null: absent; an empty list: present without parts.</summary>
 /// <param name="Param">The message's field, e.g. "messages[2]".</param>
-public sealed record InputMessage(string? Role, IReadOnlyList<InputPart>? Content, string Param);
+public sealed record InputMessage(string? Role, IReadOnlyList<InputPart>? Content, string Param)
+{
+    /// <summary>An assistant message's tool calls; null: none.</summary>
+    public IReadOnlyList<InputToolCall>? ToolCalls { get; init; }
+
+    /// <summary>A tool message: the call it answers.</summary>
+    public string? ToolCallId { get; init; }
+}
 
 /// <summary>One content part.</summary>
 /// <param name="Param">The part's field, e.g. "messages[0].content[1]".</param>

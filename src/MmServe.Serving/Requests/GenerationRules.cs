@@ -1,13 +1,15 @@
 using MmServe.Serving.Errors;
 using MmServe.Serving.Generation;
 using MmServe.Serving.Media;
+using MmServe.Serving.Structured;
+using MmServe.Serving.Tools;
 
 namespace MmServe.Serving.Requests;
 
 /// <summary>
 /// The one set of rules every API's generation request passes, cheapest first and before any media is read: the
 /// model, the messages and their media (<see cref="MessageRules"/>), n, sampling (<see cref="SamplingRules"/>),
-/// then output modalities (<see cref="OutputRules"/>). The first broken rule is the answer.
+/// then output modalities (<see cref="OutputRules"/>) and the response format (<see cref="ResponseFormatRules"/>). The first broken rule is the answer.
 /// </summary>
 public sealed class GenerationRules(ServedModel model, MediaPolicy media, IMediaGenerator generator)
 {
@@ -36,7 +38,31 @@ public sealed class GenerationRules(ServedModel model, MediaPolicy media, IMedia
             return (null, outputError);
         }
 
-        return (new ValidatedRequest(messages.Conversation, messages.Media, sampling!, outputs!) { MaxTokensParam = input.Fields.MaxTokens }, null);
+        var (constraint, formatError) = ResponseFormatRules.Apply(input.ResponseFormat, model.Constraints);
+        if (formatError is not null)
+        {
+            return (null, formatError);
+        }
+
+        var (tools, toolError) = ToolRules.Apply(input.Tools, input.ToolChoice, input.ParallelToolCalls, model.ToolCallFormat, model.Constraints);
+        if (toolError is not null)
+        {
+            return (null, toolError);
+        }
+
+        if (tools?.Forced is not null && constraint is not null)
+        {
+            return (null, ServingError.Invalid(
+                "A forced tool call (tool_choice 'required' or a named function) cannot be combined with a JSON response_format.", "response_format", "invalid_value"));
+        }
+
+        return (new ValidatedRequest(messages.Conversation, messages.Media, sampling!, outputs!)
+        {
+            MaxTokensParam = input.Fields.MaxTokens,
+            Constraint = tools?.Forced ?? constraint,
+            // An answer constrained to the client's JSON schema is that JSON, never a call (Llama 3 calls are JSON too).
+            Tools = constraint is not null && tools is not null ? tools with { ReadsCalls = false } : tools,
+        }, null);
     }
 
     /// <summary>The model field of any request: present and the one served.</summary>

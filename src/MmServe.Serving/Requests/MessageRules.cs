@@ -1,6 +1,7 @@
 using MmServe.Model.Chat;
 using MmServe.Serving.Errors;
 using MmServe.Serving.Media;
+using MmServe.Serving.Tools;
 
 namespace MmServe.Serving.Requests;
 
@@ -42,7 +43,18 @@ public sealed class MessageRules(MediaPolicy policy)
                 return partError;
             }
 
-            _conversation.Add(new ChatTurn(message.Role!, parts));
+            var (calls, callError) = ToolCalls(message);
+            if (callError is not null)
+            {
+                return callError;
+            }
+
+            if (message.Role == "tool" && string.IsNullOrEmpty(message.ToolCallId))
+            {
+                return ServingError.Missing($"{message.Param}.tool_call_id");
+            }
+
+            _conversation.Add(new ChatTurn(message.Role!, parts) { ToolCalls = calls, ToolCallId = message.Role == "tool" ? message.ToolCallId : null });
         }
 
         return null;
@@ -51,12 +63,45 @@ public sealed class MessageRules(MediaPolicy policy)
     private static ServingError? CheckRole(string? role, string param) => role switch
     {
         null or "" => ServingError.Missing(param),
-        "system" or "developer" or "user" or "assistant" => null,
-        "tool" or "function" => ServingError.Invalid(
-            $"Messages with role '{role}' are not supported: this server does not offer tool calling.", param, "unsupported_value"),
+        "system" or "developer" or "user" or "assistant" or "tool" => null,
+        "function" => ServingError.Invalid(
+            "Messages with role 'function' (OpenAI's deprecated function calling) are not supported; use 'tool' messages.", param, "unsupported_value"),
         _ => ServingError.Invalid(
-            $"Invalid value for '{param}': '{role}'. Supported roles are 'system', 'developer', 'user' and 'assistant'.", param, "invalid_value"),
+            $"Invalid value for '{param}': '{role}'. Supported roles are 'system', 'developer', 'user', 'assistant' and 'tool'.", param, "invalid_value"),
     };
+
+    /// <summary>An assistant message's tool calls: each a function call with an id, a name and arguments text.</summary>
+    private static (IReadOnlyList<ChatToolCall>, ServingError?) ToolCalls(InputMessage message)
+    {
+        if (message.ToolCalls is not { Count: > 0 } calls)
+        {
+            return ([], null);
+        }
+
+        if (message.Role != "assistant")
+        {
+            return ([], ServingError.Invalid($"Only assistant messages may have 'tool_calls', not '{message.Role}' messages.", $"{message.Param}.tool_calls", "invalid_value"));
+        }
+
+        var turnCalls = new List<ChatToolCall>(calls.Count);
+        foreach (var call in calls)
+        {
+            var missing = string.IsNullOrEmpty(call.Id) ? "id" : string.IsNullOrEmpty(call.Name) ? "function.name" : call.Arguments is null ? "function.arguments" : null;
+            if (missing is not null)
+            {
+                return ([], ServingError.Missing($"{call.Param}.{missing}"));
+            }
+
+            if (call.Type is not (null or "function"))
+            {
+                return ([], ServingError.Invalid($"Invalid value for '{call.Param}.type': '{call.Type}'. Supported values are: 'function'.", $"{call.Param}.type", "invalid_value"));
+            }
+
+            turnCalls.Add(new ChatToolCall(call.Id!, call.Name!, call.Arguments!));
+        }
+
+        return (turnCalls, null);
+    }
 
     private ServingError? ApplyParts(IReadOnlyList<InputPart> content, string role, List<ChatPart> parts)
     {

@@ -1,6 +1,8 @@
 using MmServe.Abstractions;
+using MmServe.Engine.Constraints;
 using MmServe.Model.Chat;
 using MmServe.Serving.Media;
+using MmServe.Serving.Tools;
 
 namespace MmServe.Serving.Requests;
 
@@ -17,6 +19,12 @@ public sealed record ValidatedRequest(
 {
     /// <summary>The completion-length field the client used, named when the prompt and completion do not fit.</summary>
     public string MaxTokensParam { get; init; } = "max_tokens";
+
+    /// <summary>The grammar the output must follow (response_format, forced tool calls); null: unconstrained.</summary>
+    public TokenConstraint? Constraint { get; init; }
+
+    /// <summary>Functions offered to the model and how its output is read for calls; null: no tools.</summary>
+    public ToolPlan? Tools { get; init; }
 
     /// <summary>The field named when the prompt alone does not fit ("messages"; "prompt" or "input" for task endpoints).</summary>
     public string PromptParam { get; init; } = "messages";

@@ -17,4 +17,7 @@ public static class FinishReasonNames
         FinishReason.Error => "error",
         _ => "stop",
     };
+
+    /// <summary>"tool_calls" for an answer that ended on its own with tool calls in it, as OpenAI; otherwise <see cref="Of"/>.</summary>
+    public static string Of(FinishReason reason, int toolCalls) => toolCalls > 0 && reason == FinishReason.Stop ? "tool_calls" : Of(reason);
 }

@@ -96,7 +96,7 @@ public sealed class PromptPreparer(ServedModel model, MediaEmbedder mediaEmbedde
     {
         try
         {
-            return (model.Prompts.Build(request.Conversation, mediaLengths: mediaLengths), null);
+            return (model.Prompts.Build(request.Conversation, mediaLengths: mediaLengths, tools: request.Tools?.Tools), null);
         }
         catch (ArgumentException e)
         {

@@ -28,6 +28,10 @@ internal sealed record ChunkDelta(
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public ChunkAudioDelta? Audio { get; init; }
 
+    /// <summary>Tool calls as OpenAI streams them: index, id, type and function.name first, then function.arguments pieces.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<ToolCallDelta>? ToolCalls { get; init; }
+
     /// <summary>Extension: images finished since the previous chunk (same objects as message.images).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<ChatImageOutput>? Images { get; init; }
@@ -44,4 +48,24 @@ internal sealed record ChunkAudioDelta(string Id)
 
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public long? ExpiresAt { get; init; }
+}
+
+/// <summary>delta.tool_calls[i]: the call's index always; id, type and name in its first delta; arguments pieces after.</summary>
+internal sealed record ToolCallDelta(int Index)
+{
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Id { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Type { get; init; }
+
+    public FunctionCallDelta Function { get; init; } = new();
+}
+
+internal sealed record FunctionCallDelta
+{
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Name { get; init; }
+
+    public string Arguments { get; init; } = "";
 }

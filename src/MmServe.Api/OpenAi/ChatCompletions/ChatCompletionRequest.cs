@@ -70,12 +70,70 @@ internal sealed class ChatCompletionRequest
 
     /// <summary>Voice and format of audio output; required when modalities contains "audio".</summary>
     public ChatAudioParams? Audio { get; set; }
+
+    /// <summary>
+    /// Structured output, enforced token by token: {"type":"json_object"} (any JSON object) or
+    /// {"type":"json_schema","json_schema":{"name","schema","strict"}} (a value valid under the schema's supported
+    /// subset; see docs/structured-outputs.md). {"type":"text"} is the default.
+    /// </summary>
+    public ResponseFormat? ResponseFormat { get; set; }
+
+    /// <summary>Functions the model may call ({"type":"function","function":{"name","description","parameters"}}).</summary>
+    public List<ChatToolDefinition?>? Tools { get; set; }
+
+    /// <summary>"none", "auto" (default with tools), "required", or {"type":"function","function":{"name"}}; the last two are enforced.</summary>
+    public JsonElement? ToolChoice { get; set; }
+
+    /// <summary>Whether a forced answer may hold several calls (default true).</summary>
+    public bool? ParallelToolCalls { get; set; }
+}
+
+/// <summary>One entry of "tools".</summary>
+internal sealed class ChatToolDefinition
+{
+    /// <summary>Only "function".</summary>
+    public string? Type { get; set; }
+
+    public ChatFunctionDefinition? Function { get; set; }
+}
+
+/// <summary>tools[].function.</summary>
+internal sealed class ChatFunctionDefinition
+{
+    /// <summary>1-64 of a-z, A-Z, 0-9, '_' and '-'.</summary>
+    public string? Name { get; set; }
+
+    public string? Description { get; set; }
+
+    /// <summary>The arguments' JSON Schema; forced calls are decoded under it (same subset as response_format).</summary>
+    public JsonElement? Parameters { get; set; }
+
+    /// <summary>Accepted; forced calls follow the schema whether or not it is set.</summary>
+    public bool? Strict { get; set; }
+}
+
+/// <summary>A call in an assistant message (and in answers): {"id","type":"function","function":{"name","arguments"}}.</summary>
+internal sealed class ChatMessageToolCall
+{
+    public string? Id { get; set; }
+
+    public string? Type { get; set; }
+
+    public ChatMessageFunctionCall? Function { get; set; }
+}
+
+internal sealed class ChatMessageFunctionCall
+{
+    public string? Name { get; set; }
+
+    /// <summary>The arguments as a JSON string.</summary>
+    public string? Arguments { get; set; }
 }
 
 /// <summary>One message: role plus content (a string or an array of parts).</summary>
 internal sealed class ChatMessage
 {
-    /// <summary>system, developer, user or assistant.</summary>
+    /// <summary>system, developer, user, assistant or tool.</summary>
     public string? Role { get; set; }
 
     /// <summary>A string, or parts: {"type":"text","text"} and {"type":"image_url","image_url":{"url","detail"}}.</summary>
@@ -83,6 +141,12 @@ internal sealed class ChatMessage
 
     /// <summary>Accepted and ignored.</summary>
     public string? Name { get; set; }
+
+    /// <summary>An assistant message's tool calls.</summary>
+    public List<ChatMessageToolCall?>? ToolCalls { get; set; }
+
+    /// <summary>A tool message: the id of the call it answers.</summary>
+    public string? ToolCallId { get; set; }
 }
 
 internal sealed class StreamOptions
@@ -99,4 +163,28 @@ internal sealed class ChatAudioParams
 
     /// <summary>wav (at the model's sample rate) or pcm16 (16-bit little-endian mono at 24 kHz, as OpenAI's).</summary>
     public string? Format { get; set; }
+}
+
+/// <summary>response_format: "text", "json_object" or "json_schema" (with json_schema).</summary>
+internal sealed class ResponseFormat
+{
+    public string? Type { get; set; }
+
+    public JsonSchemaFormat? JsonSchema { get; set; }
+}
+
+/// <summary>response_format.json_schema.</summary>
+internal sealed class JsonSchemaFormat
+{
+    /// <summary>Required: 1-64 of a-z, A-Z, 0-9, '_' and '-'.</summary>
+    public string? Name { get; set; }
+
+    /// <summary>Accepted; not shown to the model.</summary>
+    public string? Description { get; set; }
+
+    /// <summary>The JSON Schema of the answer. Absent: any JSON value.</summary>
+    public JsonElement? Schema { get; set; }
+
+    /// <summary>Accepted; outputs follow the schema whether or not it is set.</summary>
+    public bool? Strict { get; set; }
 }

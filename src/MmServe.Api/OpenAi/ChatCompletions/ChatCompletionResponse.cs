@@ -30,6 +30,10 @@ internal sealed record AssistantMessage(string Role, string? Content, string? Re
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public ChatAudioOutput? Audio { get; init; }
 
+    /// <summary>The calls the model made (finish_reason "tool_calls"); absent otherwise.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<ToolCallOutput>? ToolCalls { get; init; }
+
     /// <summary>Extension (modalities with "image"): generated images as PNG data URLs, in OpenRouter's shape.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<ChatImageOutput>? Images { get; init; }
@@ -54,3 +58,12 @@ internal sealed record ChoiceLogprobs(IReadOnlyList<TokenLogprobEntry> Content, 
 internal sealed record TokenLogprobEntry(string Token, float Logprob, IReadOnlyList<int>? Bytes, IReadOnlyList<TopLogprobEntry> TopLogprobs);
 
 internal sealed record TopLogprobEntry(string Token, float Logprob, IReadOnlyList<int>? Bytes);
+
+/// <summary>message.tool_calls[i]: {"id","type":"function","function":{"name","arguments"}}.</summary>
+internal sealed record ToolCallOutput(string Id, string Type, FunctionCallOutput Function)
+{
+    public static ToolCallOutput From(MmServe.Serving.Tools.ParsedToolCall call) => new(call.Id, "function", new FunctionCallOutput(call.Name, call.Arguments));
+}
+
+/// <summary>The function's name and its arguments as a JSON string.</summary>
+internal sealed record FunctionCallOutput(string Name, string Arguments);

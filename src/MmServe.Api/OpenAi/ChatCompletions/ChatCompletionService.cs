@@ -7,6 +7,7 @@ using MmServe.Serving.Generation;
 using MmServe.Serving.Models;
 using MmServe.Serving.Requests;
 using MmServe.Serving.Sessions;
+using MmServe.Serving.Tools;
 
 namespace MmServe.Api.OpenAi.ChatCompletions;
 
@@ -73,7 +74,8 @@ internal sealed partial class ChatCompletionService(
         var audio = CreateAudioAssembler(model, request!.Outputs, identity);
         if (answer!.Stream)
         {
-            await new ChatCompletionStreamer(identity, answer, request.Sampling.Logprobs, logprobs, audio, logger)
+            var toolCalls = request.Tools is { ReadsCalls: true } tools ? new ToolCallReader(tools.Format, streamArguments: tools.Forced is not null) : null;
+            await new ChatCompletionStreamer(identity, answer, request.Sampling.Logprobs, logprobs, audio, logger) { ToolCalls = toolCalls }
                 .StreamAsync(context, session!, ct).ConfigureAwait(false);
             return TypedResults.Empty;
         }
@@ -108,11 +110,18 @@ internal sealed partial class ChatCompletionService(
         CompletionIdentity identity, ChatAnswerOptions answer, ValidatedRequest request, GenerationSession session, GenerationResult result, ChatAudioAssembler? audio)
     {
         var finished = result.Finished;
+        var message = BuildMessage(result.Text, request.Outputs, result.Media, audio);
+        var calls = request.Tools is { ReadsCalls: true } tools ? ToolCallReader.Parse(tools.Format, result.Text) : null;
+        if (calls is { ToolCalls.Count: > 0 })
+        {
+            message = message with { Content = calls.Content, ToolCalls = [.. calls.ToolCalls.Select(ToolCallOutput.From)] };
+        }
+
         var choice = new ChatChoice(
             0,
-            BuildMessage(result.Text, request.Outputs, result.Media, audio),
+            message,
             result.Logprobs is { } entries ? new ChoiceLogprobs([.. entries.Select(logprobs.Map)], null) : null,
-            ToWire(finished.Reason))
+            FinishReasonNames.Of(finished.Reason, calls?.ToolCalls.Count ?? 0))
         {
             TokenIds = answer.ReturnTokenIds ? result.TokenIds : null,
         };

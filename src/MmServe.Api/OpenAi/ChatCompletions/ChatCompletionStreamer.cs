@@ -3,6 +3,7 @@ using MmServe.Api.Errors;
 using MmServe.Api.Sse;
 using MmServe.Serving.Generation;
 using MmServe.Serving.Sessions;
+using MmServe.Serving.Tools;
 
 namespace MmServe.Api.OpenAi.ChatCompletions;
 
@@ -23,6 +24,9 @@ internal sealed partial class ChatCompletionStreamer(
     ILogger logger)
 {
     private const string ChunkObject = "chat.completion.chunk";
+
+    /// <summary>Set when the request has tools: text goes through it, and calls stream as delta.tool_calls.</summary>
+    public ToolCallReader? ToolCalls { get; init; }
 
     public async Task StreamAsync(HttpContext context, GenerationSession session, CancellationToken ct)
     {
@@ -50,6 +54,9 @@ internal sealed partial class ChatCompletionStreamer(
 
                 switch (events.Current)
                 {
+                    case TextDelta delta when ToolCalls is not null:
+                        BufferToolEvents(sse, ToolCalls.Push(delta.Text));
+                        break;
                     case TextDelta delta when HasContent(delta):
                         var choice = new ChunkChoice(0, TextDelta(delta.Text), logprobs.Map(delta.Logprobs), null)
                         {
@@ -106,6 +113,27 @@ internal sealed partial class ChatCompletionStreamer(
         }
     }
 
+    /// <summary>Content as delta.content; a call as its first delta (id, type, name, empty arguments), then its arguments.</summary>
+    private void BufferToolEvents(SseWriter sse, IEnumerable<ToolStreamEvent> events)
+    {
+        foreach (var item in events)
+        {
+            BufferDelta(sse, item switch
+            {
+                ToolStreamEvent.Content content => TextDelta(content.Text),
+                ToolStreamEvent.CallStarted start => new ChunkDelta(null, null)
+                {
+                    ToolCalls = [new ToolCallDelta(start.Index) { Id = start.Id, Type = "function", Function = new FunctionCallDelta { Name = start.Name } }],
+                },
+                ToolStreamEvent.CallArguments arguments => new ChunkDelta(null, null)
+                {
+                    ToolCalls = [new ToolCallDelta(arguments.Index) { Function = new FunctionCallDelta { Arguments = arguments.Text } }],
+                },
+                _ => throw new InvalidOperationException($"Unknown tool stream event {item.GetType().Name}."),
+            });
+        }
+    }
+
     private void BufferDelta(SseWriter sse, ChunkDelta delta) =>
         sse.BufferEvent(Chunk([new ChunkChoice(0, delta, null, null)], null), OpenAiJsonContext.Wire.ChatCompletionChunk);
 
@@ -117,7 +145,12 @@ internal sealed partial class ChatCompletionStreamer(
             BufferDelta(sse, new ChunkDelta(null, null) { Audio = new ChunkAudioDelta(audio.Id) { Data = audio.WholeRecording(), ExpiresAt = audio.ExpiresAt } });
         }
 
-        var last = new ChunkChoice(0, new ChunkDelta(null, null), null, ChatCompletionService.ToWire(finished.Reason));
+        if (ToolCalls is not null)
+        {
+            BufferToolEvents(sse, ToolCalls.Finish());
+        }
+
+        var last = new ChunkChoice(0, new ChunkDelta(null, null), null, FinishReasonNames.Of(finished.Reason, ToolCalls?.CallCount ?? 0));
         await WriteChoiceAsync(sse, last, ct).ConfigureAwait(false);
         if (answer.IncludeUsage)
         {

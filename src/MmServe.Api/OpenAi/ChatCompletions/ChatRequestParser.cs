@@ -1,6 +1,8 @@
 using System.Text.Json;
 using MmServe.Api.Errors;
 using MmServe.Serving.Requests;
+using MmServe.Serving.Structured;
+using MmServe.Serving.Tools;
 
 namespace MmServe.Api.OpenAi.ChatCompletions;
 
@@ -31,6 +33,12 @@ internal static class ChatRequestParser
             return (null, null, stopError);
         }
 
+        var (toolChoice, choiceError) = ParseToolChoice(request.ToolChoice);
+        if (choiceError is not null)
+        {
+            return (null, null, choiceError);
+        }
+
         var maxTokensParam = request.MaxCompletionTokens is not null ? "max_completion_tokens" : "max_tokens";
         var input = new GenerationInput
         {
@@ -53,11 +61,52 @@ internal static class ChatRequestParser
             },
             OutputModalities = request.Modalities,
             Audio = request.Audio is { } audio ? new AudioOutputInput(audio.Voice, audio.Format) : null,
+            ResponseFormat = request.ResponseFormat is { } format
+                ? new ResponseFormatInput(format.Type, format.JsonSchema is not null, format.JsonSchema?.Name, NullIfJsonNull(format.JsonSchema?.Schema))
+                : null,
+            Tools = request.Tools?.Select((tool, i) => new ToolInput(
+                tool?.Type, tool?.Function?.Name, tool?.Function?.Description, NullIfJsonNull(tool?.Function?.Parameters), $"tools[{i}]")).ToList(),
+            ToolChoice = toolChoice,
+            ParallelToolCalls = request.ParallelToolCalls,
             Fields = RequestFieldNames.OpenAi(maxTokensParam),
         };
         var answer = new ChatAnswerOptions(request.Stream ?? false, request.StreamOptions?.IncludeUsage ?? false, request.ReturnTokenIds ?? false);
         return (input, answer, null);
     }
+
+    /// <summary>tool_choice: a mode string, or {"type":"function","function":{"name"}}.</summary>
+    private static (ToolChoiceInput? Choice, ApiError? Error) ParseToolChoice(JsonElement? choice)
+    {
+        const string Param = "tool_choice";
+        if (choice is not { } element || element.ValueKind == JsonValueKind.Null)
+        {
+            return (null, null);
+        }
+
+        if (element.ValueKind == JsonValueKind.String)
+        {
+            return (new ToolChoiceInput(element.GetString(), null), null);
+        }
+
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            return (null, ApiError.WrongType(Param));
+        }
+
+        if (!element.TryGetProperty("function", out var function) || function.ValueKind != JsonValueKind.Object)
+        {
+            return (null, ApiError.Missing($"{Param}.function"));
+        }
+
+        if (!function.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String)
+        {
+            return (null, ApiError.Missing($"{Param}.function.name"));
+        }
+
+        return (new ToolChoiceInput("function", name.GetString()), null);
+    }
+
+    private static JsonElement? NullIfJsonNull(JsonElement? element) => element is { ValueKind: not JsonValueKind.Null } value ? value : null;
 
     private static (IReadOnlyList<string> Stop, ApiError? Error) ParseStop(JsonElement? stop)
     {

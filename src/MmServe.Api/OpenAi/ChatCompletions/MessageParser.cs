@@ -3,6 +3,7 @@ using MmServe.Api.Errors;
 using MmServe.Serving;
 using MmServe.Serving.Media;
 using MmServe.Serving.Requests;
+using MmServe.Serving.Tools;
 
 namespace MmServe.Api.OpenAi.ChatCompletions;
 
@@ -31,7 +32,12 @@ internal static class MessageParser
                 return (null, error);
             }
 
-            parsed.Add(new InputMessage(message.Role, content, param));
+            parsed.Add(new InputMessage(message.Role, content, param)
+            {
+                ToolCalls = message.ToolCalls?.Select((call, c) => new InputToolCall(
+                    call?.Id, call?.Type, call?.Function?.Name, call?.Function?.Arguments, $"{param}.tool_calls[{c}]")).ToList(),
+                ToolCallId = message.ToolCallId,
+            });
         }
 
         return (parsed, null);

@@ -42,6 +42,9 @@ public sealed partial class JinjaTemplate
     /// </summary>
     public static JinjaTemplate Parse(string source) => new(SourceText.Preprocess(source));
 
+    /// <summary>The template as written.</summary>
+    public string Source => source.Original;
+
     /// <summary>
     /// Renders with the given variables. Values may be null, strings, booleans, numbers, dictionaries with string keys
     /// (their order is kept), sequences, or <see cref="System.Text.Json.JsonElement"/>. <paramref name="clock"/> serves
