@@ -72,7 +72,7 @@ internal sealed class StepRuns(StepOptions options, int? cudaDevice)
     /// <summary>
     /// After one warm-up pass at the full batch, a batch of <paramref name="batch"/> − <paramref name="joins"/> sequences decodes --steps steps, then
     /// <paramref name="joins"/> new sequences are prefilled (not timed) and the next decode step of all of them is
-    /// timed, against the median of the steady steps before it.
+    /// timed, against the median of the next --steps steps of the same rows.
     /// </summary>
     public (double Steady, double AfterJoin) Join(DecoderForm form, int batch, int joins)
     {
@@ -88,18 +88,31 @@ internal sealed class StepRuns(StepOptions options, int? cudaDevice)
         }
 
         var ids = Prefill(executor, form, output, batch - joins);
-        var steady = new List<double>();
         for (int step = 0; step < options.Steps; step++)
         {
-            steady.Add(Time(executor, form, output, DecodeInputs(ids, step)));
+            Time(executor, form, output, DecodeInputs(ids, step));
         }
 
         var joined = Prefill(executor, form, output, joins);
-        var all = new List<SequenceInput>(DecodeInputs(ids, options.Steps));
-        all.AddRange(joined.Select(id => new SequenceInput(id, new[] { 400 }, options.Prompt, [])));
-        double after = Time(executor, form, output, all);
+        double after = Time(executor, form, output, JoinedInputs(ids, joined, options.Steps, 0));
+
+        // The steady steps the join is compared with run the same rows (all of them) right after it.
+        var steady = new List<double>();
+        for (int step = 1; step <= options.Steps; step++)
+        {
+            steady.Add(Time(executor, form, output, JoinedInputs(ids, joined, options.Steps + step, step)));
+        }
+
         steady.Sort();
         return (steady[steady.Count / 2], after);
+    }
+
+    /// <summary>Step inputs of the first rows at their step <paramref name="step"/> and of the joined rows at theirs.</summary>
+    private List<SequenceInput> JoinedInputs(long[] ids, long[] joined, int step, int joinedStep)
+    {
+        var all = DecodeInputs(ids, step);
+        all.AddRange(joined.Select(id => new SequenceInput(id, new[] { 400 + (joinedStep % 50) }, options.Prompt + joinedStep, [])));
+        return all;
     }
 
     private OnnxModelExecutor NewExecutor(DecoderForm form) =>
