@@ -41,14 +41,7 @@ public static class GreedyLoop
                 {
                     int i = rows[r];
                     var logits = output.GetLogits(r);
-                    int best = 0;
-                    for (int v = 1; v < logits.Length; v++)
-                    {
-                        if (logits[v] > logits[best])
-                        {
-                            best = v;
-                        }
-                    }
+                    int best = ArgMax(logits);
 
                     outputs[i].Add(best);
                     if (eosIds.Contains(best) || outputs[i].Count >= maxNew)
@@ -64,5 +57,20 @@ public static class GreedyLoop
         }
 
         return outputs;
+    }
+
+    /// <summary>The index of the largest logit (the first of equal ones): the greedy token.</summary>
+    public static int ArgMax(ReadOnlySpan<float> logits)
+    {
+        int best = 0;
+        for (int v = 1; v < logits.Length; v++)
+        {
+            if (logits[v] > logits[best])
+            {
+                best = v;
+            }
+        }
+
+        return best;
     }
 }

@@ -96,14 +96,7 @@ public sealed class Qwen2VLExecutorGoldenTests : IClassFixture<Qwen2VLExecutorGo
             {
                 int i = rows[r];
                 var logits = output.GetLogits(r);
-                int best = 0;
-                for (int v = 1; v < logits.Length; v++)
-                {
-                    if (logits[v] > logits[best])
-                    {
-                        best = v;
-                    }
-                }
+                int best = GreedyLoop.ArgMax(logits);
 
                 outputs[i].Add(best);
                 if (Model.EosIds.Contains(best) || outputs[i].Count >= Model.MaxNewTokens)

@@ -87,20 +87,6 @@ public sealed class SharedKvExecutorTests(ReferenceBundle model) : IClassFixture
         Assert.Contains("decoder_gqa", error.Message, StringComparison.Ordinal);
     }
 
-    private static int ArgMax(ReadOnlySpan<float> values)
-    {
-        int best = 0;
-        for (int i = 1; i < values.Length; i++)
-        {
-            if (values[i] > values[best])
-            {
-                best = i;
-            }
-        }
-
-        return best;
-    }
-
     private static void Step(OnnxModelExecutor executor, ForwardOutput output, List<SequenceInput> inputs)
     {
         output.Prepare(inputs, executor.Info.VocabSize, executor.Info.HiddenSize);
@@ -128,7 +114,7 @@ public sealed class SharedKvExecutorTests(ReferenceBundle model) : IClassFixture
             for (int r = 0; r < rows.Count; r++)
             {
                 var logits = output.GetLogits(r);
-                outputs[rows[r]].Add(ArgMax(logits));
+                outputs[rows[r]].Add(GreedyLoop.ArgMax(logits));
                 if (outputs[rows[r]].Count >= limits[rows[r]] || eos.Contains(outputs[rows[r]][^1]))
                 {
                     executor.Release(rows[r]);
