@@ -7,7 +7,8 @@ using Microsoft.ML.OnnxRuntimeGenAI;
 //   dotnet tools/genai-oracle/bin/.../MmServe.GenAiOracle.dll --model <folder> --cases <cases.json> --out <out.json>
 // Each case runs alone (batch 1): ORT GenAI renders the chat template from the folder's tokenizer_config.json,
 // tokenizes the text with its own tokenizer, and its Generator decodes greedily until an EOS of genai_config.json or
-// max_new_tokens. Cases: {"cases": [{"id", "messages": [{"role", "content"}], "max_new_tokens"}]}.
+// max_new_tokens. Cases: {"cases": [{"id", "messages": [{"role", "content"}], "max_new_tokens"}]}; a case with
+// "prompt_ids" skips the template and the tokenizer and feeds those ids (prompt_text is then null).
 // Output: {"oracle", "cases": [{"id", "prompt_text", "prompt_ids", "output_ids"}]}; output_ids keep the EOS that
 // stopped generation (read per step with GetNextTokens: GetSequence leaves it out).
 var options = ParseArgs(args);
@@ -23,16 +24,26 @@ foreach (var item in cases)
     var messages = item["messages"]!.ToJsonString();
     int maxNewTokens = item["max_new_tokens"]!.GetValue<int>();
 
-    // Null template: ORT GenAI uses the chat_template of the folder's tokenizer_config.json.
-    var promptText = tokenizer.ApplyChatTemplate(null, messages, null, true);
-    using var encoded = tokenizer.Encode(promptText);
-    var promptIds = encoded[0].ToArray();
+    // Given prompt ids (another runtime's tokens for the same prompt) go to the model as they are; otherwise ORT GenAI
+    // renders the chat template of the folder's tokenizer_config.json (null template) and tokenizes it itself.
+    string? promptText = null;
+    int[] promptIds;
+    using var encoded = item["prompt_ids"] is JsonArray given ? null : tokenizer.Encode(promptText = tokenizer.ApplyChatTemplate(null, messages, null, true));
+    promptIds = encoded is null ? [.. item["prompt_ids"]!.AsArray().Select(i => i!.GetValue<int>())] : encoded[0].ToArray();
 
     using var generatorParams = new GeneratorParams(model);
     generatorParams.SetSearchOption("do_sample", false);
     generatorParams.SetSearchOption("max_length", promptIds.Length + maxNewTokens);
     using var generator = new Generator(model, generatorParams);
-    generator.AppendTokenSequences(encoded);
+    if (encoded is null)
+    {
+        generator.AppendTokens(promptIds);
+    }
+    else
+    {
+        generator.AppendTokenSequences(encoded);
+    }
+
     var stepTokens = new List<int>();
     while (!generator.IsDone())
     {

@@ -59,6 +59,46 @@ public sealed class GenAiParityTests
         Assert.True(failures.Count == 0, string.Join("\n", failures));
     }
 
+    /// <summary>
+    /// The Hugging Face conformance decoders in ORT GenAI's GroupQueryAttention form (models/conformance/genai-*-gqa,
+    /// tools/conformance-models/genai/make_gqa_folder.py; model types llama, qwen2, phi3): ORT GenAI's Generator, fed the
+    /// transformers.js goldens' prompt ids, must produce the goldens' output ids, so three runtimes agree on the same
+    /// weights (HfConformanceTests checks MmServe on these folders against the same goldens). Prompt ids are given,
+    /// not rendered: ORT GenAI 0.18.0's template engine cannot parse the Llama 3.1 template and renders Qwen2's
+    /// list-of-parts content and developer role unlike transformers.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(HfConformanceTests.GqaFolders), MemberType = typeof(HfConformanceTests))]
+    public async Task Ort_genai_on_the_gqa_form_of_a_conformance_decoder_gives_its_transformers_js_goldens(string model)
+    {
+        var golden = JsonNode.Parse(await File.ReadAllTextAsync(ConformanceGolden.GoldenPath(model)))!.AsObject();
+        int maxNewTokens = golden["max_new_tokens"]!.GetValue<int>();
+        var cases = new JsonArray([.. golden["cases"]!.AsArray().Select(c => (JsonNode)new JsonObject
+        {
+            ["id"] = c!["id"]!.DeepClone(),
+            ["messages"] = c["messages"]!.DeepClone(),
+            ["prompt_ids"] = c["prompt_ids"]!.DeepClone(),
+            ["max_new_tokens"] = maxNewTokens,
+        })]);
+        var casesFile = Path.Combine(Path.GetTempPath(), $"mmserve-gqa-cases-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(casesFile, new JsonObject { ["cases"] = cases }.ToJsonString());
+        try
+        {
+            var oracle = (await GenAiOracle.GenerateAsync(Folder($"genai-{model}-gqa"), casesFile))["cases"]!.AsArray()
+                .ToDictionary(c => c!["id"]!.GetValue<string>(), c => Ids(c!.AsObject(), "output_ids"));
+            Assert.True(oracle.Count >= 20, $"{model}: {oracle.Count} cases");
+            var failures = golden["cases"]!.AsArray().Select(c => c!.AsObject())
+                .Where(c => !oracle[Id(c)].SequenceEqual(Ids(c, "output_ids")))
+                .Select(c => $"{Id(c)}: transformers.js [{string.Join(",", Ids(c, "output_ids"))}]\n  ORT GenAI (gqa) [{string.Join(",", oracle[Id(c)])}]")
+                .ToList();
+            Assert.True(failures.Count == 0, string.Join("\n", failures));
+        }
+        finally
+        {
+            File.Delete(casesFile);
+        }
+    }
+
     private static async Task<JsonElement> CompleteAsync(HttpClient client, JsonObject c, string model)
     {
         var request = new JsonObject

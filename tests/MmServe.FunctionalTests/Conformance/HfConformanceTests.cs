@@ -16,16 +16,33 @@ public sealed class HfConformanceTests
     public static TheoryData<string> Models() =>
         [.. ConformanceGolden.Models().Where(m => ToolRequirement.Ffmpeg.SkipReason is null || !ConformanceGolden.Load(m).Cases.Any(c => c.Media.Any(x => x.Type is "video" or "audio")))];
 
+    /// <summary>
+    /// The text conformance decoders again, in the GroupQueryAttention form ORT GenAI's model builder writes (one shared
+    /// KV buffer per tensor, written in place): models/conformance/genai-&lt;model&gt;-gqa, made from the same weights by
+    /// tools/conformance-models/genai/make_gqa_folder.py. Same weights and prompts, so the same goldens.
+    /// </summary>
+    public static TheoryData<string> GqaFolders() => ["tiny-llama3", "tiny-qwen2", "tiny-phi3"];
+
     [Theory]
     [MemberData(nameof(Models))]
-    public async Task Greedy_tokens_equal_transformers_js_alone_and_all_at_once(string model)
+    public Task Greedy_tokens_equal_transformers_js_alone_and_all_at_once(string model) =>
+        AssertGoldenAsync(model, ConformanceGolden.ModelPath(model), model.Split('.')[0]);
+
+    [Theory]
+    [MemberData(nameof(GqaFolders))]
+    public Task Group_query_attention_form_gives_the_same_goldens_alone_and_all_at_once(string model)
+    {
+        var folder = $"genai-{model}-gqa";
+        return AssertGoldenAsync(model, Path.Combine(TestPaths.RepoRoot, "models", "conformance", folder), folder);
+    }
+
+    private static async Task AssertGoldenAsync(string model, string modelPath, string modelId)
     {
         var golden = ConformanceGolden.Load(model);
         Assert.True(golden.Cases.Count >= 20, $"{model}: {golden.Cases.Count} cases; the issue asks for at least 20");
-        var modelId = model.Split('.')[0];
         await using var factory = new MmServeFactory(new Dictionary<string, string?>
         {
-            ["Model:Path"] = ConformanceGolden.ModelPath(model),
+            ["Model:Path"] = modelPath,
             ["Model:Dtype"] = ConformanceGolden.Dtype(model),
             ["Limits:MaxImagesPerRequest"] = "4",
             ["Limits:MaxRequestBodyBytes"] = (8 * 1024 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture),
