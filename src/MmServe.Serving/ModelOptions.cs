@@ -36,4 +36,21 @@ public sealed class ModelOptions
     /// Unset: recognised from the chat template, Hermes when it names none (and for bundles).
     /// </summary>
     public string? ToolCallFormat { get; set; }
+
+    /// <summary>The value of <see cref="GenerationConfig"/> that applies the folder's sampling defaults (the default).</summary>
+    public const string GenerationConfigAuto = "auto";
+
+    /// <summary>The value of <see cref="GenerationConfig"/> that gives unset request fields OpenAI's defaults only.</summary>
+    public const string GenerationConfigOpenAi = "openai";
+
+    /// <summary>
+    /// Whether request fields left unset take the sampling settings the model folder recommends (a Hugging Face
+    /// export's generation_config.json, an ORT GenAI folder's search section), as vLLM's --generation-config auto does:
+    /// "auto" (default) or "openai" (OpenAI's defaults: temperature 1, top_p 1, no top_k, no max_tokens).
+    /// </summary>
+    public string? GenerationConfig { get; set; }
+
+    /// <summary>A GenerationConfig value the server does not know.</summary>
+    public static string? GenerationConfigProblem(string key, string? value) =>
+        value is null or GenerationConfigAuto or GenerationConfigOpenAi ? null : $"{key} '{value}' is not one of {GenerationConfigAuto}, {GenerationConfigOpenAi}.";
 }

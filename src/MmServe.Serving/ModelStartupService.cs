@@ -41,6 +41,11 @@ public sealed partial class ModelStartupService(
         foreach (var model in models.All)
         {
             Log.Loaded(logger, model.Id, model.Model.Bundle.Directory, model.Engine.ModelInfo.MaxContext, model.Engine.Stats.Workers.Count);
+            if (!model.Model.SamplingDefaults.IsEmpty)
+            {
+                Log.SamplingDefaults(logger, model.Id, model.Model.SamplingDefaults.Describe(), model.Model.SamplingDefaults.Source);
+            }
+
             if (model.Model.Bundle.GenAi?.SettingsNotApplied() is { Count: > 0 } ignored)
             {
                 Log.GenAiSettingsNotApplied(logger, model.Id, string.Join(", ", ignored));
@@ -120,7 +125,10 @@ public sealed partial class ModelStartupService(
         [LoggerMessage(5, LogLevel.Critical, "The warm-up crashed; the server stays not ready.")]
         public static partial void WarmUpCrashed(ILogger logger, Exception exception);
 
-        [LoggerMessage(6, LogLevel.Warning, "Model {ModelId}: genai_config.json settings read but not applied: {Settings}. Requests get OpenAI's sampling defaults and the Workers settings decide providers (docs/models.md, ORT GenAI folders).")]
+        [LoggerMessage(6, LogLevel.Warning, "Model {ModelId}: genai_config.json settings read but not applied: {Settings}. The Workers settings decide providers and threads (docs/models.md, ORT GenAI folders).")]
         public static partial void GenAiSettingsNotApplied(ILogger logger, string modelId, string settings);
+
+        [LoggerMessage(7, LogLevel.Information, "Model {ModelId}: request fields left unset take the model's sampling defaults: {Defaults} (from {Source}; Model:GenerationConfig=openai gives OpenAI's defaults instead).")]
+        public static partial void SamplingDefaults(ILogger logger, string modelId, string defaults, string source);
     }
 }

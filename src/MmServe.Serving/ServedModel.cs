@@ -23,7 +23,8 @@ public sealed class ServedModel
     public const string VideoModality = "video";
 
     public ServedModel(IOptions<ModelOptions> options, IHostEnvironment environment)
-        : this(options.Value.Path, options.Value.Id, environment.ContentRootPath, "Model:Path", options.Value.Dtype, options.Value.DecoderVariant, options.Value.ToolCallFormat)
+        : this(options.Value.Path, options.Value.Id, environment.ContentRootPath, "Model:Path", options.Value.Dtype, options.Value.DecoderVariant, options.Value.ToolCallFormat,
+            options.Value.GenerationConfig)
     {
     }
 
@@ -34,7 +35,10 @@ public sealed class ServedModel
     /// <param name="dtype">A Hugging Face export's ONNX variant (Model:Dtype); null for fp32.</param>
     /// <param name="decoderVariant">An MmServe bundle's decoder variant (Model:DecoderVariant); null for its decoder.</param>
     /// <param name="toolCallFormat">Model:ToolCallFormat; null to recognise it from the chat template.</param>
-    public ServedModel(string? configuredPath, string? id, string contentRoot, string key, string? dtype = null, string? decoderVariant = null, string? toolCallFormat = null)
+    /// <param name="generationConfig">Model:GenerationConfig; null or "auto" to apply the folder's sampling defaults.</param>
+    public ServedModel(
+        string? configuredPath, string? id, string contentRoot, string key, string? dtype = null, string? decoderVariant = null, string? toolCallFormat = null,
+        string? generationConfig = null)
     {
         var path = ModelPathResolver.Resolve(configuredPath, contentRoot)
             ?? throw new BundleValidationException($"{key} '{configuredPath}' was not found (a folder with manifest.json, a Hugging Face export with config.json, or an ONNX Runtime GenAI folder with genai_config.json).");
@@ -77,6 +81,7 @@ public sealed class ServedModel
         TextDecoder = new TokenTextDecoder(Tokenizer, eos);
         Constraints = new ConstraintCache(Tokenizer, eos);
         ToolCallFormat = ToolCallFormats.Resolve(toolCallFormat, Prompts.TemplateSource);
+        SamplingDefaults = generationConfig == ModelOptions.GenerationConfigOpenAi ? SamplingDefaults.None : Bundle.SamplingDefaults;
         Id = id ?? Bundle.Manifest.Id;
         Created = new DateTimeOffset(File.GetLastWriteTimeUtc(Bundle.ManifestPath)).ToUnixTimeSeconds();
         SystemFingerprint = "fp_" + Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(Bundle.ManifestPath)))[..10];
@@ -104,6 +109,9 @@ public sealed class ServedModel
 
     /// <summary>How this model writes tool calls (configured, or recognised from its chat template).</summary>
     public ToolCallFormat ToolCallFormat { get; }
+
+    /// <summary>What request fields left unset take before OpenAI's defaults (the folder's, unless Model:GenerationConfig is "openai").</summary>
+    public SamplingDefaults SamplingDefaults { get; }
 
     /// <summary>The "model" value clients must send.</summary>
     public string Id { get; }

@@ -24,6 +24,11 @@ public sealed class ModelOptionsValidator(IHostEnvironment environment) : IValid
             return ValidateOptionsResult.Fail(format);
         }
 
+        if (ModelOptions.GenerationConfigProblem("Model:GenerationConfig", options.GenerationConfig) is { } generation)
+        {
+            return ValidateOptionsResult.Fail(generation);
+        }
+
         if (ModelPathResolver.Resolve(options.Path, environment.ContentRootPath) is null)
         {
             var roots = string.Join(", ", ModelPathResolver.SearchRoots(options.Path, environment.ContentRootPath));

@@ -27,6 +27,12 @@ public sealed record ModelBundle(
     /// </summary>
     public GenAi.GenAiConfig? GenAi { get; init; }
 
+    /// <summary>
+    /// The sampling settings the folder recommends (a Hugging Face export's generation_config.json, an ORT GenAI
+    /// folder's search section); none for MmServe bundles.
+    /// </summary>
+    public SamplingDefaults SamplingDefaults { get; init; } = SamplingDefaults.None;
+
     /// <summary>Absolute ONNX path of <paramref name="componentName"/>; throws when the manifest has no such component.</summary>
     public string ComponentPath(string componentName) =>
         ComponentPaths.TryGetValue(componentName, out var path)

@@ -91,7 +91,7 @@ public sealed record GenAiConfig(
 
     /// <summary>
     /// The settings of this genai_config.json the server reads but does not apply (docs/models.md), for the start-up
-    /// log: an operator who relies on them (greedy by default, a provider in the folder) must hear it.
+    /// log: an operator who relies on them (a provider or thread setting in the folder) must hear it.
     /// </summary>
     public IReadOnlyList<string> SettingsNotApplied()
     {
@@ -104,10 +104,6 @@ public sealed record GenAiConfig(
             }
         }
 
-        Add(Search.DoSample is not null, "search.do_sample");
-        Add(Search.Temperature is not null, "search.temperature");
-        Add(Search.TopP is not null, "search.top_p");
-        Add(Search.TopK is not null, "search.top_k");
         Add(SessionOptions.InterOpNumThreads is not null, "model.decoder.session_options.inter_op_num_threads");
         Add(SessionOptions.ProviderNames.Count > 0, $"model.decoder.session_options.provider_options ({string.Join(", ", SessionOptions.ProviderNames)})");
         return ignored;

@@ -98,6 +98,7 @@ public static class GenAiFolderLoader
         {
             HuggingFace = new HfModelInfo(architecture, hfConfig, template, tokenizerConfig.SpecialTokens, HfDtype.Default),
             GenAi = config,
+            SamplingDefaults = config.Search.SamplingDefaults(json),
         };
         return (bundle, tokenizer);
     }

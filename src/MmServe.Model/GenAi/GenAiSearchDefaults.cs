@@ -5,10 +5,9 @@ namespace MmServe.Model.GenAi;
 
 /// <summary>
 /// genai_config.json "search": the generation defaults ORT GenAI applies when a caller sets none. MmServe uses
-/// <see cref="MaxLength"/> (it caps prompt + completion, see <see cref="GenAiConfig.MaxTotalLength"/>) and
-/// <see cref="PastPresentShareBuffer"/> (the decoder's KV buffer form). The sampling fields are validated (a bad
-/// value fails start) but not applied: the server has no per-model sampling defaults, so a request that leaves a
-/// sampling field unset gets OpenAI's default, as with a Hugging Face export's generation_config.json (docs/models.md).
+/// <see cref="MaxLength"/> (it caps prompt + completion, see <see cref="GenAiConfig.MaxTotalLength"/>),
+/// <see cref="PastPresentShareBuffer"/> (the decoder's KV buffer form) and the sampling fields as the model's
+/// <see cref="Bundle.SamplingDefaults"/> (request fields left unset take them; docs/models.md).
 /// </summary>
 public sealed record GenAiSearchDefaults(
     int? MaxLength,
@@ -19,6 +18,13 @@ public sealed record GenAiSearchDefaults(
     bool PastPresentShareBuffer)
 {
     public static GenAiSearchDefaults None { get; } = new(null, null, null, null, null, false);
+
+    /// <summary>The sampling fields as the model's request defaults; one no request could use fails the start.</summary>
+    internal Bundle.SamplingDefaults SamplingDefaults(HfJson json)
+    {
+        var defaults = Bundle.SamplingDefaults.From(DoSample, Temperature, TopP, TopK, maxNewTokens: null, $"{GenAiConfig.FileName} search");
+        return defaults.Problem() is var (field, problem) ? throw json.Error($"search.{field}", problem) : defaults;
+    }
 
     internal static GenAiSearchDefaults Read(HfJson json, JsonElement search)
     {

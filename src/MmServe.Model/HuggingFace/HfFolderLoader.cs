@@ -48,6 +48,7 @@ public static class HfFolderLoader
         }
 
         var eosTokens = eosIds.Select(id => TokenOf(tokenizer, id, generation ?? configJson, "eos_token_id")).ToList();
+        var samplingDefaults = HfGenerationDefaults.Read(generation);
         var components = new Dictionary<string, ComponentSpec>(StringComparer.Ordinal)
         {
             ["decoder"] = OnnxComponent(folder, architecture.DecoderSession, dtype),
@@ -136,6 +137,7 @@ public static class HfFolderLoader
             components.ToDictionary(c => c.Key, c => Path.Combine(directory, c.Value.File), StringComparer.Ordinal))
         {
             HuggingFace = new HfModelInfo(architecture, config, template, tokenizerConfig.SpecialTokens, dtype) { Qwen2VL = qwen2VL, Ultravox = ultravox },
+            SamplingDefaults = samplingDefaults,
         };
         return (bundle, tokenizer);
     }

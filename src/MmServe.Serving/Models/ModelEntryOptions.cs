@@ -21,6 +21,9 @@ public sealed class ModelEntryOptions
     /// <summary>The model's tool-call format, as Model:ToolCallFormat.</summary>
     public string? ToolCallFormat { get; set; }
 
+    /// <summary>Whether the folder's sampling defaults apply, as Model:GenerationConfig.</summary>
+    public string? GenerationConfig { get; set; }
+
     /// <summary>This model's engine workers; the top-level "Workers" list when absent.</summary>
     public List<WorkerOptions>? Workers { get; set; }
 }

@@ -68,7 +68,7 @@ public static class ModelInstanceFactory
         ILoggerFactory loggerFactory,
         ServingMetrics? metrics = null)
     {
-        var model = new ServedModel(entry.Path, entry.Id, contentRoot, $"{key}:Path", entry.Dtype, entry.DecoderVariant, entry.ToolCallFormat);
+        var model = new ServedModel(entry.Path, entry.Id, contentRoot, $"{key}:Path", entry.Dtype, entry.DecoderVariant, entry.ToolCallFormat, entry.GenerationConfig);
         var workers = new WorkerPoolOptions
         {
             Workers = entry.Workers is { Count: > 0 } own ? own : defaultWorkers,

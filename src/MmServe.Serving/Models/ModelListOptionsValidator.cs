@@ -49,6 +49,11 @@ public sealed class ModelListOptionsValidator(IConfiguration configuration, IHos
                 return ValidateOptionsResult.Fail(toolFormat);
             }
 
+            if (ModelOptions.GenerationConfigProblem($"{key}:GenerationConfig", entry.GenerationConfig) is { } generation)
+            {
+                return ValidateOptionsResult.Fail(generation);
+            }
+
             if (entry.Workers is { Count: > 0 } workers
                 && new WorkerPoolOptionsValidator().Validate(name, new WorkerPoolOptions { Workers = workers }) is { Failed: true } invalid)
             {

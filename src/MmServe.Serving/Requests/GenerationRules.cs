@@ -26,7 +26,7 @@ public sealed class GenerationRules(ServedModel model, MediaPolicy media, IMedia
             return (null, messageError);
         }
 
-        var (sampling, samplingError) = SamplingRules.Apply(input.Sampling, input.Fields);
+        var (sampling, samplingError) = SamplingRules.Apply(input.Sampling, input.Fields, model.SamplingDefaults);
         if (samplingError is not null)
         {
             return (null, samplingError);

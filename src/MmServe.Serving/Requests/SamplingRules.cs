@@ -1,26 +1,28 @@
 using MmServe.Abstractions;
+using MmServe.Model.Bundle;
 using MmServe.Serving.Errors;
 
 namespace MmServe.Serving.Requests;
 
 /// <summary>
-/// Sampling fields to engine parameters: unset fields take OpenAI's defaults, top_k -1 means disabled (vLLM),
-/// then the engine's own <see cref="SamplingParams.Validate"/> bounds apply, the error naming the field as the
-/// client's API names it.
+/// Sampling fields to engine parameters: unset fields take the model folder's recommended value
+/// (<see cref="SamplingDefaults"/>) and then OpenAI's default, top_k -1 means disabled (vLLM), then the engine's own
+/// <see cref="SamplingParams.Validate"/> bounds apply, the error naming the field as the client's API names it.
 /// </summary>
 public static class SamplingRules
 {
-    public static (SamplingParams? Sampling, ServingError? Error) Apply(SamplingInput input, RequestFieldNames fields)
+    public static (SamplingParams? Sampling, ServingError? Error) Apply(SamplingInput input, RequestFieldNames fields, SamplingDefaults? defaults = null)
     {
+        defaults ??= SamplingDefaults.None;
         var sampling = new SamplingParams
         {
-            Temperature = (float)(input.Temperature ?? 1.0),
-            TopP = (float)(input.TopP ?? 1.0),
-            TopK = input.TopK is -1 ? 0 : input.TopK ?? 0,
+            Temperature = (float)(input.Temperature ?? defaults.Temperature ?? 1.0),
+            TopP = (float)(input.TopP ?? defaults.TopP ?? 1.0),
+            TopK = input.TopK is -1 ? 0 : input.TopK ?? defaults.TopK ?? 0,
             Seed = input.Seed,
             PresencePenalty = (float)(input.PresencePenalty ?? 0.0),
             FrequencyPenalty = (float)(input.FrequencyPenalty ?? 0.0),
-            MaxTokens = input.MaxTokens,
+            MaxTokens = input.MaxTokens ?? defaults.MaxNewTokens,
             Stop = input.Stop,
             Logprobs = input.Logprobs,
             TopLogprobs = input.TopLogprobs ?? 0,

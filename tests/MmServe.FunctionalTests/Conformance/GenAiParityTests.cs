@@ -1,7 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Microsoft.Extensions.Logging;
 using MmServe.FunctionalTests.Infrastructure;
 
 namespace MmServe.FunctionalTests.Conformance;
@@ -41,8 +40,8 @@ public sealed class GenAiParityTests
         await factory.StartAndWaitReadyAsync();
         using var client = factory.CreateHttpClient();
 
-        // The folder's greedy search defaults are not the server's (OpenAI's temperature 1): the start says so.
-        Assert.Contains(factory.Logs.Entries, e => e.Level == LogLevel.Warning && e.Message.Contains("settings read but not applied: search.do_sample", StringComparison.Ordinal));
+        // The folder's greedy search (do_sample false) is the default of requests that leave sampling unset: the start says so.
+        Assert.Contains(factory.Logs.Entries, e => e.Message.Contains("take the model's sampling defaults: greedy (do_sample false) (from genai_config.json search", StringComparison.Ordinal));
 
         var failures = new List<string>();
         foreach (var c in cases)

@@ -61,12 +61,40 @@ public sealed class GenAiFolderLoaderTests : IDisposable
         Assert.Equal(3, bundle.GenAi.SessionOptions.IntraOpNumThreads);
         Assert.Equal(["cuda"], bundle.GenAi.SessionOptions.ProviderNames);
         Assert.Equal(
-            ["search.do_sample", "search.temperature", "search.top_p", "search.top_k", "model.decoder.session_options.inter_op_num_threads", "model.decoder.session_options.provider_options (cuda)"],
+            ["model.decoder.session_options.inter_op_num_threads", "model.decoder.session_options.provider_options (cuda)"],
             bundle.GenAi.SettingsNotApplied());
+    }
+
+    [Fact]
+    public void Search_do_sample_false_makes_greedy_the_default_whatever_its_temperature()
+    {
+        EditConfig(config => config["search"]!["temperature"] = 5.0); // unused when do_sample is false, as in ORT GenAI
+
+        var (bundle, _) = GenAiFolderLoader.Load(_folder.FullName);
+
+        Assert.False(bundle.GenAi!.Search.DoSample);
+        Assert.Equal(new SamplingDefaults(0, null, null, null, "genai_config.json search"), bundle.SamplingDefaults);
+    }
+
+    [Fact]
+    public void Search_sampling_fields_become_the_defaults_when_do_sample_is_true()
+    {
+        EditConfig(config =>
+        {
+            config["search"]!["do_sample"] = true;
+            config["search"]!["temperature"] = 0.7;
+            config["search"]!["top_p"] = 0.8;
+            config["search"]!["top_k"] = 20;
+        });
+
+        var (bundle, _) = GenAiFolderLoader.Load(_folder.FullName);
+
+        Assert.Equal(new SamplingDefaults(0.7, 0.8, 20, null, "genai_config.json search"), bundle.SamplingDefaults);
     }
 
     [Theory]
     [InlineData("""{"search": {"top_p": 1.5}}""", "genai_config.json: search.top_p must be in (0, 1]")]
+    [InlineData("""{"search": {"do_sample": true, "temperature": 2.5}}""", "genai_config.json: search.temperature must be between 0 and 2")]
     [InlineData("""{"model": {"decoder": {"inputs": {"input_ids": null, "inputs_embeds": "inputs_embeds"}}}}""", "model.decoder.inputs.inputs_embeds is not supported")]
     [InlineData("""{"model": {"decoder": {"inputs": {"past_names": "past_key_values.%d"}}}}""", "model.decoder.inputs.past_names is not supported")]
     [InlineData("""{"model": {"decoder": {"head_size": "32"}}}""", "genai_config.json: model.decoder.head_size must be an integer")]
