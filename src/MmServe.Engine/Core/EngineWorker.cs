@@ -347,15 +347,24 @@ internal sealed partial class EngineWorker : IDisposable
         for (int row = 0; row < rows; row++)
         {
             var sequence = plan.Items[row].Sequence;
-            var logits = _output.GetLogits(row);
-            // The mask only depends on the row's own grammar state and budget, so batching cannot change a row's tokens.
-            sequence.Constraint?.Mask(logits, sequence.TokensLeft);
-            var sampled = _sampler.Sample(logits, sequence.Sampler);
-            sequence.Constraint?.Advance(sampled.TokenId);
-            _sampled[row] = sampled;
-            _sampledIds[row] = sampled.TokenId;
+            try
+            {
+                var logits = _output.GetLogits(row);
+                // The mask only depends on the row's own grammar state and budget, so batching cannot change a row's tokens.
+                sequence.Constraint?.Mask(logits, sequence.TokensLeft);
+                var sampled = _sampler.Sample(logits, sequence.Sampler);
+                sequence.Constraint?.Advance(sampled.TokenId);
+                _sampled[row] = sampled;
+                _sampledIds[row] = sampled.TokenId;
+            }
+            catch (Exception ex)
+            {
+                // One row's grammar or sampler fault fails that request only; the batch's other rows keep their token.
+                FailRow(sequence, ex);
+            }
         }
 
+        // Rows failed above are finished and retired: the scheduler skips them.
         _scheduler.UpdateFromOutput(plan, _sampledIds.AsSpan(0, rows), _finished);
 
         long now = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -363,39 +372,81 @@ internal sealed partial class EngineWorker : IDisposable
         {
             var item = plan.Items[row];
             var sequence = item.Sequence;
-            var sampled = _sampled[row];
-            if (sequence.FirstTokenTimestamp == 0)
+            if (sequence.IsRetired)
             {
-                sequence.FirstTokenTimestamp = now;
+                continue;
             }
 
-            // An EOS that ends the sequence is a control token: counted, but it adds no text.
-            bool endedByEos = sequence.Status == SequenceStatus.Finished && sequence.FinishReason == FinishReason.Stop;
-            string text = endedByEos ? string.Empty : sequence.Text.Push(sampled.TokenId);
-            if (sequence.Text.StopMatched)
+            try
             {
-                if (_scheduler.Finish(sequence, FinishReason.Stop))
-                {
-                    _finished.Add(sequence);
-                }
-                else
-                {
-                    // It also hit max_tokens this step; the stop string is the reason the client should see.
-                    sequence.FinishReason = FinishReason.Stop;
-                }
+                PostToken(item, row, _sampled[row], now);
             }
-
-            sequence.Output.PostDelta(sampled.TokenId, text, sampled.Logprob, _output.GetHiddenStates(row), item.StartPosition, now);
+            catch (Exception ex)
+            {
+                FailRow(sequence, ex);
+            }
         }
 
         foreach (var sequence in _finished)
         {
-            sequence.Output.PostText(sequence.Text.Finish());
-            Retire(sequence, new FinishedEvent(sequence.FinishReason!.Value, sequence.PromptLength, sequence.GeneratedCount)
+            if (sequence.IsRetired)
             {
-                Timings = sequence.TimingsUntil(now),
-            });
+                continue;
+            }
+
+            try
+            {
+                sequence.Output.PostText(sequence.Text.Finish());
+                Retire(sequence, new FinishedEvent(sequence.FinishReason!.Value, sequence.PromptLength, sequence.GeneratedCount)
+                {
+                    Timings = sequence.TimingsUntil(now),
+                });
+            }
+            catch (Exception ex)
+            {
+                FailRow(sequence, ex);
+            }
         }
+    }
+
+    /// <summary>Detokenizes a row's new token, applies the stop strings and posts the delta.</summary>
+    private void PostToken(ScheduledSequence item, int row, SampledToken sampled, long now)
+    {
+        var sequence = item.Sequence;
+        if (sequence.FirstTokenTimestamp == 0)
+        {
+            sequence.FirstTokenTimestamp = now;
+        }
+
+        // An EOS that ends the sequence is a control token: counted, but it adds no text.
+        bool endedByEos = sequence.Status == SequenceStatus.Finished && sequence.FinishReason == FinishReason.Stop;
+        string text = endedByEos ? string.Empty : sequence.Text.Push(sampled.TokenId);
+        if (sequence.Text.StopMatched)
+        {
+            if (_scheduler.Finish(sequence, FinishReason.Stop))
+            {
+                _finished.Add(sequence);
+            }
+            else
+            {
+                // It also hit max_tokens this step; the stop string is the reason the client should see.
+                sequence.FinishReason = FinishReason.Stop;
+            }
+        }
+
+        sequence.Output.PostDelta(sampled.TokenId, text, sampled.Logprob, _output.GetHiddenStates(row), item.StartPosition, now);
+    }
+
+    /// <summary>Fails one request of the step (its row's sampling or output went wrong) without touching the others.</summary>
+    private void FailRow(Sequence sequence, Exception ex)
+    {
+        Log.RowFailed(_logger, Index, sequence.Id, ex);
+        if (!_scheduler.Finish(sequence, FinishReason.Error))
+        {
+            sequence.FinishReason = FinishReason.Error;
+        }
+
+        Retire(sequence, new ErrorEvent(new EngineError(EngineErrorCode.Internal, "The model failed while generating this request.")));
     }
 
     private void FailStep(StepPlan plan)
@@ -516,5 +567,8 @@ internal sealed partial class EngineWorker : IDisposable
 
         [LoggerMessage(6, LogLevel.Debug, "Engine worker {Worker} stopped.")]
         public static partial void WorkerStopped(ILogger logger, int worker);
+
+        [LoggerMessage(7, LogLevel.Error, "Engine worker {Worker}: sampling or output of sequence {SequenceId} failed; that request was failed, the rest of the batch kept going.")]
+        public static partial void RowFailed(ILogger logger, int worker, long sequenceId, Exception exception);
     }
 }

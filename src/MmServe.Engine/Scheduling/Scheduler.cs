@@ -73,7 +73,8 @@ internal sealed class Scheduler
 
     /// <summary>
     /// Appends each row's sampled token and applies the token-level stop rules (EOS, max_tokens, context window).
-    /// Sequences that stop are removed from the batch and added to <paramref name="finished"/>.
+    /// Sequences that stop are removed from the batch and added to <paramref name="finished"/>; rows whose sequence
+    /// already finished this step (failed alone) are skipped.
     /// </summary>
     public void UpdateFromOutput(StepPlan plan, ReadOnlySpan<int> sampledTokens, List<Sequence> finished)
     {
@@ -82,6 +83,11 @@ internal sealed class Scheduler
         {
             var item = plan.Items[row];
             var sequence = item.Sequence;
+            if (sequence.Status == SequenceStatus.Finished)
+            {
+                continue; // failed while its token was sampled (EngineWorker.FailRow): it gets no token
+            }
+
             sequence.NumComputedTokens += item.NumTokens;
             sequence.Tokens.Add(sampledTokens[row]);
 
