@@ -169,7 +169,7 @@ public sealed class OnnxCrossAttentionExecutor : IModelExecutor
     {
         if (input.CrossAttention is not { } media)
         {
-            return new SequenceState(null, null);
+            return new SequenceState(2 * _spec.NumLayers, null, null);
         }
 
         if (media.Width != _spec.HiddenSize || media.TokensPerItem != _cross.MediaTokensPerItem || media.Items > _cross.MaxItems)
@@ -188,7 +188,7 @@ public sealed class OnnxCrossAttentionExecutor : IModelExecutor
             kv[t] = results[t].GetTensorDataAsSpan<float>().ToArray(); // [1, heads, media_tokens, head_dim]
         }
 
-        return new SequenceState(media, kv);
+        return new SequenceState(2 * _spec.NumLayers, media, kv);
     }
 
     private void Run(List<int> rows, IReadOnlyList<SequenceInput> inputs, ForwardOutput output, bool prefill)
@@ -346,14 +346,14 @@ public sealed class OnnxCrossAttentionExecutor : IModelExecutor
     }
 
     /// <summary>One sequence: self KV per layer (key, value: [kv_heads, Length, head_dim]) and its media's cross KV.</summary>
-    private sealed class SequenceState(CrossAttentionMedia? media, float[][]? cross)
+    private sealed class SequenceState(int selfKvTensors, CrossAttentionMedia? media, float[][]? cross)
     {
         public CrossAttentionMedia? Media { get; } = media;
 
         /// <summary>Per block key, value: [heads, media tokens, head_dim]; null without media.</summary>
         public float[][]? Cross { get; } = cross;
 
-        public float[][] Kv { get; set; } = [];
+        public float[][] Kv { get; } = new float[selfKvTensors][];
 
         public int Length { get; set; }
     }
