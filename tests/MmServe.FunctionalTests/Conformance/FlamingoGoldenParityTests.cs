@@ -57,6 +57,44 @@ public sealed class FlamingoGoldenParityTests(FlamingoServerFixture server) : IC
         }
     }
 
+    /// <summary>
+    /// The per-image masking, end to end: in Flamingo's few-shot prompt "&lt;image&gt; caption &lt;image&gt;" the answer
+    /// is the caption of the image the answer positions see, the most recent one. Swapping in another case's last image
+    /// takes that case's answer; swapping in another first image changes nothing.
+    /// </summary>
+    [Fact]
+    public async Task TheAnswerFollowsTheMostRecentImage()
+    {
+        var fewShot = FlamingoGolden.Cases.Where(c => c.Id.StartsWith("multi_image_fewshot_", StringComparison.Ordinal)).ToList();
+        Assert.True(fewShot.Count >= 2);
+        var (a, b) = (fewShot[0], fewShot.First(c => c.CompletionText != fewShot[0].CompletionText));
+
+        Assert.Equal(b.CompletionText, await AnswerAsync(WithImage(a, b, last: true)));
+        Assert.Equal(a.CompletionText, await AnswerAsync(WithImage(a, b, last: false)));
+    }
+
+    /// <summary><paramref name="target"/>'s request with its first or last image taken from <paramref name="donor"/>.</summary>
+    private static JsonObject WithImage(GoldenCase target, GoldenCase donor, bool last)
+    {
+        static List<JsonNode> Images(JsonObject request) =>
+            [.. request["messages"]!.AsArray().SelectMany(m => m!["content"]!.AsArray()).Where(p => p!["type"]!.GetValue<string>() == "image_url").Select(p => p!)];
+
+        var request = Request(target);
+        var mine = Images(request);
+        var theirs = Images(Request(donor));
+        (last ? mine[^1] : mine[0])["image_url"]!["url"] = (last ? theirs[^1] : theirs[0])["image_url"]!["url"]!.GetValue<string>();
+        return request;
+    }
+
+    private async Task<string?> AnswerAsync(JsonObject request)
+    {
+        using var response = await Chat.PostAsync(server.Client, request);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, body);
+        using var doc = JsonDocument.Parse(body);
+        return doc.RootElement.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString();
+    }
+
     [Fact]
     public async Task MoreImagesThanTheModelTakes_IsA400WithAnOpenAiError()
     {
