@@ -31,7 +31,7 @@ public sealed class FlamingoGoldenParityTests(FlamingoServerFixture server) : IC
     {
         var golden = FlamingoGolden.Get(id);
         using var response = await Chat.PostAsync(server.Client, Request(golden));
-        await AssertMatchesAsync(golden, response);
+        await GoldenParityTestsBase.AssertMatchesAsync(golden, response);
     }
 
     [Fact]
@@ -45,7 +45,7 @@ public sealed class FlamingoGoldenParityTests(FlamingoServerFixture server) : IC
         {
             for (int i = 0; i < cases.Count; i++)
             {
-                await AssertMatchesAsync(cases[i].Golden, responses[i]);
+                await GoldenParityTestsBase.AssertMatchesAsync(cases[i].Golden, responses[i]);
             }
         }
         finally
@@ -129,20 +129,5 @@ public sealed class FlamingoGoldenParityTests(FlamingoServerFixture server) : IC
         var request = golden.ToRequest();
         request["model"] = FlamingoGolden.Model;
         return request;
-    }
-
-    private static async Task AssertMatchesAsync(GoldenCase golden, HttpResponseMessage response)
-    {
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{golden.Id}: {(int)response.StatusCode} {body}");
-        using var doc = JsonDocument.Parse(body);
-        var root = doc.RootElement;
-        var choice = root.GetProperty("choices")[0];
-        Assert.Equal(golden.PromptTokenIds, Chat.Ints(root.GetProperty("prompt_token_ids")));
-        Assert.True(
-            golden.CompletionTokenIds.SequenceEqual(Chat.Ints(choice.GetProperty("token_ids"))),
-            $"{golden.Id}: expected [{string.Join(",", golden.CompletionTokenIds)}] got {choice.GetProperty("token_ids")}");
-        Assert.Equal(golden.CompletionText, choice.GetProperty("message").GetProperty("content").GetString());
-        Assert.Equal(golden.FinishReason, choice.GetProperty("finish_reason").GetString());
     }
 }
