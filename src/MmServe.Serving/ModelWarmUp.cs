@@ -78,7 +78,9 @@ public sealed class ModelWarmUp(
         }
 
         var embeddings = result.Embeddings![0];
-        int tokens = model.Bundle.Manifest.InputModalities[sample.Modality].TokensPerItem;
+        int tokens = model.Bundle.Manifest.CrossAttention is { } cross && cross.Modality == sample.Modality
+            ? cross.MediaTokensPerItem
+            : model.Bundle.Manifest.InputModalities[sample.Modality].TokensPerItem;
 
         // Phi-3-V's token count depends on the image: any whole number of rows will do.
         bool rightLength = tokens > 0 ? embeddings.Length == tokens * hidden : embeddings.Length > 0 && embeddings.Length % hidden == 0;

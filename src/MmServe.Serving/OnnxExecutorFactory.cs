@@ -37,6 +37,11 @@ public sealed partial class OnnxExecutorFactory(
             var decoder = sessions.Create(bundle.ComponentPath(bundle.Manifest.Decoder.Component));
             int maxBatch = engine.Value.MaxBatchSize > 0 ? engine.Value.MaxBatchSize : DefaultMaxBatchSize;
             var placement = sessions.Placement;
+            if (bundle.Manifest.CrossAttention is { } cross)
+            {
+                return CreateCrossAttention(workerIndex, bundle, embed!, decoder, sessions, cross, maxBatch);
+            }
+
             var executor = new OnnxModelExecutor(
                 bundle, embed, decoder, maxBatch, ownsSessions: true, cudaDeviceId: placement.IsCuda ? sessions.Device.CudaDeviceId : null);
             placements.Report(new WorkerPlacement(workerIndex, placement.Device, placement.ExecutionProvider, placement.FallbackReason, executor.KvCacheLocation));

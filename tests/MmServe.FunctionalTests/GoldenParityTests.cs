@@ -79,7 +79,8 @@ public abstract class GoldenParityTestsBase(ServerFixture server)
         }
     }
 
-    private static async Task AssertMatchesAsync(GoldenCase golden, HttpResponseMessage response)
+    /// <summary>The response reproduces the case: prompt ids, completion ids and text, finish reason and usage.</summary>
+    internal static async Task AssertMatchesAsync(GoldenCase golden, HttpResponseMessage response)
     {
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.OK, $"{golden.Id}: {(int)response.StatusCode} {body}");

@@ -38,7 +38,10 @@ public sealed record GoldenMedia(string Modality, string NpyPath)
 public static class GoldenCases
 {
     /// <summary>Every golden case, media inlined (images and videos as data: URLs, audio as input_audio base64).</summary>
-    public static IReadOnlyList<GoldenCase> All { get; } = Load();
+    public static IReadOnlyList<GoldenCase> All { get; } = Load(TestPaths.Golden);
+
+    /// <summary>The golden cases of another bundle (its golden/ folder), media inlined the same way.</summary>
+    public static IReadOnlyList<GoldenCase> From(string goldenDirectory) => Load(goldenDirectory);
 
     /// <summary>Cases with text, images and audio only: served with or without ffmpeg.</summary>
     public static IReadOnlyList<GoldenCase> WithoutVideo { get; } = [.. All.Where(c => !c.HasPart("video_url"))];
@@ -60,16 +63,16 @@ public static class GoldenCases
     private static bool HasPart(this GoldenCase golden, string type) =>
         golden.Messages.ToJsonString().Contains($"\"type\":\"{type}\"", StringComparison.Ordinal);
 
-    private static List<GoldenCase> Load()
+    private static List<GoldenCase> Load(string golden)
     {
-        var root = JsonNode.Parse(File.ReadAllText(Path.Combine(TestPaths.Golden, "cases.json")))!;
+        var root = JsonNode.Parse(File.ReadAllText(Path.Combine(golden, "cases.json")))!;
         var cases = new List<GoldenCase>();
         foreach (var item in root["cases"]!.AsArray())
         {
             var messages = item!["messages"]!.AsArray();
             foreach (var part in messages.SelectMany(m => m!["content"] is JsonArray a ? a : []))
             {
-                InlineMedia(part!.AsObject());
+                InlineMedia(part!.AsObject(), golden);
             }
 
             cases.Add(new GoldenCase(
@@ -82,7 +85,7 @@ public static class GoldenCases
                 item["finish_reason"]!.GetValue<string>())
             {
                 Generated = item["generated"] is { } generated
-                    ? new GoldenMedia(generated["modality"]!.GetValue<string>(), Path.Combine(TestPaths.Golden, generated["float32_npy"]!.GetValue<string>()))
+                    ? new GoldenMedia(generated["modality"]!.GetValue<string>(), Path.Combine(golden, generated["float32_npy"]!.GetValue<string>()))
                     : null,
             });
         }
@@ -91,9 +94,9 @@ public static class GoldenCases
     }
 
     /// <summary>cases.json names media files relative to golden/; requests carry the bytes.</summary>
-    private static void InlineMedia(JsonObject part)
+    private static void InlineMedia(JsonObject part, string golden)
     {
-        byte[] Read(string relative) => File.ReadAllBytes(Path.Combine(TestPaths.Golden, relative));
+        byte[] Read(string relative) => File.ReadAllBytes(Path.Combine(golden, relative));
         switch (part["type"]!.GetValue<string>())
         {
             case "image_url":

@@ -326,6 +326,7 @@ internal sealed partial class EngineWorker : IDisposable
                 Positions = sequence.Request.Positions,
             });
             AttachEncoder(item);
+            AttachCrossAttention(item);
         }
     }
 

@@ -46,6 +46,11 @@ internal static class RequestValidator
             return encoderError;
         }
 
+        if (CrossAttentionInputValidator.Validate(request, model) is { } crossError)
+        {
+            return crossError;
+        }
+
         // The sequence must fit prompt + max_tokens (at least one new token) in the context window.
         int completion = request.Sampling.MaxTokens ?? 1;
         if ((long)prompt.Length + completion > model.MaxContext)

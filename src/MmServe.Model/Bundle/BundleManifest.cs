@@ -26,6 +26,9 @@ public sealed record BundleManifest
     public EmbeddingSpec? Embedding { get; init; }
     public required DecoderSpec Decoder { get; init; }
 
+    /// <summary>Gated cross-attention models only (family "gated_cross_attention"); null otherwise.</summary>
+    public CrossAttentionSpec? CrossAttention { get; init; }
+
     /// <summary>
     /// Other forms of the same decoder, by name, that a server may be told to load instead (Model:DecoderVariant):
     /// e.g. "gqa", mmserve-tiny's GroupQueryAttention decoder with a shared KV buffer. Each names its component and

@@ -7,7 +7,7 @@ namespace MmServe.Model.Bundle;
 /// Semantic checks of a parsed manifest. Collects every problem (rather than stopping at the first) so an operator
 /// fixes a bundle in one pass; each message is "file: json.field.path problem".
 /// </summary>
-internal sealed class BundleValidator(string manifestDisplayPath, string bundleDirectory)
+internal sealed partial class BundleValidator(string manifestDisplayPath, string bundleDirectory)
 {
     public static readonly IReadOnlySet<string> KnownDtypes = new HashSet<string>(StringComparer.Ordinal)
     {
@@ -70,6 +70,7 @@ internal sealed class BundleValidator(string manifestDisplayPath, string bundleD
         ValidateComponents(m.Components);
         ValidateEmbedding(m);
         ValidateDecoder(m);
+        ValidateCrossAttention(m);
         foreach (var (name, modality) in m.InputModalities)
         {
             ValidateInputModality($"input_modalities.{name}", modality, m);

@@ -95,7 +95,7 @@ public static partial class MediaEmbedderFactory
                         continue;
                 }
 
-                IBatchedChain batched = vision is null ? CheckShapes(chain!, pre, spec, manifest.Decoder.HiddenSize, at) : vision;
+                IBatchedChain batched = vision is null ? CheckShapes(chain!, pre, MediaTokensPerItem(manifest, name, spec), manifest.Decoder.HiddenSize, at) : vision;
                 var batcher = new ComponentBatcher(
                     batched, vision?.MaxBatch(media.EncoderBatching.MaxBatch) ?? media.EncoderBatching.MaxBatch, TimeSpan.FromMilliseconds(media.EncoderBatching.MaxWaitMs), loggerFactory.CreateLogger<ComponentBatcher>(), spanName: $"encoder {name}",
                     runObserved: metrics is null ? null : items => metrics.ComponentRun(model.Id, "encoder", name, items));
@@ -106,6 +106,11 @@ public static partial class MediaEmbedderFactory
                     ServedModel.VideoModality => limits.MaxVideosPerRequest,
                     _ => limits.MaxImagesPerRequest,
                 };
+                if (manifest.CrossAttention is { } cross && cross.Modality == name)
+                {
+                    // More items than the model's cross-attention takes are refused with the other media limits (400).
+                    maxItems[name] = Math.Min(maxItems[name], cross.MaxItems);
+                }
             }
         }
         catch
@@ -244,14 +249,18 @@ public static partial class MediaEmbedderFactory
             ffmpeg.VideoSampler, ImageInputPreprocessor.CreatePreprocessor(imageSpec, $"{at}.frame_preprocessing"), p.NumFrames.Value, limits.Video.MaxBytes);
     }
 
-    private static EncoderChain CheckShapes(EncoderChain chain, IMediaPreprocessor pre, InputModalitySpec spec, int hiddenSize, string at)
+    /// <summary>Rows the encoder chain yields per item: tokens_per_item, or a cross-attended modality's media tokens (its marker is one token).</summary>
+    private static int MediaTokensPerItem(BundleManifest manifest, string modality, InputModalitySpec spec) =>
+        manifest.CrossAttention is { } cross && cross.Modality == modality ? cross.MediaTokensPerItem : spec.TokensPerItem;
+
+    private static EncoderChain CheckShapes(EncoderChain chain, IMediaPreprocessor pre, int tokensPerItem, int hiddenSize, string at)
     {
-        if (chain.InputLength != pre.OutputLength || chain.TokensPerItem != spec.TokensPerItem || chain.HiddenSize != hiddenSize)
+        if (chain.InputLength != pre.OutputLength || chain.TokensPerItem != tokensPerItem || chain.HiddenSize != hiddenSize)
         {
             chain.Dispose();
             throw new BundleValidationException(
                 $"{at}: the encoder chain takes {chain.InputLength} values and yields {chain.TokensPerItem}x{chain.HiddenSize}, "
-                + $"but preprocessing gives {pre.OutputLength} values and tokens_per_item x hidden_size is {spec.TokensPerItem}x{hiddenSize}");
+                + $"but preprocessing gives {pre.OutputLength} values and tokens_per_item x hidden_size is {tokensPerItem}x{hiddenSize}");
         }
 
         return chain;

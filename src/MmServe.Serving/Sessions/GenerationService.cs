@@ -54,9 +54,11 @@ public sealed class GenerationService(
             var outputs = request.Outputs.Any
                 ? new GeneratedOutputs(request.Outputs.Modalities, generator, prompt!.Ids.Length, engine.ModelInfo.HiddenSize, ct)
                 : null;
+            var (spans, crossAttention) = CrossAttention.CrossAttentionPrompt.Split(media, engine.ModelInfo);
             var submission = new GenerationRequest(requestId, prompt!.Ids, request.Sampling)
             {
-                Media = media,
+                Media = spans,
+                CrossAttention = crossAttention,
                 HiddenStateTokenIds = outputs?.SignalTokenIds,
                 Positions = prompt.Positions,
                 Constraint = request.Constraint,

@@ -26,10 +26,13 @@ internal sealed class FakeModelOptions
 
     /// <summary>Set: an encoder-decoder model whose decoder takes encoder outputs this wide.</summary>
     public int? EncoderWidth { get; init; }
+
+    /// <summary>Set: a gated cross-attention model taking <see cref="SequenceInput.CrossAttention"/> media within these limits.</summary>
+    public CrossAttentionLimits? CrossAttention { get; init; }
 }
 
 /// <summary>One row of a recorded Forward call.</summary>
-internal sealed record RecordedRow(long SequenceId, int StartPosition, int TokenCount, int MediaSpans, bool WantHiddenStates, SequencePositions? Positions = null, int EncoderLength = 0)
+internal sealed record RecordedRow(long SequenceId, int StartPosition, int TokenCount, int MediaSpans, bool WantHiddenStates, SequencePositions? Positions = null, int EncoderLength = 0, int CrossItems = 0)
 {
     public bool IsPrefill => StartPosition == 0;
 }
@@ -65,6 +68,7 @@ internal sealed class FakeModelExecutor : IModelExecutor
         Info = new ExecutorInfo(_options.VocabSize, _options.MaxContext, _options.MaxBatchSize, _options.HiddenSize)
         {
             EncoderWidth = _options.EncoderWidth,
+            CrossAttention = _options.CrossAttention,
         };
     }
 
@@ -131,6 +135,18 @@ internal sealed class FakeModelExecutor : IModelExecutor
         }
     }
 
+    /// <summary>Sequences holding cross-attention media (taken on their prefill row, not yet released).</summary>
+    public int LiveCrossAttentionStates
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _live.Values.Count(h => h.CrossItems > 0);
+            }
+        }
+    }
+
     public void AllowSteps(int count) => _stepPermits.Release(count);
 
     /// <summary>Stops waiting for permits (and unblocks a Forward that is waiting now).</summary>
@@ -144,7 +160,7 @@ internal sealed class FakeModelExecutor : IModelExecutor
     {
         lock (_gate)
         {
-            _steps.Add([.. inputs.Select(i => new RecordedRow(i.SequenceId, i.StartPosition, i.TokenIds.Length, i.Media.Count, i.WantHiddenStates, i.Positions, i.Encoder?.Length ?? 0))]);
+            _steps.Add([.. inputs.Select(i => new RecordedRow(i.SequenceId, i.StartPosition, i.TokenIds.Length, i.Media.Count, i.WantHiddenStates, i.Positions, i.Encoder?.Length ?? 0, i.CrossAttention?.Items ?? 0))]);
             _forwardCalls++;
         }
 
@@ -223,13 +239,28 @@ internal sealed class FakeModelExecutor : IModelExecutor
                 _violations.Add($"Sequence {input.SequenceId} was prefilled twice without a release.");
             }
 
-            history = new SequenceHistory { PromptLength = tokens.Length, EncoderLength = input.Encoder?.Length ?? 0 };
+            history = new SequenceHistory { PromptLength = tokens.Length, EncoderLength = input.Encoder?.Length ?? 0, CrossItems = input.CrossAttention?.Items ?? 0 };
             _live[input.SequenceId] = history;
             CheckEncoder(input);
             if (input.Encoder is { } encoder)
             {
                 // The decoder attends to the encoder output: it conditions every later token, as cross-attention does.
                 history.Hash = Mix(history.Hash, HashEmbeddingRow(encoder.HiddenStates.Span));
+            }
+
+            if (input.CrossAttention is { } cross)
+            {
+                if (Info.CrossAttention is null)
+                {
+                    _violations.Add($"Sequence {input.SequenceId}: cross-attention media reached a model without cross-attention.");
+                }
+
+                // Cross-attended media condition every later token; where the markers sit is part of the condition.
+                history.Hash = Mix(history.Hash, HashEmbeddingRow(cross.Features.Span));
+                foreach (int marker in cross.MarkerPositions)
+                {
+                    history.Hash = Mix(history.Hash, (ulong)marker);
+                }
             }
         }
         else
@@ -244,6 +275,11 @@ internal sealed class FakeModelExecutor : IModelExecutor
             if (input.Encoder is not null)
             {
                 _violations.Add($"Sequence {input.SequenceId}: an encoder output was sent again at decode position {input.StartPosition}.");
+            }
+
+            if (input.CrossAttention is not null)
+            {
+                _violations.Add($"Sequence {input.SequenceId}: cross-attention media were sent again at decode position {input.StartPosition}.");
             }
 
             if (input.StartPosition != history.Tokens.Count || tokens.Length != 1 || input.Media.Count != 0)
@@ -357,6 +393,8 @@ internal sealed class FakeModelExecutor : IModelExecutor
         public int PromptLength { get; init; }
 
         public int EncoderLength { get; init; }
+
+        public int CrossItems { get; init; }
     }
 }
 
