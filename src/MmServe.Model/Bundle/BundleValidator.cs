@@ -137,6 +137,11 @@ internal sealed class BundleValidator(string manifestDisplayPath, string bundleD
         {
             Fail("chat_template.message_format", "must contain {content}");
         }
+
+        if (c.Tools is { } tools && !tools.CallFormat.Contains("{call}", StringComparison.Ordinal))
+        {
+            Fail("chat_template.tools.call_format", "must contain {call}");
+        }
     }
 
     private void ValidateComponents(IReadOnlyDictionary<string, ComponentSpec> components)
