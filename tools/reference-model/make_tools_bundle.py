@@ -142,17 +142,18 @@ def main():
         log(f"training done in {time.time() - t0:.0f}s")
     m.eval()
 
-    samples = TT.heldout(np.random.default_rng(4200), eval_pools, 300)
+    sent = TT.heldout(np.random.default_rng(4200), eval_pools, 300)  # tool results as clients send them
+    samples = [TT.as_served(s) for s in sent]  # and as the server shows them to the model
     results = EV.run_samples(m, tok, samples, eval_feats, batch=50, max_new=MAX_NEW)
     oks, report = score(samples, results)
     for g, v in report.items():
         log(f"  {g}: {v['value']:.4f} (n={v['n']})")
     log(f"longest held-out sequence: {max(len(r['prompt_ids']) + len(r['ids']) for r in results)} tokens")
-    finish(m, tok, samples, results, oks, report, eval_pools, eval_feats, args.out, log)
+    finish(m, tok, sent, samples, results, oks, report, eval_pools, eval_feats, args.out, log)
     log(f"all done in {time.time() - t0:.0f}s")
 
 
-def finish(m, tok, samples, results, oks, report, pools, feats, out, log):
+def finish(m, tok, sent, samples, results, oks, report, pools, feats, out, log):
     os.makedirs(out, exist_ok=True)
     for f in os.listdir(out):
         p = os.path.join(out, f)
@@ -185,7 +186,7 @@ def finish(m, tok, samples, results, oks, report, pools, feats, out, log):
     # golden greedy cases (margin >= 1 at every step), rewritten as OpenAI requests with tools and tool messages
     cases = B.write_golden(m, tok, samples, results, oks, pools, out, log)
     for c, i in zip(cases, B.golden_picks(tok, samples, results, oks)):
-        c["messages"], c["tools"] = openai_messages(samples[i])
+        c["messages"], c["tools"] = openai_messages(sent[i])
         c["max_tokens"] = MAX_NEW
     gdir = os.path.join(out, "golden")
     with open(os.path.join(gdir, "cases.json")) as f:
@@ -193,7 +194,7 @@ def finish(m, tok, samples, results, oks, report, pools, feats, out, log):
     doc["cases"] = cases
     with open(os.path.join(gdir, "cases.json"), "w") as f:
         json.dump(doc, f, indent=1)
-    log(f"held-out tool cases: {write_heldout(samples, results, pools, gdir)}")
+    log(f"held-out tool cases: {write_heldout(sent, results, pools, gdir)}")
     size = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(out) for f in fs)
     log(f"bundle size {size / 1e6:.2f} MB")
 

@@ -72,7 +72,7 @@ public sealed class ChatTemplate
 
         foreach (var turn in conversation)
         {
-            AppendMessage(segments, NormalizeRole(turn.Role), turn.Parts, turn.ToolCalls);
+            AppendMessage(segments, NormalizeRole(turn.Role), _spec.Tools is not null && turn.Role == "tool" ? AsDumped(turn.Parts) : turn.Parts, turn.ToolCalls);
         }
 
         if (addGenerationPrompt)
@@ -98,6 +98,13 @@ public sealed class ChatTemplate
                 AppendCalls(segments, toolsSpec, calls, separate: parts.Any(p => p is not ChatPart.Text { Value: "" }));
             }
         });
+
+    /// <summary>
+    /// A tool result that is JSON, in json.dumps form: clients serialize results as they please (Microsoft.Extensions.AI
+    /// indents them), and a small model reads best the one form it was trained on; other text stays as sent.
+    /// </summary>
+    private static IReadOnlyList<ChatPart> AsDumped(IReadOnlyList<ChatPart> parts) =>
+        [.. parts.Select(p => p is ChatPart.Text text ? new ChatPart.Text(PythonJson.DumpsOrKeep(text.Value)) : p)];
 
     /// <summary>The offered functions as one system message: the prefix, then name(param, ...) joined by ", ".</summary>
     private void AppendToolsMessage(List<PromptSegment> segments, ChatTemplateToolsSpec spec, IReadOnlyList<ChatTool> tools) =>

@@ -41,14 +41,14 @@ public sealed class ChatTemplateToolsTests
     public void AssistantCalls_AreWrittenInJsonDumpsForm_WhateverFormTheClientEchoes()
     {
         var call = new ChatTurn("assistant", []) { ToolCalls = [new ChatToolCall("call_1", "count_shapes", """{"color":"réd","n":[1,2]}""")] };
-        var result = new ChatTurn("tool", [new ChatPart.Text("""{"count":1}""")]) { ToolCallId = "call_1" };
+        var result = new ChatTurn("tool", [new ChatPart.Text("{\n  \"count\": 1\n}")]) { ToolCallId = "call_1" };
 
         var text = WithTools().Render([ChatTurn.FromText("user", "Hi"), call, result], addGenerationPrompt: false);
 
         Assert.Equal(
             "<|im_start|>user\nHi<|im_end|>\n" +
             "<|im_start|>assistant\n<tool_call>\n{\"name\": \"count_shapes\", \"arguments\": {\"color\": \"r\\u00e9d\", \"n\": [1, 2]}}\n</tool_call><|im_end|>\n" +
-            "<|im_start|>tool\n{\"count\":1}<|im_end|>\n",
+            "<|im_start|>tool\n{\"count\": 1}<|im_end|>\n",
             text);
     }
 
@@ -75,5 +75,14 @@ public sealed class ChatTemplateToolsTests
 
         Assert.Contains(segments, s => s is PromptSegment.Content c && c.Text.Contains("<|im_end|>()", StringComparison.Ordinal));
         Assert.DoesNotContain(segments, s => s is PromptSegment.Markup m && m.Text.Contains("<|im_end|>()", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ToolResults_ThatAreNotJson_StayAsSent()
+    {
+        var result = new ChatTurn("tool", [new ChatPart.Text("three {")]) { ToolCallId = "a" };
+
+        Assert.Equal("<|im_start|>tool\nthree {<|im_end|>\n", WithTools().Render([result], addGenerationPrompt: false));
+        Assert.Equal("<|im_start|>tool\n{\"a\":1}<|im_end|>\n", Template().Render([new ChatTurn("tool", [new ChatPart.Text("{\"a\":1}")])], addGenerationPrompt: false));
     }
 }

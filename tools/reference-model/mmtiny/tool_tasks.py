@@ -78,6 +78,21 @@ def result_text(rng, result: dict) -> str:
     return json.dumps(result) if r < 0.4 else json.dumps(result, separators=(",", ":"))
 
 
+def shown(text: str) -> str:
+    """A tool result as the template shows it (chat_template.tools): JSON re-written in json.dumps form, else as sent."""
+    try:
+        return json.dumps(json.loads(text))
+    except ValueError:
+        return text
+
+
+def as_served(s: T.Sample) -> T.Sample:
+    """The sample as the server renders it. Training used the results as clients send them (compact, spaced, bare);
+    the server shows JSON results in one form (the spaced one), whatever the client's serializer wrote."""
+    turns = [(role, [(k, shown(v)) for k, v in parts] if role == "tool" else parts) for role, parts in s.turns]
+    return T.Sample(s.task, turns, s.answer, s.gen, s.meta)
+
+
 def final_answer(name: str, arguments: dict, result: dict) -> str:
     if name == "count_shapes":
         n, c = result["count"], arguments["color"]
