@@ -23,7 +23,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from mmtiny import bundle as B, data as DA, evaluate as EV, export as EX, from_bundle, tool_tasks as TT, train as TR  # noqa: E402
-from mmtiny import world as W  # noqa: E402
+from mmtiny import run  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MAX_NEW = 96  # a call is ~66 tokens in mmserve-tiny's byte-level vocabulary
@@ -109,18 +109,7 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--checkpoint", default=None, help="a fine-tuned state dict (work/tools/mmtiny-tools.pt): skip training")
     args = ap.parse_args()
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
-    torch.use_deterministic_algorithms(True)
-    os.makedirs(args.work, exist_ok=True)
-    logf = open(os.path.join(args.work, "log.txt"), "a")
-    t0 = time.time()
-
-    def log(msg):
-        line = f"[{time.time() - t0:7.1f}s] {msg}"
-        print(line, flush=True)
-        logf.write(line + "\n")
-        logf.flush()
+    log, t0 = run.start(args.work, args.threads)
 
     m, tok = from_bundle.load(args.base)
     log(f"loaded {args.base}: worst difference against its golden tensors {from_bundle.check_against_golden(m, args.base):.1e}")
