@@ -7,7 +7,8 @@ namespace MmServe.Model.Chat;
 /// JSON written as Python's json.dumps writes it by default (", " and ": " separators, non-ASCII as \uXXXX): the form
 /// the reference recipes train tool calls and results in. Clients echo a call's arguments and send results in
 /// whatever form their serializer uses (Microsoft.Extensions.AI re-serializes arguments and indents results), so
-/// templates re-write them in the trained form. The writer is the Jinja engine's tojson with ensure_ascii.
+/// templates re-write them in the trained form. The writer is the Jinja engine's tojson with ensure_ascii, which
+/// differs from Python only in numbers (an integral float prints as JavaScript prints it: 1.0 as 1).
 /// </summary>
 public static class PythonJson
 {
