@@ -18,7 +18,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from mmtiny import bpe, data as DA, tasks as T, train as TR  # noqa: E402
+from mmtiny import bpe, data as DA, run, tasks as T, train as TR  # noqa: E402
 
 
 def main():
@@ -28,18 +28,7 @@ def main():
     ap.add_argument("--work", default=os.path.join(os.path.dirname(__file__), "work"))
     ap.add_argument("--stop-after", default=None, help="train|eval (debugging)")
     args = ap.parse_args()
-    torch.set_num_threads(2)
-    torch.manual_seed(0)
-    torch.use_deterministic_algorithms(True)
-    os.makedirs(args.work, exist_ok=True)
-    logf = open(os.path.join(args.work, "log.txt"), "a")
-    t_start = time.time()
-
-    def log(msg):
-        line = f"[{time.time() - t_start:7.1f}s] {msg}"
-        print(line, flush=True)
-        logf.write(line + "\n")
-        logf.flush()
+    log, t_start = run.start(args.work, 2)
 
     q = args.quick
     S = (lambda full, quick: quick if q else full)

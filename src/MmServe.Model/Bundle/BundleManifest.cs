@@ -90,4 +90,23 @@ public sealed record ChatTemplateSpec
 
     /// <summary>Used as a leading system message when the conversation has none.</summary>
     public string? DefaultSystemPrompt { get; init; }
+
+    /// <summary>How offered functions and assistant tool calls are written; null: the model is never shown tools.</summary>
+    public ChatTemplateToolsSpec? Tools { get; init; }
+}
+
+/// <summary>
+/// manifest.json "chat_template.tools": a bundle trained to call tools (mmserve-tiny-tools). The offered functions
+/// become one leading system message, system_prefix + "name(param, ...)" joined by ", " (compact: small models have
+/// short contexts); an assistant turn's calls are written after its content with call_format, whose {call} is
+/// {"name": …, "arguments": …} in Python json.dumps form (the form the recipe trained on, whatever form the client
+/// echoes the arguments in).
+/// </summary>
+public sealed record ChatTemplateToolsSpec
+{
+    /// <summary>Starts the tools system message, e.g. "Tools: ".</summary>
+    public required string SystemPrefix { get; init; }
+
+    /// <summary>One call, e.g. "&lt;tool_call&gt;\n{call}\n&lt;/tool_call&gt;"; must contain {call}.</summary>
+    public required string CallFormat { get; init; }
 }

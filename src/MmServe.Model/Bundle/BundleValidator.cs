@@ -138,6 +138,11 @@ internal sealed partial class BundleValidator(string manifestDisplayPath, string
         {
             Fail("chat_template.message_format", "must contain {content}");
         }
+
+        if (c.Tools is { } tools && !tools.CallFormat.Contains("{call}", StringComparison.Ordinal))
+        {
+            Fail("chat_template.tools.call_format", "must contain {call}");
+        }
     }
 
     private void ValidateComponents(IReadOnlyDictionary<string, ComponentSpec> components)

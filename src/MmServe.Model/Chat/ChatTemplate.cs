@@ -34,10 +34,10 @@ public sealed class ChatTemplate
             manifest.InputModalities.ToDictionary(m => m.Key, m => m.Value.PlaceholderToken, StringComparer.Ordinal));
 
     /// <summary>The prompt as one string (for logs, debugging and token counting by other tools).</summary>
-    public string Render(IReadOnlyList<ChatTurn> conversation, bool addGenerationPrompt = true)
+    public string Render(IReadOnlyList<ChatTurn> conversation, bool addGenerationPrompt = true, IReadOnlyList<ChatTool>? tools = null)
     {
         var text = new StringBuilder();
-        foreach (var segment in RenderSegments(conversation, addGenerationPrompt))
+        foreach (var segment in RenderSegments(conversation, addGenerationPrompt, tools))
         {
             text.Append(segment switch
             {
@@ -53,10 +53,16 @@ public sealed class ChatTemplate
 
     /// <summary>The prompt as segments that say which text is trusted markup; see <see cref="PromptBuilder"/>.</summary>
     /// <exception cref="ArgumentException">A media part names a modality the bundle has no placeholder for.</exception>
+    /// <param name="tools">Offered functions; rendered when the manifest has chat_template.tools, else not shown.</param>
     public IReadOnlyList<PromptSegment> RenderSegments(IReadOnlyList<ChatTurn> conversation,
-        bool addGenerationPrompt = true)
+        bool addGenerationPrompt = true, IReadOnlyList<ChatTool>? tools = null)
     {
         var segments = new List<PromptSegment>();
+        if (_spec.Tools is { } toolsSpec && tools is { Count: > 0 })
+        {
+            AppendToolsMessage(segments, toolsSpec, tools);
+        }
+
         var hasSystem = conversation.Any(t => NormalizeRole(t.Role) == "system");
         if (_spec.DefaultSystemPrompt is { } systemPrompt && !hasSystem)
         {
@@ -66,7 +72,7 @@ public sealed class ChatTemplate
 
         foreach (var turn in conversation)
         {
-            AppendMessage(segments, NormalizeRole(turn.Role), turn.Parts);
+            AppendMessage(segments, NormalizeRole(turn.Role), _spec.Tools is not null && turn.Role == "tool" ? AsDumped(turn.Parts) : turn.Parts, turn.ToolCalls);
         }
 
         if (addGenerationPrompt)
@@ -79,7 +85,62 @@ public sealed class ChatTemplate
 
     private static string NormalizeRole(string role) => role == "developer" ? "system" : role;
 
-    private void AppendMessage(List<PromptSegment> segments, string role, IReadOnlyList<ChatPart> parts)
+    /// <summary>True when this template shows offered functions to the model (chat_template.tools).</summary>
+    public bool RendersTools => _spec.Tools is not null;
+
+    private void AppendMessage(List<PromptSegment> segments, string role, IReadOnlyList<ChatPart> parts,
+        IReadOnlyList<ChatToolCall>? calls = null) =>
+        AppendMessage(segments, role, () =>
+        {
+            AppendContent(segments, parts);
+            if (_spec.Tools is { } toolsSpec && calls is { Count: > 0 })
+            {
+                AppendCalls(segments, toolsSpec, calls, separate: parts.Any(p => p is not ChatPart.Text { Value: "" }));
+            }
+        });
+
+    /// <summary>
+    /// A tool result that is JSON, in json.dumps form: clients serialize results as they please (Microsoft.Extensions.AI
+    /// indents them), and a small model reads best the one form it was trained on; other text stays as sent.
+    /// </summary>
+    private static IReadOnlyList<ChatPart> AsDumped(IReadOnlyList<ChatPart> parts) =>
+        [.. parts.Select(p => p is ChatPart.Text text ? new ChatPart.Text(PythonJson.DumpsOrKeep(text.Value)) : p)];
+
+    /// <summary>The offered functions as one system message: the prefix, then name(param, ...) joined by ", ".</summary>
+    private void AppendToolsMessage(List<PromptSegment> segments, ChatTemplateToolsSpec spec, IReadOnlyList<ChatTool> tools) =>
+        AppendMessage(segments, "system", () =>
+        {
+            AddMarkup(segments, spec.SystemPrefix);
+            // Names come from the request: content, not markup (no special tokens can be smuggled in through them).
+            segments.Add(new PromptSegment.Content(string.Join(", ", tools.Select(t => $"{t.Name}({string.Join(", ", ParameterNames(t))})"))));
+        });
+
+    private static IEnumerable<string> ParameterNames(ChatTool tool) =>
+        tool.Parameters is { ValueKind: System.Text.Json.JsonValueKind.Object } schema
+        && schema.TryGetProperty("properties", out var properties) && properties.ValueKind == System.Text.Json.JsonValueKind.Object
+            ? properties.EnumerateObject().Select(p => p.Name)
+            : [];
+
+    /// <summary>Each call with call_format, its {call} = {"name": …, "arguments": …} in the form the model was trained on.</summary>
+    private void AppendCalls(List<PromptSegment> segments, ChatTemplateToolsSpec spec, IReadOnlyList<ChatToolCall> calls, bool separate)
+    {
+        int at = spec.CallFormat.IndexOf("{call}", StringComparison.Ordinal);
+        foreach (var call in calls)
+        {
+            if (separate)
+            {
+                AddMarkup(segments, _spec.PartSeparator);
+            }
+
+            separate = true;
+            AddMarkup(segments, spec.CallFormat[..at]);
+            segments.Add(new PromptSegment.Content(
+                $"{{\"name\": {PythonJson.Dumps(call.Name)}, \"arguments\": {PythonJson.DumpsOrKeep(call.Arguments)}}}"));
+            AddMarkup(segments, spec.CallFormat[(at + "{call}".Length)..]);
+        }
+    }
+
+    private void AppendMessage(List<PromptSegment> segments, string role, Action appendContent)
     {
         foreach (var (slot, literal) in _messageFormat)
         {
@@ -90,7 +151,7 @@ public sealed class ChatTemplate
                     segments.Add(new PromptSegment.Content(role));
                     break;
                 case FormatSlot.Content:
-                    AppendContent(segments, parts);
+                    appendContent();
                     break;
                 default:
                     AddMarkup(segments, literal);

@@ -55,8 +55,11 @@ public sealed class PromptBuilder : IPromptBuilder
         new(ChatTemplate.FromManifest(bundle.Manifest), tokenizer, bundle.Manifest.InputModalities,
             bundle.Manifest.Tokenizer.BosToken);
 
-    /// <summary>A bundle's template has no tools section: forced tool calls still work, "auto" leaves the model unaware.</summary>
-    public bool RendersTools => false;
+    /// <summary>
+    /// Only bundles whose manifest has chat_template.tools (mmserve-tiny-tools) show tools to the model; for the others
+    /// forced tool calls still work, "auto" leaves the model unaware.
+    /// </summary>
+    public bool RendersTools => _template.RendersTools;
 
     public string TemplateSource => "";
 
@@ -70,7 +73,7 @@ public sealed class PromptBuilder : IPromptBuilder
             ? p
             : throw new ArgumentException($"the model has no input modality '{placeholder.Modality}'", nameof(conversation));
         return PromptEncoder.Encode(
-            _template.RenderSegments(conversation, addGenerationPrompt), _tokenizer, expand, _bosTokenId is { } bos ? [bos] : []);
+            _template.RenderSegments(conversation, addGenerationPrompt, tools), _tokenizer, expand, _bosTokenId is { } bos ? [bos] : []);
     }
 
     private static int RequireToken(ITextTokenizer tokenizer, string token) =>

@@ -214,6 +214,13 @@ public sealed class BundleLoaderTests : IDisposable
     }
 
     [Fact]
+    public void Tools_call_format_must_have_a_place_for_the_call()
+    {
+        _bundle.Section("chat_template")["tools"] = new JsonObject { ["system_prefix"] = "Tools: ", ["call_format"] = "<tool_call></tool_call>" };
+        Assert.Contains("chat_template.tools.call_format must contain {call}", LoadFails().Message);
+    }
+
+    [Fact]
     public void Null_for_a_required_string_is_named_with_its_path()
     {
         _bundle.Section("chat_template")["message_format"] = null;

@@ -139,61 +139,66 @@ def openai_part(kind: str, rel: str):
     return {"type": "video_url", "video_url": {"url": rel}}
 
 
+def golden_picks(tok, samples, results, oks) -> list[int]:
+    """Indices of the golden cases, in case order: up to 4 right answers per task whose top-1/top-2 logit margin is
+    >= GOLDEN_MARGIN at every step (so float differences between runtimes cannot flip a token)."""
+    by_task: dict[str, list[int]] = {}
+    for i, (s, r) in enumerate(zip(samples, results)):
+        if oks[i] and r["ids"] and min(r["margins"]) >= GOLDEN_MARGIN and r["ids"][-1] == tok.token_id(T.IM_END):
+            by_task.setdefault(s.task, []).append(i)
+    return [i for task in sorted(by_task) for i in by_task[task][:4]]
+
+
 def write_golden(m, tok, samples, results, oks, pools: DA.Pools, out: str, log) -> list:
     gdir = os.path.join(out, "golden")
     shutil.rmtree(gdir, ignore_errors=True)
     os.makedirs(os.path.join(gdir, "media"))
     os.makedirs(os.path.join(gdir, "generated"))
-    by_task: dict[str, list[int]] = {}
-    for i, (s, r) in enumerate(zip(samples, results)):
-        if oks[i] and r["ids"] and min(r["margins"]) >= GOLDEN_MARGIN and r["ids"][-1] == tok.token_id(T.IM_END):
-            by_task.setdefault(s.task, []).append(i)
     cases = []
     written = set()
-    for task in sorted(by_task):
-        for i in by_task[task][:4]:
-            s, r = samples[i], results[i]
-            case_id = f"{task}_{len(cases):03d}"
-            messages = []
-            for role, parts in s.turns:
-                content = []
-                for kind, value in parts:
-                    if kind == "text":
-                        content.append({"type": "text", "text": value})
-                        continue
-                    ext = {"image": "png", "audio": "wav", "video": "mp4"}[kind]
-                    rel = f"media/{kind}_{value:04d}.{ext}"
-                    if rel not in written:
-                        path = os.path.join(gdir, rel)
-                        if kind == "image":
-                            open(path, "wb").write(png_bytes(pools.images[value][0]))
-                        elif kind == "audio":
-                            W.write_wav(path, pools.audio[value][0])
-                        else:
-                            write_video(path, pools.videos[value][0])
-                        written.add(rel)
-                    content.append(openai_part(kind, rel))
-                messages.append({"role": role, "content": content})
-            case = {"id": case_id, "task": task, "messages": messages, "max_tokens": MAX_NEW,
-                    "prompt_token_ids": r["prompt_ids"], "completion_token_ids": r["ids"],
-                    "completion_text": r["text"], "finish_reason": "stop", "min_logit_margin": round(min(r["margins"]), 3)}
-            if s.gen is not None:
-                media = EV.generate_media(m, tok, s, r)
-                if s.gen[0] == "image":
-                    rel = f"generated/{case_id}.png"
-                    Image.fromarray(np.clip(np.round(media.transpose(1, 2, 0) * 255), 0, 255).astype(np.uint8)).save(os.path.join(gdir, rel))
-                    np.save(os.path.join(gdir, f"generated/{case_id}.npy"), media.astype(np.float32))
-                    case["generated"] = {"modality": "image", "png": rel, "float32_npy": f"generated/{case_id}.npy"}
-                else:
-                    rel = f"generated/{case_id}.wav"
-                    W.write_wav(os.path.join(gdir, rel), media)
-                    np.save(os.path.join(gdir, f"generated/{case_id}.npy"), media.astype(np.float32))
-                    case["generated"] = {"modality": "audio", "wav": rel, "float32_npy": f"generated/{case_id}.npy"}
-            cases.append(case)
+    for i in golden_picks(tok, samples, results, oks):
+        s, r = samples[i], results[i]
+        case_id = f"{s.task}_{len(cases):03d}"
+        messages = []
+        for role, parts in s.turns:
+            content = []
+            for kind, value in parts:
+                if kind == "text":
+                    content.append({"type": "text", "text": value})
+                    continue
+                ext = {"image": "png", "audio": "wav", "video": "mp4"}[kind]
+                rel = f"media/{kind}_{value:04d}.{ext}"
+                if rel not in written:
+                    path = os.path.join(gdir, rel)
+                    if kind == "image":
+                        open(path, "wb").write(png_bytes(pools.images[value][0]))
+                    elif kind == "audio":
+                        W.write_wav(path, pools.audio[value][0])
+                    else:
+                        write_video(path, pools.videos[value][0])
+                    written.add(rel)
+                content.append(openai_part(kind, rel))
+            messages.append({"role": role, "content": content})
+        case = {"id": case_id, "task": s.task, "messages": messages, "max_tokens": MAX_NEW,
+                "prompt_token_ids": r["prompt_ids"], "completion_token_ids": r["ids"],
+                "completion_text": r["text"], "finish_reason": "stop", "min_logit_margin": round(min(r["margins"]), 3)}
+        if s.gen is not None:
+            media = EV.generate_media(m, tok, s, r)
+            if s.gen[0] == "image":
+                rel = f"generated/{case_id}.png"
+                Image.fromarray(np.clip(np.round(media.transpose(1, 2, 0) * 255), 0, 255).astype(np.uint8)).save(os.path.join(gdir, rel))
+                np.save(os.path.join(gdir, f"generated/{case_id}.npy"), media.astype(np.float32))
+                case["generated"] = {"modality": "image", "png": rel, "float32_npy": f"generated/{case_id}.npy"}
+            else:
+                rel = f"generated/{case_id}.wav"
+                W.write_wav(os.path.join(gdir, rel), media)
+                np.save(os.path.join(gdir, f"generated/{case_id}.npy"), media.astype(np.float32))
+                case["generated"] = {"modality": "audio", "wav": rel, "float32_npy": f"generated/{case_id}.npy"}
+        cases.append(case)
     with open(os.path.join(gdir, "cases.json"), "w") as f:
         json.dump({"margin_threshold": GOLDEN_MARGIN, "note": "media urls/data are paths relative to this folder; "
                    "tests inline them as data: URLs / base64", "cases": cases}, f, indent=1)
-    log(f"golden: {len(cases)} cases over {len(by_task)} tasks, {len(written)} media files")
+    log(f"golden: {len(cases)} cases over {len({c['task'] for c in cases})} tasks, {len(written)} media files")
     return cases
 
 

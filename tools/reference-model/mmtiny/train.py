@@ -282,13 +282,15 @@ def sample_task(rng, pools: DA.Pools, mix: dict) -> T.Sample:
     raise ValueError(kind)
 
 
-def train_llm_stage(name, m: MMTiny, tok, pools, feats, params, steps, lr, mix, batch, log, plain=None, seed=0, out_weight=0.0):
+def train_llm_stage(name, m: MMTiny, tok, pools, feats, params, steps, lr, mix, batch, log, plain=None, seed=0, out_weight=0.0,
+                    sampler=sample_task):
+    """sampler(rng, pools, mix) -> Sample; other recipes (tool_tasks) bring their own task mix."""
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01, betas=(0.9, 0.98))
     rng = np.random.default_rng(seed)
     t0 = time.time()
     for step in range(steps):
         cosine_lr(opt, lr, step, steps)
-        samples = [sample_task(rng, pools, mix) for _ in range(batch)]
+        samples = [sampler(rng, pools, mix) for _ in range(batch)]
         lines = None
         if plain is not None:
             lines = [plain[int(i)] for i in rng.integers(len(plain), size=batch // 2)]
