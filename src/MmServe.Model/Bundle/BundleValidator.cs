@@ -7,7 +7,7 @@ namespace MmServe.Model.Bundle;
 /// Semantic checks of a parsed manifest. Collects every problem (rather than stopping at the first) so an operator
 /// fixes a bundle in one pass; each message is "file: json.field.path problem".
 /// </summary>
-internal sealed class BundleValidator(string manifestDisplayPath, string bundleDirectory)
+internal sealed partial class BundleValidator(string manifestDisplayPath, string bundleDirectory)
 {
     public static readonly IReadOnlySet<string> KnownDtypes = new HashSet<string>(StringComparer.Ordinal)
     {
@@ -16,7 +16,7 @@ internal sealed class BundleValidator(string manifestDisplayPath, string bundleD
 
     public static readonly IReadOnlySet<string> KnownPreprocessingKinds = new HashSet<string>(StringComparer.Ordinal)
     {
-        PreprocessingSpec.KindImage, PreprocessingSpec.KindLogMel, PreprocessingSpec.KindVideoFrames,
+        PreprocessingSpec.KindImage, PreprocessingSpec.KindLogMel, PreprocessingSpec.KindVideoFrames, PreprocessingSpec.KindTensor,
     };
 
     public static readonly IReadOnlySet<string> KnownChannelOrders = new HashSet<string>(StringComparer.Ordinal)
@@ -344,6 +344,9 @@ internal sealed class BundleValidator(string manifestDisplayPath, string bundleD
                         $"'{frame}' must name an input modality whose preprocessing kind is \"image\"");
                 }
 
+                break;
+            case PreprocessingSpec.KindTensor:
+                ValidateTensorPreprocessing(field, p);
                 break;
             default:
                 Fail($"{field}.kind", $"'{p.Kind}' is not one of {string.Join(", ", KnownPreprocessingKinds)}");

@@ -59,6 +59,7 @@ public sealed class GenerationService(
                 Media = media,
                 HiddenStateTokenIds = outputs?.SignalTokenIds,
                 Positions = prompt.Positions,
+                TokenTypes = prompt.TokenTypes,
                 Constraint = request.Constraint,
             };
             var handle = await engine.SubmitAsync(submission, ct).ConfigureAwait(false);
