@@ -16,12 +16,15 @@ public sealed record GoldenCase(
     /// <summary>The reference's generated media for generation cases, else null.</summary>
     public GoldenMedia? Generated { get; init; }
 
+    /// <summary>The model id the case's request names (mmserve-tiny's cases: <see cref="Chat.Model"/>).</summary>
+    public string Model { get; init; } = Chat.Model;
+
     public override string ToString() => Id;
 
     /// <summary>The request that must reproduce the case: greedy, with the token-id extension.</summary>
     public JsonObject ToRequest() => new()
     {
-        ["model"] = Chat.Model,
+        ["model"] = Model,
         ["messages"] = Messages.DeepClone(),
         ["max_tokens"] = MaxTokens,
         ["temperature"] = 0,
