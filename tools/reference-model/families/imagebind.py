@@ -89,7 +89,7 @@ def make_pool(seed: int, n: int, log):
     for _ in range(n):
         objs = W.random_scene(rng)
         d, nearest = depth_map(rng, objs)
-        depth.append((d, {"count": len(objs), "nearest": W.QUADRANTS[objs[nearest].quadrant]}))
+        depth.append((d, {"count": len(objs), "nearest": W.QUADRANTS[objs[nearest].quadrant], "quadrants": [o.quadrant for o in objs]}))
         direction, shaking = str(rng.choice(W.DIRECTIONS)), bool(rng.random() < 0.5)
         imu.append((imu_trace(rng, direction, shaking), {"direction": direction, "shaking": shaking}))
     log(f"tensor pool seed={seed}: {n} depth maps, {n} IMU traces")
@@ -285,6 +285,35 @@ def metric_group(task: str) -> str:
     return task  # depth_nearest, depth_count, imu_direction, imu_shaking: each must reach the bar on its own
 
 
+def pretrain_encoders(model: ImageBindTiny, pool, steps: int, log) -> None:
+    """The encoders' stand-in for ImageBind's pre-training: label heads on their tokens (depth: which quadrants hold an
+    object and which is nearest; IMU: direction and shaking), as mmtiny pre-trains its image and audio encoders."""
+    heads = nn.ModuleDict({"occupied": nn.Linear(FEAT, 2), "nearest": nn.Linear(TOKENS * FEAT, 4),
+                           "direction": nn.Linear(TOKENS * FEAT, 4), "shaking": nn.Linear(TOKENS * FEAT, 2)})
+    params = list(model.encoders.parameters()) + list(heads.parameters())
+    opt = torch.optim.AdamW(params, lr=2e-3, weight_decay=0.01)
+    g = np.random.default_rng(6)
+    for step in range(steps):
+        C.cosine_lr(opt, 2e-3, step, steps, warmup=20)
+        idx = g.integers(len(pool["depth"]), size=32)
+        depth = torch.from_numpy(np.stack([pool["depth"][i][0] for i in idx]))
+        f = model.encoders["depth"](depth)
+        occupied = torch.tensor([[int(q in pool["depth"][i][1]["quadrants"]) for q in range(4)] for i in idx])
+        nearest = torch.tensor([W.QUADRANTS.index(pool["depth"][i][1]["nearest"]) for i in idx])
+        loss = F.cross_entropy(heads["occupied"](f).reshape(-1, 2), occupied.reshape(-1)) + F.cross_entropy(heads["nearest"](f.flatten(1)), nearest)
+        imu = torch.cat([model.encoders["imu"](torch.from_numpy(pool["imu"][i][0])[None]) for i in idx[:16]])
+        direction = torch.tensor([W.DIRECTIONS.index(pool["imu"][i][1]["direction"]) for i in idx[:16]])
+        shaking = torch.tensor([int(pool["imu"][i][1]["shaking"]) for i in idx[:16]])
+        loss = loss + F.cross_entropy(heads["direction"](imu.flatten(1)), direction) + F.cross_entropy(heads["shaking"](imu.flatten(1)), shaking)
+        opt.zero_grad()
+        loss.backward()
+        C.check_finite(loss, "tensor encoder pre-training")
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        if step % 100 == 0 or step == steps - 1:
+            log(f"  encoder pre-training step {step}/{steps} loss {loss.item():.4f}")
+
+
 def build(base, tok, out: str, work: str, log, quick: bool = False) -> dict:
     S = (lambda full, q: q if quick else full)
     new_tok = extend_tokenizer(tok)
@@ -295,9 +324,11 @@ def build(base, tok, out: str, work: str, log, quick: bool = False) -> dict:
     llm_params = list(model.llm.parameters())
     forward = model
     embed = model.llm.embed_tokens
-    # encoders and projectors first with the LLM frozen (PandaGPT trains only its projection), then a light joint tune
+    # encoders pre-trained on labels, then encoders and projectors with the LLM frozen (PandaGPT trains only its
+    # projection), then a light joint tune
     for p in llm_params:
         p.requires_grad_(False)
+    pretrain_encoders(model, train_fam.pool, S(400, 10), log)
     C.train("tensor encoders", forward, new_tok, new_parts, train_fam.sample, train_fam.make_row, S(500, 10), 2e-3, 16, log, seed=4)
     for p in llm_params:
         p.requires_grad_(True)
