@@ -250,6 +250,8 @@ internal sealed partial class BundleValidator(string manifestDisplayPath, string
                 break;
             }
         }
+
+        ValidateTokenTypes(m, component);
     }
 
     private void ValidateInputModality(string field, InputModalitySpec im, BundleManifest m)
