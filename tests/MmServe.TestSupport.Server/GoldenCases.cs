@@ -63,16 +63,19 @@ public static class GoldenCases
     private static bool HasPart(this GoldenCase golden, string type) =>
         golden.Messages.ToJsonString().Contains($"\"type\":\"{type}\"", StringComparison.Ordinal);
 
-    private static List<GoldenCase> Load()
+    private static List<GoldenCase> Load() => Read(TestPaths.Golden);
+
+    /// <summary>The cases of a golden/ folder in the recipe's format (mmserve-tiny's, or a family bundle's), media inlined.</summary>
+    public static List<GoldenCase> Read(string goldenDirectory)
     {
-        var root = JsonNode.Parse(File.ReadAllText(Path.Combine(TestPaths.Golden, "cases.json")))!;
+        var root = JsonNode.Parse(File.ReadAllText(Path.Combine(goldenDirectory, "cases.json")))!;
         var cases = new List<GoldenCase>();
         foreach (var item in root["cases"]!.AsArray())
         {
             var messages = item!["messages"]!.AsArray();
             foreach (var part in messages.SelectMany(m => m!["content"] is JsonArray a ? a : []))
             {
-                InlineMedia(part!.AsObject());
+                InlineMedia(part!.AsObject(), goldenDirectory);
             }
 
             cases.Add(new GoldenCase(
@@ -85,7 +88,7 @@ public static class GoldenCases
                 item["finish_reason"]!.GetValue<string>())
             {
                 Generated = item["generated"] is { } generated
-                    ? new GoldenMedia(generated["modality"]!.GetValue<string>(), Path.Combine(TestPaths.Golden, generated["float32_npy"]!.GetValue<string>()))
+                    ? new GoldenMedia(generated["modality"]!.GetValue<string>(), Path.Combine(goldenDirectory, generated["float32_npy"]!.GetValue<string>()))
                     : null,
             });
         }
@@ -93,10 +96,10 @@ public static class GoldenCases
         return cases;
     }
 
-    /// <summary>cases.json names media files relative to golden/; requests carry the bytes.</summary>
-    private static void InlineMedia(JsonObject part)
+    /// <summary>cases.json names media files relative to golden/; requests carry the bytes (.npy tensors as base64).</summary>
+    private static void InlineMedia(JsonObject part, string goldenDirectory)
     {
-        byte[] Read(string relative) => File.ReadAllBytes(Path.Combine(TestPaths.Golden, relative));
+        byte[] Read(string relative) => File.ReadAllBytes(Path.Combine(goldenDirectory, relative));
         switch (part["type"]!.GetValue<string>())
         {
             case "image_url":
@@ -110,6 +113,10 @@ public static class GoldenCases
             case "video_url":
                 var video = part["video_url"]!;
                 video["url"] = "data:video/mp4;base64," + Convert.ToBase64String(Read(video["url"]!.GetValue<string>()));
+                break;
+            case "input_tensor":
+                var tensor = part["input_tensor"]!;
+                tensor["data"] = Convert.ToBase64String(Read(tensor["data"]!.GetValue<string>()));
                 break;
         }
     }

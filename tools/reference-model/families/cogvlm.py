@@ -17,7 +17,6 @@ image tasks of mmtiny.tasks.
 from __future__ import annotations
 
 import copy
-import json
 import math
 import os
 
@@ -216,20 +215,6 @@ def build(base, tok, out: str, work: str, log, quick: bool = False) -> dict:
     eval_fam = Family(model, tok, DA.make_pools(2099, S(500, 60), 0, 0, 0, log))
     rng = np.random.default_rng(2199)
     samples = [T.image_task(rng, i, objs) for i, (_, objs) in enumerate(eval_fam.pools.images)]
-    results = torch.no_grad()(C.run_samples)(forward, embed, tok, samples, eval_fam.make_row)
-    report, oks = C.score(samples, results, metric_group)
-    for g, v in report.items():
-        log(f"  {g}: {v['value']:.4f} (n={v['n']})")
-    check = torch.no_grad()(C.batch_check)(forward, embed, tok, samples[::max(1, len(samples) // 12)][:12], eval_fam.make_row, log)
-    C.clear_bundle_dir(out)
-    with open(os.path.join(out, "eval.json"), "w") as f:
-        json.dump({"model": "tiny-cogvlm", "decoding": "greedy", "tasks": report, "checks": {"batched_equals_single": check}}, f, indent=1)
-    comps = export(model, out, len(tok.vocab))
-    tok.save_hf(os.path.join(out, "tokenizer.json"))
-    with open(os.path.join(out, "chat_template.jinja"), "w") as f:
-        f.write(MB.CHAT_TEMPLATE_JINJA)
-    with open(os.path.join(out, "manifest.json"), "w") as f:
-        json.dump(manifest(comps, len(tok.vocab)), f, indent=1)
-    C.write_golden(out, tok, samples, results, oks, 8, lambda k, v, g: write_image_part(k, v, g, eval_fam.pools), log)
-    log(f"tiny-cogvlm bundle {C.bundle_size_mb(out):.2f} MB")
-    return report
+    return C.evaluate_and_write(
+        "tiny-cogvlm", forward, embed, tok, samples, eval_fam.make_row, metric_group, out, lambda d: export(model, d, len(tok.vocab)),
+        manifest, MB.CHAT_TEMPLATE_JINJA, 8, lambda k, v, g: write_image_part(k, v, g, eval_fam.pools), log, min_golden=0 if quick else 30)

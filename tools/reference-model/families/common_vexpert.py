@@ -198,7 +198,7 @@ def golden_picks(tok, samples, results, oks, per_task: int) -> list[int]:
     return [i for task in sorted(by_task) for i in by_task[task][:per_task]]
 
 
-def write_golden(out: str, tok, samples, results, oks, per_task: int, write_part, log) -> list:
+def write_golden(out: str, tok, samples, results, oks, per_task: int, write_part, log, min_cases: int = 30) -> list:
     """golden/cases.json in mmserve-tiny's format; write_part(kind, value, gdir) saves a media file, returns its part."""
     gdir = os.path.join(out, "golden")
     shutil.rmtree(gdir, ignore_errors=True)
@@ -217,8 +217,8 @@ def write_golden(out: str, tok, samples, results, oks, per_task: int, write_part
         json.dump({"margin_threshold": GOLDEN_MARGIN, "note": "media urls/data are paths relative to this folder; "
                    "tests inline them as data: URLs / base64", "cases": cases}, f, indent=1)
     log(f"golden: {len(cases)} cases over {len({c['task'] for c in cases})} tasks")
-    if len(cases) < 30:
-        raise SystemExit(f"only {len(cases)} golden cases (need >= 30)")
+    if len(cases) < min_cases:
+        raise SystemExit(f"only {len(cases)} golden cases (need >= {min_cases})")
     return cases
 
 
@@ -261,3 +261,27 @@ def export_decoder(module, out: str, vocab: int, token_types: bool) -> dict:
             *[spec(n, "float32", kv_shape("total_sequence")) for n in present_names]]
     EX._export(module, args, os.path.join(out, "decoder.onnx"), [i["name"] for i in ins], [o["name"] for o in outs], dyn)
     return {"file": "decoder.onnx", "inputs": ins, "outputs": outs}
+
+
+def evaluate_and_write(name, forward, embed, tok, samples, make_row, group, out, export_fn, manifest_fn, chat_template,
+                       per_task, write_part, log, min_golden: int = 30) -> dict:
+    """Held-out greedy evaluation, the batched-vs-single check, then the bundle: eval.json, the ONNX components
+    (export_fn(out) returns the manifest's components), tokenizer, chat template, manifest, golden cases."""
+    with torch.no_grad():
+        results = run_samples(forward, embed, tok, samples, make_row)
+        report, oks = score(samples, results, group)
+        for g, v in report.items():
+            log(f"  {g}: {v['value']:.4f} (n={v['n']})")
+        check = batch_check(forward, embed, tok, samples[::max(1, len(samples) // 12)][:12], make_row, log)
+    clear_bundle_dir(out)
+    with open(os.path.join(out, "eval.json"), "w") as f:
+        json.dump({"model": name, "decoding": "greedy", "tasks": report, "checks": {"batched_equals_single": check}}, f, indent=1)
+    comps = export_fn(out)
+    tok.save_hf(os.path.join(out, "tokenizer.json"))
+    with open(os.path.join(out, "chat_template.jinja"), "w") as f:
+        f.write(chat_template)
+    with open(os.path.join(out, "manifest.json"), "w") as f:
+        json.dump(manifest_fn(comps, len(tok.vocab)), f, indent=1)
+    write_golden(out, tok, samples, results, oks, per_task, write_part, log, min_golden)
+    log(f"{name} bundle {bundle_size_mb(out):.2f} MB")
+    return report

@@ -14,7 +14,6 @@ embedding rows copy <|image|>'s) and is tuned lightly with the new encoders and 
 from __future__ import annotations
 
 import io
-import json
 import os
 
 import numpy as np
@@ -339,20 +338,7 @@ def build(base, tok, out: str, work: str, log, quick: bool = False) -> dict:
     rng = np.random.default_rng(3199)
     samples = [depth_task(rng, i, info) for i, (_, info) in enumerate(eval_pool["depth"])]
     samples += [imu_task(rng, i, info) for i, (_, info) in enumerate(eval_pool["imu"])]
-    results = torch.no_grad()(C.run_samples)(forward, embed, new_tok, samples, eval_fam.make_row)
-    report, oks = C.score(samples, results, metric_group)
-    for g, v in report.items():
-        log(f"  {g}: {v['value']:.4f} (n={v['n']})")
-    check = torch.no_grad()(C.batch_check)(forward, embed, new_tok, samples[::max(1, len(samples) // 12)][:12], eval_fam.make_row, log)
-    C.clear_bundle_dir(out)
-    with open(os.path.join(out, "eval.json"), "w") as f:
-        json.dump({"model": "tiny-imagebind", "decoding": "greedy", "tasks": report, "checks": {"batched_equals_single": check}}, f, indent=1)
-    comps = export(model, out, len(new_tok.vocab))
-    new_tok.save_hf(os.path.join(out, "tokenizer.json"))
-    with open(os.path.join(out, "chat_template.jinja"), "w") as f:
-        f.write(CHAT_TEMPLATE_JINJA)
-    with open(os.path.join(out, "manifest.json"), "w") as f:
-        json.dump(manifest(comps, len(new_tok.vocab)), f, indent=1)
-    C.write_golden(out, new_tok, samples, results, oks, 10, lambda k, v, g: write_tensor_part(k, v, g, eval_pool), log)
-    log(f"tiny-imagebind bundle {C.bundle_size_mb(out):.2f} MB")
-    return report
+    return C.evaluate_and_write(
+        "tiny-imagebind", forward, embed, new_tok, samples, eval_fam.make_row, metric_group, out,
+        lambda d: export(model, d, len(new_tok.vocab)), manifest, CHAT_TEMPLATE_JINJA, 10,
+        lambda k, v, g: write_tensor_part(k, v, g, eval_pool), log, min_golden=0 if quick else 30)
