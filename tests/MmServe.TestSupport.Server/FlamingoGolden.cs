@@ -10,7 +10,7 @@ public static class FlamingoGolden
 
     public static string Bundle { get; } = Path.Combine(TestPaths.RepoRoot, "models", "families", Model);
 
-    public static IReadOnlyList<GoldenCase> Cases { get; } = GoldenCases.From(Path.Combine(Bundle, "golden"));
+    public static IReadOnlyList<GoldenCase> Cases { get; } = GoldenCases.Read(Path.Combine(Bundle, "golden"));
 
     public static GoldenCase Get(string id) => Cases.Single(c => c.Id == id);
 

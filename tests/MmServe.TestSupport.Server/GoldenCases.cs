@@ -16,12 +16,15 @@ public sealed record GoldenCase(
     /// <summary>The reference's generated media for generation cases, else null.</summary>
     public GoldenMedia? Generated { get; init; }
 
+    /// <summary>The model id the case's request names (mmserve-tiny's cases: <see cref="Chat.Model"/>).</summary>
+    public string Model { get; init; } = Chat.Model;
+
     public override string ToString() => Id;
 
     /// <summary>The request that must reproduce the case: greedy, with the token-id extension.</summary>
     public JsonObject ToRequest() => new()
     {
-        ["model"] = Chat.Model,
+        ["model"] = Model,
         ["messages"] = Messages.DeepClone(),
         ["max_tokens"] = MaxTokens,
         ["temperature"] = 0,
@@ -38,10 +41,7 @@ public sealed record GoldenMedia(string Modality, string NpyPath)
 public static class GoldenCases
 {
     /// <summary>Every golden case, media inlined (images and videos as data: URLs, audio as input_audio base64).</summary>
-    public static IReadOnlyList<GoldenCase> All { get; } = Load(TestPaths.Golden);
-
-    /// <summary>The golden cases of another bundle (its golden/ folder), media inlined the same way.</summary>
-    public static IReadOnlyList<GoldenCase> From(string goldenDirectory) => Load(goldenDirectory);
+    public static IReadOnlyList<GoldenCase> All { get; } = Load();
 
     /// <summary>Cases with text, images and audio only: served with or without ffmpeg.</summary>
     public static IReadOnlyList<GoldenCase> WithoutVideo { get; } = [.. All.Where(c => !c.HasPart("video_url"))];
@@ -63,16 +63,19 @@ public static class GoldenCases
     private static bool HasPart(this GoldenCase golden, string type) =>
         golden.Messages.ToJsonString().Contains($"\"type\":\"{type}\"", StringComparison.Ordinal);
 
-    private static List<GoldenCase> Load(string golden)
+    private static List<GoldenCase> Load() => Read(TestPaths.Golden);
+
+    /// <summary>The cases of a golden/ folder in the recipe's format (mmserve-tiny's, or a family bundle's), media inlined.</summary>
+    public static List<GoldenCase> Read(string goldenDirectory)
     {
-        var root = JsonNode.Parse(File.ReadAllText(Path.Combine(golden, "cases.json")))!;
+        var root = JsonNode.Parse(File.ReadAllText(Path.Combine(goldenDirectory, "cases.json")))!;
         var cases = new List<GoldenCase>();
         foreach (var item in root["cases"]!.AsArray())
         {
             var messages = item!["messages"]!.AsArray();
             foreach (var part in messages.SelectMany(m => m!["content"] is JsonArray a ? a : []))
             {
-                InlineMedia(part!.AsObject(), golden);
+                InlineMedia(part!.AsObject(), goldenDirectory);
             }
 
             cases.Add(new GoldenCase(
@@ -85,7 +88,7 @@ public static class GoldenCases
                 item["finish_reason"]!.GetValue<string>())
             {
                 Generated = item["generated"] is { } generated
-                    ? new GoldenMedia(generated["modality"]!.GetValue<string>(), Path.Combine(golden, generated["float32_npy"]!.GetValue<string>()))
+                    ? new GoldenMedia(generated["modality"]!.GetValue<string>(), Path.Combine(goldenDirectory, generated["float32_npy"]!.GetValue<string>()))
                     : null,
             });
         }
@@ -93,10 +96,10 @@ public static class GoldenCases
         return cases;
     }
 
-    /// <summary>cases.json names media files relative to golden/; requests carry the bytes.</summary>
-    private static void InlineMedia(JsonObject part, string golden)
+    /// <summary>cases.json names media files relative to golden/; requests carry the bytes (.npy tensors as base64).</summary>
+    private static void InlineMedia(JsonObject part, string goldenDirectory)
     {
-        byte[] Read(string relative) => File.ReadAllBytes(Path.Combine(golden, relative));
+        byte[] Read(string relative) => File.ReadAllBytes(Path.Combine(goldenDirectory, relative));
         switch (part["type"]!.GetValue<string>())
         {
             case "image_url":
@@ -110,6 +113,10 @@ public static class GoldenCases
             case "video_url":
                 var video = part["video_url"]!;
                 video["url"] = "data:video/mp4;base64," + Convert.ToBase64String(Read(video["url"]!.GetValue<string>()));
+                break;
+            case "input_tensor":
+                var tensor = part["input_tensor"]!;
+                tensor["data"] = Convert.ToBase64String(Read(tensor["data"]!.GetValue<string>()));
                 break;
         }
     }

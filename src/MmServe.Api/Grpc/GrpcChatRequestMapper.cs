@@ -67,6 +67,7 @@ internal static class GrpcChatRequestMapper
             {
                 ContentPart.PartOneofCase.Text => (new InputPart.Text(part.Text, partParam), null),
                 ContentPart.PartOneofCase.Media => GrpcMediaMapper.Map(part.Media, $"{partParam}.media"),
+                ContentPart.PartOneofCase.Tensor => GrpcMediaMapper.MapTensor(part.Tensor, $"{partParam}.tensor"),
                 _ => ((InputPart?)null, ServingError.Invalid($"'{partParam}' has neither text nor media.", partParam, "missing_required_parameter")),
             };
             if (error is not null)

@@ -44,4 +44,17 @@ internal static class GrpcMediaMapper
                 return (null, ServingError.Missing($"{param}.data"));
         }
     }
+
+    /// <summary>A TensorInput: the modality name and the .npy bytes; the modality's preprocessor checks the array.</summary>
+    public static (InputPart?, ServingError?) MapTensor(TensorInput tensor, string param)
+    {
+        if (string.IsNullOrEmpty(tensor.Modality))
+        {
+            return (null, ServingError.Missing($"{param}.modality"));
+        }
+
+        return tensor.Npy.Length == 0
+            ? (null, ServingError.Missing($"{param}.npy"))
+            : (new InputPart.Media(tensor.Modality, MediaSourceKind.Bytes, "application/x-npy", null, $"{param}.npy", null, param) { Bytes = tensor.Npy.Memory }, null);
+    }
 }

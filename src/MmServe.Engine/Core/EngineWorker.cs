@@ -324,6 +324,7 @@ internal sealed partial class EngineWorker : IDisposable
                 WantsHiddenStates(sequence, item))
             {
                 Positions = sequence.Request.Positions,
+                TokenTypes = sequence.Request.TokenTypes,
             });
             AttachEncoder(item);
             AttachCrossAttention(item);

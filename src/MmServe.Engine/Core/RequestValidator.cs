@@ -41,6 +41,11 @@ internal static class RequestValidator
             return EngineError.InvalidParameter("positions", $"Positions cover {positions.PromptLength} prompt tokens, the prompt has {prompt.Length}.");
         }
 
+        if (request.TokenTypes is { } types && types.PromptLength != prompt.Length)
+        {
+            return EngineError.InvalidParameter("token_types", $"Token types cover {types.PromptLength} prompt tokens, the prompt has {prompt.Length}.");
+        }
+
         if (EncoderInputValidator.Validate(request, model) is { } encoderError)
         {
             return encoderError;

@@ -16,7 +16,7 @@ internal sealed partial class BundleValidator(string manifestDisplayPath, string
 
     public static readonly IReadOnlySet<string> KnownPreprocessingKinds = new HashSet<string>(StringComparer.Ordinal)
     {
-        PreprocessingSpec.KindImage, PreprocessingSpec.KindLogMel, PreprocessingSpec.KindVideoFrames,
+        PreprocessingSpec.KindImage, PreprocessingSpec.KindLogMel, PreprocessingSpec.KindVideoFrames, PreprocessingSpec.KindTensor,
     };
 
     public static readonly IReadOnlySet<string> KnownChannelOrders = new HashSet<string>(StringComparer.Ordinal)
@@ -256,6 +256,8 @@ internal sealed partial class BundleValidator(string manifestDisplayPath, string
                 break;
             }
         }
+
+        ValidateTokenTypes(m, component);
     }
 
     private void ValidateInputModality(string field, InputModalitySpec im, BundleManifest m)
@@ -350,6 +352,9 @@ internal sealed partial class BundleValidator(string manifestDisplayPath, string
                         $"'{frame}' must name an input modality whose preprocessing kind is \"image\"");
                 }
 
+                break;
+            case PreprocessingSpec.KindTensor:
+                ValidateTensorPreprocessing(field, p);
                 break;
             default:
                 Fail($"{field}.kind", $"'{p.Kind}' is not one of {string.Join(", ", KnownPreprocessingKinds)}");

@@ -26,7 +26,7 @@ public sealed record DecoderVariantSpec
 }
 
 /// <summary>manifest.json "decoder": the language model's dimensions and its ONNX tensor names.</summary>
-public sealed record DecoderSpec
+public sealed partial record DecoderSpec
 {
     /// <summary>The value of <see cref="KvLayout"/> the runtime implements.</summary>
     public const string KvLayoutBatchHeadsSeqDim = "batch,kv_heads,seq,head_dim";

@@ -33,7 +33,7 @@ public sealed record InputModalitySpec
 /// How raw media becomes the encoder's input tensor. One flat record for all kinds: which fields apply (and are
 /// required) depends on <see cref="Kind"/>, as checked by <see cref="BundleValidator"/>.
 /// </summary>
-public sealed record PreprocessingSpec
+public sealed partial record PreprocessingSpec
 {
     public const string KindImage = "image";
     public const string KindLogMel = "log_mel";

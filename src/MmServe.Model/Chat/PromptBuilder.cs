@@ -11,6 +11,9 @@ public sealed record TokenizedPrompt(int[] Ids, IReadOnlyList<MediaSpan> MediaSp
 {
     /// <summary>The prompt's own positions when they are not the token index (Qwen2-VL's M-RoPE); set once media are embedded.</summary>
     public Abstractions.SequencePositions? Positions { get; init; }
+
+    /// <summary>The prompt's token types for a visual-expert decoder (CogVLM); set once media are embedded.</summary>
+    public Abstractions.SequenceTokenTypes? TokenTypes { get; init; }
 }
 
 /// <summary>

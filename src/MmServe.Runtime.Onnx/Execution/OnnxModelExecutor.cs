@@ -31,6 +31,9 @@ public sealed partial class OnnxModelExecutor : IModelExecutor
     private readonly bool _decoderTakesIds;
     private readonly bool _feedPositions;
 
+    /// <summary>The decoder's token_type_ids input (visual-expert decoders), or null.</summary>
+    private readonly string? _tokenTypeInput;
+
     /// <summary>Position streams of position_ids: 1 ([batch, seq]) or 3 for M-RoPE ([3, batch, seq]).</summary>
     private readonly int _positionAxes;
     private readonly int _kvHeads;
@@ -110,6 +113,12 @@ public sealed partial class OnnxModelExecutor : IModelExecutor
         if (_feedPositions)
         {
             inputs.Add(_spec.PositionIds);
+        }
+
+        _tokenTypeInput = TokenTypeInput(_spec, _spec.SharesKvBuffer, deviceMemory is not null);
+        if (_tokenTypeInput is not null)
+        {
+            inputs.Add(_tokenTypeInput);
         }
 
         var outputs = new List<string> { _spec.Logits };
@@ -279,6 +288,7 @@ public sealed partial class OnnxModelExecutor : IModelExecutor
             }
         }
 
+        FillDecodeTokenTypes(inputs, b);
         for (int row = 0; row < b; row++)
         {
             var maskRow = _mask.AsSpan(row * total, total);
@@ -435,6 +445,8 @@ public sealed partial class OnnxModelExecutor : IModelExecutor
                     pos[pad + j] = input.Positions?.At(axis, input.StartPosition + j) ?? input.StartPosition + j;
                 }
             }
+
+            FillPrefillTokenTypes(input, i, b, len);
         }
 
         if (_device is null)
@@ -587,6 +599,7 @@ public sealed partial class OnnxModelExecutor : IModelExecutor
                 values.Add(OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _positions.AsMemory(0, _positionAxes * batch * seq), PositionShape(batch, seq)));
             }
 
+            AddTokenTypes(values, batch, seq);
             long[] pastShape = [batch, _kvHeads, pastSlots, _headDim];
             for (int t = 0; t < 2 * _spec.NumLayers; t++)
             {

@@ -31,6 +31,13 @@ internal static class SessionContract
         {
             CheckPositionDims(errors, bundle, file, spec, positions.Dimensions);
         }
+
+        if (spec.TokenTypeIds is { } tokenTypes)
+        {
+            // A visual-expert decoder's token_type_ids (CogVLM); the executor feeds it on the concat path.
+            Require(errors, file, inputs, tokenTypes, "input");
+            fed.Add(tokenTypes);
+        }
         for (int layer = 0; layer < spec.NumLayers; layer++)
         {
             foreach (var name in new[] { spec.PastKeyName(layer), spec.PastValueName(layer) })

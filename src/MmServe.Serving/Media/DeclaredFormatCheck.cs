@@ -51,6 +51,7 @@ public static class DeclaredFormatCheck
     {
         "image" => "a PNG, JPEG, WebP or GIF file",
         "audio" => "a WAV or MP3 file (or FLAC, Ogg, WebM, MP4/M4A when the server has ffmpeg)",
-        _ => "an MP4, WebM or QuickTime file",
+        "video" => "an MP4, WebM or QuickTime file",
+        _ => "a .npy array (input_tensor)",
     };
 }

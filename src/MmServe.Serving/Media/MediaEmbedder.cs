@@ -124,6 +124,8 @@ public sealed class MediaEmbedder(
             case MediaSourceKind.DataUrl:
                 var url = DataUrl.Parse(reference.Source, maxBytes);
                 return url.IsSuccess ? url.Value.Data : url.Error;
+            case MediaSourceKind.Base64 when reference.Modality != ServedModel.AudioModality:
+                return TensorBase64.Decode(reference.Modality, reference.Source, maxBytes);
             case MediaSourceKind.Base64:
                 return DecodeBase64(reference.Source, maxBytes);
             case MediaSourceKind.Bytes:

@@ -83,6 +83,10 @@ public static partial class MediaEmbedderFactory
                         modalities[name] = CreateUltravox(model, spec, at, limits, ffmpeg, sessions, itemRuns, out audioFormats);
                         maxItems[name] = limits.MaxAudioPerRequest;
                         continue;
+                    case PreprocessingSpec.KindTensor:
+                        modalities[name] = CreateTensor(model, name, spec, at, sessions, itemRuns);
+                        maxItems[name] = limits.MaxImagesPerRequest;
+                        continue;
                     case PreprocessingSpec.KindHfClip or PreprocessingSpec.KindHfPhi3V:
                         // Hugging Face exports: the vision encoder already ends in the projector.
                         var hf = HfImageInputPreprocessor.Create(spec.Preprocessing, limits.Image, $"{at}.preprocessing");

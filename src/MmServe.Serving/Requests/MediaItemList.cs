@@ -27,7 +27,8 @@ public sealed class MediaItemList(MediaPolicy policy)
             {
                 ServedModel.AudioModality => "audio clips",
                 ServedModel.VideoModality => "videos",
-                _ => "images",
+                ServedModel.ImageModality => "images",
+                _ => $"{reference.Modality} tensors",
             };
             return ServingError.Invalid(
                 $"Too many {plural}: at most {max} {plural} are allowed per request.", "messages", $"too_many_{plural.Replace(' ', '_')}");

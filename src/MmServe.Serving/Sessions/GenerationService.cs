@@ -61,6 +61,7 @@ public sealed class GenerationService(
                 CrossAttention = crossAttention,
                 HiddenStateTokenIds = outputs?.SignalTokenIds,
                 Positions = prompt.Positions,
+                TokenTypes = prompt.TokenTypes,
                 Constraint = request.Constraint,
             };
             var handle = await engine.SubmitAsync(submission, ct).ConfigureAwait(false);

@@ -48,7 +48,7 @@ public sealed class PromptPreparer(ServedModel model, MediaEmbedder mediaEmbedde
         }
 
         var (embeddings, mediaError) = await EmbedMediaAsync(request.Media, prompt, ct).ConfigureAwait(false);
-        return mediaError is null ? (prompt, embeddings, null) : (null, [], mediaError);
+        return mediaError is null ? (VisualExpertPrompt.Apply(model.Bundle.Manifest.Decoder, prompt), embeddings, null) : (null, [], mediaError);
     }
 
     private async Task<(TokenizedPrompt? Prompt, IReadOnlyList<MediaEmbedding> Media, ServingError? Error)> PrepareMediaFirstAsync(
@@ -84,7 +84,7 @@ public sealed class PromptPreparer(ServedModel model, MediaEmbedder mediaEmbedde
             return (prompt with { Positions = positions }, media, null);
         }
 
-        return (prompt, Splice(prompt, items!), null);
+        return (VisualExpertPrompt.Apply(model.Bundle.Manifest.Decoder, prompt), Splice(prompt, items!), null);
     }
 
     /// <summary>The completion budget is max_tokens, or all the context leaves when the client set none (the most it can cost).</summary>

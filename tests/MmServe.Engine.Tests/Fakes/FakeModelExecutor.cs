@@ -34,6 +34,9 @@ internal sealed class FakeModelOptions
 /// <summary>One row of a recorded Forward call.</summary>
 internal sealed record RecordedRow(long SequenceId, int StartPosition, int TokenCount, int MediaSpans, bool WantHiddenStates, SequencePositions? Positions = null, int EncoderLength = 0, int CrossItems = 0)
 {
+    /// <summary>The row's token types (visual-expert decoders), as the engine passed them.</summary>
+    public SequenceTokenTypes? TokenTypes { get; init; }
+
     public bool IsPrefill => StartPosition == 0;
 }
 
@@ -160,7 +163,7 @@ internal sealed class FakeModelExecutor : IModelExecutor
     {
         lock (_gate)
         {
-            _steps.Add([.. inputs.Select(i => new RecordedRow(i.SequenceId, i.StartPosition, i.TokenIds.Length, i.Media.Count, i.WantHiddenStates, i.Positions, i.Encoder?.Length ?? 0, i.CrossAttention?.Items ?? 0))]);
+            _steps.Add([.. inputs.Select(i => new RecordedRow(i.SequenceId, i.StartPosition, i.TokenIds.Length, i.Media.Count, i.WantHiddenStates, i.Positions, i.Encoder?.Length ?? 0, i.CrossAttention?.Items ?? 0) { TokenTypes = i.TokenTypes })]);
             _forwardCalls++;
         }
 

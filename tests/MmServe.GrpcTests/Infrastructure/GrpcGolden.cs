@@ -27,7 +27,7 @@ public static class GrpcGolden
     {
         var request = new ChatRequest
         {
-            Model = Chat.Model,
+            Model = golden.Model,
             Sampling = new SamplingParams { Temperature = 0, MaxTokens = golden.MaxTokens },
             ReturnPromptTokenIds = true,
             RequestId = golden.Id,
@@ -84,6 +84,14 @@ public static class GrpcGolden
         "input_audio" => Media(
             part["input_audio"]!["format"]!.GetValue<string>() == "wav" ? "audio/wav" : "audio/mpeg",
             Convert.FromBase64String(part["input_audio"]!["data"]!.GetValue<string>())),
+        "input_tensor" => new ContentPart
+        {
+            Tensor = new TensorInput
+            {
+                Modality = part["input_tensor"]!["modality"]!.GetValue<string>(),
+                Npy = ByteString.CopyFrom(Convert.FromBase64String(part["input_tensor"]!["data"]!.GetValue<string>())),
+            },
+        },
         var other => throw new InvalidOperationException($"golden part type {other}"),
     };
 

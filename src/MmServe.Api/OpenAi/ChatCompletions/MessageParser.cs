@@ -102,10 +102,11 @@ internal static class MessageParser
             "input_audio" => ParseInputAudio(part, param),
             "audio_url" => ParseUrlPart(part, param, type, ServedModel.AudioModality),
             "video_url" => ParseUrlPart(part, param, type, ServedModel.VideoModality),
+            "input_tensor" => TensorPartParser.Parse(part, param),
             "file" or "input_file" or "refusal" => Fail(ApiError.InvalidRequest(
                 $"Content parts of type '{type}' are not supported by this server.", param, "unsupported_content_type")),
             _ => Fail(ApiError.InvalidRequest(
-                $"Invalid value for '{param}.type': '{type}'. Supported types are 'text', 'image_url', 'input_audio', 'audio_url' and 'video_url'.",
+                $"Invalid value for '{param}.type': '{type}'. Supported types are 'text', 'image_url', 'input_audio', 'audio_url', 'video_url' and 'input_tensor'.",
                 $"{param}.type",
                 "invalid_value")),
         };
