@@ -7,7 +7,7 @@ namespace MmServe.Model.Bundle;
 /// Semantic checks of a parsed manifest. Collects every problem (rather than stopping at the first) so an operator
 /// fixes a bundle in one pass; each message is "file: json.field.path problem".
 /// </summary>
-internal sealed class BundleValidator(string manifestDisplayPath, string bundleDirectory)
+internal sealed partial class BundleValidator(string manifestDisplayPath, string bundleDirectory)
 {
     public static readonly IReadOnlySet<string> KnownDtypes = new HashSet<string>(StringComparer.Ordinal)
     {
@@ -16,7 +16,7 @@ internal sealed class BundleValidator(string manifestDisplayPath, string bundleD
 
     public static readonly IReadOnlySet<string> KnownPreprocessingKinds = new HashSet<string>(StringComparer.Ordinal)
     {
-        PreprocessingSpec.KindImage, PreprocessingSpec.KindLogMel, PreprocessingSpec.KindVideoFrames,
+        PreprocessingSpec.KindImage, PreprocessingSpec.KindLogMel, PreprocessingSpec.KindVideoFrames, PreprocessingSpec.KindFuyuPatches,
     };
 
     public static readonly IReadOnlySet<string> KnownChannelOrders = new HashSet<string>(StringComparer.Ordinal)
@@ -98,6 +98,7 @@ internal sealed class BundleValidator(string manifestDisplayPath, string bundleD
             var field = $"input_modalities.{name}.placeholder_token";
             RequireToken(field, modality.PlaceholderToken, tokenizer);
             RequireUnique(owners, modality.PlaceholderToken, field);
+            ValidateFamilyTokens($"input_modalities.{name}", modality, tokenizer, owners);
         }
 
         foreach (var (name, modality) in m.OutputModalities)
@@ -259,8 +260,13 @@ internal sealed class BundleValidator(string manifestDisplayPath, string bundleD
             Fail($"{field}.placeholder_token", "must not be empty");
         }
 
-        Positive($"{field}.tokens_per_item", im.TokensPerItem);
-        if (im.Encoder is null && im.FrameEncoder is null)
+        bool encoderFree = im.Preprocessing.Kind == PreprocessingSpec.KindFuyuPatches;
+        if (!encoderFree)
+        {
+            Positive($"{field}.tokens_per_item", im.TokensPerItem);
+        }
+
+        if (im.Encoder is null && im.FrameEncoder is null && !encoderFree)
         {
             Fail($"{field}.encoder", "is required (or frame_encoder for video)");
         }
@@ -283,6 +289,8 @@ internal sealed class BundleValidator(string manifestDisplayPath, string bundleD
         {
             RequireComponent($"{field}.projector", im.Projector, m);
         }
+
+        ValidateFamilyFields(field, im, m);
         ValidatePreprocessing($"{field}.preprocessing", im.Preprocessing, m);
     }
 
@@ -344,6 +352,9 @@ internal sealed class BundleValidator(string manifestDisplayPath, string bundleD
                         $"'{frame}' must name an input modality whose preprocessing kind is \"image\"");
                 }
 
+                break;
+            case PreprocessingSpec.KindFuyuPatches:
+                ValidatePatchPreprocessing(field, p);
                 break;
             default:
                 Fail($"{field}.kind", $"'{p.Kind}' is not one of {string.Join(", ", KnownPreprocessingKinds)}");
