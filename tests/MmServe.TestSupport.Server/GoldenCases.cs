@@ -38,7 +38,7 @@ public sealed record GoldenMedia(string Modality, string NpyPath)
 public static class GoldenCases
 {
     /// <summary>Every golden case, media inlined (images and videos as data: URLs, audio as input_audio base64).</summary>
-    public static IReadOnlyList<GoldenCase> All { get; } = Load();
+    public static IReadOnlyList<GoldenCase> All { get; } = Load(TestPaths.Golden);
 
     /// <summary>Cases with text, images and audio only: served with or without ffmpeg.</summary>
     public static IReadOnlyList<GoldenCase> WithoutVideo { get; } = [.. All.Where(c => !c.HasPart("video_url"))];
@@ -60,16 +60,19 @@ public static class GoldenCases
     private static bool HasPart(this GoldenCase golden, string type) =>
         golden.Messages.ToJsonString().Contains($"\"type\":\"{type}\"", StringComparison.Ordinal);
 
-    private static List<GoldenCase> Load()
+    /// <summary>The cases of any bundle's golden folder (e.g. a family conformance model's), media inlined.</summary>
+    /// <param name="goldenDir">The golden/ folder; media paths in the file are relative to it.</param>
+    /// <param name="file">cases.json, or another case file of the same format.</param>
+    public static List<GoldenCase> Load(string goldenDir, string file = "cases.json")
     {
-        var root = JsonNode.Parse(File.ReadAllText(Path.Combine(TestPaths.Golden, "cases.json")))!;
+        var root = JsonNode.Parse(File.ReadAllText(Path.Combine(goldenDir, file)))!;
         var cases = new List<GoldenCase>();
         foreach (var item in root["cases"]!.AsArray())
         {
             var messages = item!["messages"]!.AsArray();
             foreach (var part in messages.SelectMany(m => m!["content"] is JsonArray a ? a : []))
             {
-                InlineMedia(part!.AsObject());
+                InlineMedia(part!.AsObject(), goldenDir);
             }
 
             cases.Add(new GoldenCase(
@@ -82,7 +85,7 @@ public static class GoldenCases
                 item["finish_reason"]!.GetValue<string>())
             {
                 Generated = item["generated"] is { } generated
-                    ? new GoldenMedia(generated["modality"]!.GetValue<string>(), Path.Combine(TestPaths.Golden, generated["float32_npy"]!.GetValue<string>()))
+                    ? new GoldenMedia(generated["modality"]!.GetValue<string>(), Path.Combine(goldenDir, generated["float32_npy"]!.GetValue<string>()))
                     : null,
             });
         }
@@ -91,9 +94,9 @@ public static class GoldenCases
     }
 
     /// <summary>cases.json names media files relative to golden/; requests carry the bytes.</summary>
-    private static void InlineMedia(JsonObject part)
+    private static void InlineMedia(JsonObject part, string goldenDir)
     {
-        byte[] Read(string relative) => File.ReadAllBytes(Path.Combine(TestPaths.Golden, relative));
+        byte[] Read(string relative) => File.ReadAllBytes(Path.Combine(goldenDir, relative));
         switch (part["type"]!.GetValue<string>())
         {
             case "image_url":
