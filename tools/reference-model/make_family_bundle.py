@@ -213,11 +213,16 @@ def make_fuyu(args, log):
     params = list(fm.parameters())
     # the projection learns from scratch first (LLM frozen), then both train together
     fm.llm.requires_grad_(False)
-    C.train(fm, tok, fam, list(fm.patch_projector.parameters()), lambda rng: C.image_sample(rng, train_pool),
-            S(args.warmup_steps or 300, 10), 3e-3, 16, log, "patch projection", seed=41)
+    # Trained on single-object attribute questions only: with captions in the mix (60 % of samples, most of the
+    # tokens) the same 1000 steps reached 0.77 on the held-out questions; the captions are evaluated but not trained.
+    def qa(rng):
+        return C.single_object_qa(rng, train_pool)
+
+    C.train(fm, tok, fam, list(fm.patch_projector.parameters()), qa, S(args.warmup_steps or 150, 10), 3e-3, 16, log,
+            "patch projection", seed=41)
     fm.llm.requires_grad_(True)
-    C.train(fm, tok, fam, params, lambda rng: C.image_sample(rng, train_pool), S(args.steps or 2000, 20), 1e-3, 16, log,
-            "fuyu (LLM + projection)", seed=42)
+    C.train(fm, tok, fam, params, qa, S(args.steps or 800, 20), 1e-3, 16, log, "fuyu (LLM + projection)", seed=42)
+    torch.save(fm.state_dict(), os.path.join(args.work, "fuyu.pt"))
     fm.eval()
     fam.pool = eval_pool
     samples = C.eval_samples(eval_pool, 43)
@@ -260,7 +265,7 @@ def make_fuyu(args, log):
         h, w, _ = eval_pool.images[idx][0].shape
         return {"image_grid": list(FU.grid(w, h))}
 
-    C.write_golden(samples, results, C.golden_indices(tok, samples, results, oks, 8), eval_pool, gdir, "cases.json", log, extra)
+    C.write_golden(samples, results, C.golden_indices(tok, samples, results, oks, 10), eval_pool, gdir, "cases.json", log, extra)
     pdir = os.path.join(gdir, "preprocessing")
     os.makedirs(pdir)
     entries = []
@@ -292,8 +297,10 @@ def main():
     ap.add_argument("--steps", type=int, default=None)
     ap.add_argument("--warmup-steps", type=int, default=None)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--work", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "work"), help="checkpoints")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    os.makedirs(args.work, exist_ok=True)
     torch.use_deterministic_algorithms(True)
     t0 = time.time()
     log = lambda msg: print(f"[{time.time() - t0:7.1f}s] {msg}", flush=True)  # noqa: E731

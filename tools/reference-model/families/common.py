@@ -50,6 +50,14 @@ def image_sample(rng, pool: ImagePool, kinds=None) -> T.Sample:
     return T.image_task(rng, i, objs, kind=T.pick(rng, allowed))
 
 
+def single_object_qa(rng, pool: ImagePool) -> T.Sample:
+    """An attribute question about a single-object image of the pool (no captions)."""
+    while True:
+        i = int(rng.integers(len(pool.images)))
+        if len(pool.images[i][1]) == 1:
+            return T.image_task(rng, i, pool.images[i][1], kind=T.pick(rng, QA_KINDS))
+
+
 def eval_samples(pool: ImagePool, seed: int) -> list[T.Sample]:
     """Held-out set: every single-object image asked one attribute question, every image captioned once."""
     rng = np.random.default_rng(seed)
