@@ -105,7 +105,7 @@ def make_blip2(args, log):
     fam.tok = tok
     fam.pool = train_pool
     fam.drop_rng = np.random.default_rng(5)
-    C.train(m, tok, fam, list(qf.parameters()), lambda rng: C.image_sample(rng, train_pool), S(args.steps or 1500, 20), 2e-3,
+    C.train(m, tok, fam, list(qf.parameters()), lambda rng: C.image_sample(rng, train_pool), S(args.steps or 700, 20), 2e-3,
             32, log, "q-former", seed=31)
     fam.drop_rng = None
     qf.eval()
@@ -218,10 +218,10 @@ def make_fuyu(args, log):
     def qa(rng):
         return C.single_object_qa(rng, train_pool)
 
-    C.train(fm, tok, fam, list(fm.patch_projector.parameters()), qa, S(args.warmup_steps or 150, 10), 3e-3, 16, log,
+    C.train(fm, tok, fam, list(fm.patch_projector.parameters()), qa, S(args.warmup_steps or 200, 10), 3e-3, 16, log,
             "patch projection", seed=41)
     fm.llm.requires_grad_(True)
-    C.train(fm, tok, fam, params, qa, S(args.steps or 800, 20), 1e-3, 16, log, "fuyu (LLM + projection)", seed=42)
+    C.train(fm, tok, fam, params, qa, S(args.steps or 2200, 20), 1.5e-3, 16, log, "fuyu (LLM + projection)", seed=42)
     torch.save(fm.state_dict(), os.path.join(args.work, "fuyu.pt"))
     fm.eval()
     fam.pool = eval_pool

@@ -20,10 +20,12 @@ public sealed class FamilyGoldenParityTests(FamilyServerFixture server) : IClass
 
     public static TheoryData<string> FuyuCaseIds => [.. FamilyServing.Cases(FamilyBundles.Fuyu).Select(c => c.Id)];
 
-    [Fact]
-    public void EachFamily_HasAtLeastThirtyGoldenCases()
+    [Theory]
+    [InlineData(FamilyBundles.Blip2)]
+    [InlineData(FamilyBundles.Fuyu)]
+    public void Family_HasAtLeastThirtyGoldenCases(string family)
     {
-        Assert.All(FamilyServing.Families, f => Assert.True(FamilyServing.Cases(f).Count >= 30, $"{f}: {FamilyServing.Cases(f).Count} cases"));
+        Assert.True(FamilyServing.Cases(family).Count >= 30, $"{family}: {FamilyServing.Cases(family).Count} cases");
     }
 
     [Theory]

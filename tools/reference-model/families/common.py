@@ -182,7 +182,12 @@ def score(samples, results) -> tuple[dict, list[bool]]:
         oks.append(ok)
         groups.setdefault("image_caption" if s.task == "image_caption" else "image_qa", []).append(ok)
     metric = {"image_qa": "exact answer (single-object colour, shape, position, size)", "image_caption": "exact caption"}
-    return {g: {"metric": metric[g], "value": round(float(np.mean(v)), 4), "n": len(v)} for g, v in sorted(groups.items())}, oks
+    report = {g: {"metric": metric[g], "value": round(float(np.mean(v)), 4), "n": len(v)} for g, v in sorted(groups.items())}
+    by_task: dict[str, list[bool]] = {}
+    for s, ok in zip(samples, oks):
+        by_task.setdefault(s.task, []).append(ok)
+    report["by_task"] = {t: {"value": round(float(np.mean(v)), 4), "n": len(v)} for t, v in sorted(by_task.items())}
+    return report, oks
 
 
 def golden_indices(tok, samples, results, oks, per_task: int) -> list[int]:
