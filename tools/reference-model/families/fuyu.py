@@ -20,7 +20,7 @@ from mmtiny import model as M
 PATCH = 8
 MIN_SIDE = 16
 MAX_SIDE = 96
-TRAIN_SIDES = (40, 72)  # image widths and heights drawn from this range (inclusive), independently
+TRAIN_SIDES = (48, 72)  # image widths and heights drawn from this range (inclusive), independently
 PAD_VALUE = 0.0  # value of padded pixels after normalisation (mid grey)
 ROW_BREAK = "<|newline|>"
 PATCH_DIM = PATCH * PATCH * 3
