@@ -41,7 +41,7 @@ public sealed record GoldenMedia(string Modality, string NpyPath)
 public static class GoldenCases
 {
     /// <summary>Every golden case, media inlined (images and videos as data: URLs, audio as input_audio base64).</summary>
-    public static IReadOnlyList<GoldenCase> All { get; } = Load();
+    public static IReadOnlyList<GoldenCase> All { get; } = Read(TestPaths.Golden);
 
     /// <summary>Cases with text, images and audio only: served with or without ffmpeg.</summary>
     public static IReadOnlyList<GoldenCase> WithoutVideo { get; } = [.. All.Where(c => !c.HasPart("video_url"))];
@@ -63,12 +63,12 @@ public static class GoldenCases
     private static bool HasPart(this GoldenCase golden, string type) =>
         golden.Messages.ToJsonString().Contains($"\"type\":\"{type}\"", StringComparison.Ordinal);
 
-    private static List<GoldenCase> Load() => Read(TestPaths.Golden);
-
     /// <summary>The cases of a golden/ folder in the recipe's format (mmserve-tiny's, or a family bundle's), media inlined.</summary>
-    public static List<GoldenCase> Read(string goldenDirectory)
+    /// <param name="goldenDirectory">The golden/ folder; media paths in the file are relative to it.</param>
+    /// <param name="file">cases.json, or another case file of the same format.</param>
+    public static List<GoldenCase> Read(string goldenDirectory, string file = "cases.json")
     {
-        var root = JsonNode.Parse(File.ReadAllText(Path.Combine(goldenDirectory, "cases.json")))!;
+        var root = JsonNode.Parse(File.ReadAllText(Path.Combine(goldenDirectory, file)))!;
         var cases = new List<GoldenCase>();
         foreach (var item in root["cases"]!.AsArray())
         {

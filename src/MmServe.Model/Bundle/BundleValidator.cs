@@ -17,6 +17,7 @@ internal sealed partial class BundleValidator(string manifestDisplayPath, string
     public static readonly IReadOnlySet<string> KnownPreprocessingKinds = new HashSet<string>(StringComparer.Ordinal)
     {
         PreprocessingSpec.KindImage, PreprocessingSpec.KindLogMel, PreprocessingSpec.KindVideoFrames, PreprocessingSpec.KindTensor,
+        PreprocessingSpec.KindFuyuPatches,
     };
 
     public static readonly IReadOnlySet<string> KnownChannelOrders = new HashSet<string>(StringComparer.Ordinal)
@@ -99,6 +100,7 @@ internal sealed partial class BundleValidator(string manifestDisplayPath, string
             var field = $"input_modalities.{name}.placeholder_token";
             RequireToken(field, modality.PlaceholderToken, tokenizer);
             RequireUnique(owners, modality.PlaceholderToken, field);
+            ValidateFamilyTokens($"input_modalities.{name}", modality, tokenizer, owners);
         }
 
         foreach (var (name, modality) in m.OutputModalities)
@@ -267,8 +269,13 @@ internal sealed partial class BundleValidator(string manifestDisplayPath, string
             Fail($"{field}.placeholder_token", "must not be empty");
         }
 
-        Positive($"{field}.tokens_per_item", im.TokensPerItem);
-        if (im.Encoder is null && im.FrameEncoder is null)
+        bool encoderFree = im.Preprocessing.Kind == PreprocessingSpec.KindFuyuPatches;
+        if (!encoderFree)
+        {
+            Positive($"{field}.tokens_per_item", im.TokensPerItem);
+        }
+
+        if (im.Encoder is null && im.FrameEncoder is null && !encoderFree)
         {
             Fail($"{field}.encoder", "is required (or frame_encoder for video)");
         }
@@ -291,6 +298,8 @@ internal sealed partial class BundleValidator(string manifestDisplayPath, string
         {
             RequireComponent($"{field}.projector", im.Projector, m);
         }
+
+        ValidateFamilyFields(field, im, m);
         ValidatePreprocessing($"{field}.preprocessing", im.Preprocessing, m);
     }
 
@@ -355,6 +364,9 @@ internal sealed partial class BundleValidator(string manifestDisplayPath, string
                 break;
             case PreprocessingSpec.KindTensor:
                 ValidateTensorPreprocessing(field, p);
+                break;
+            case PreprocessingSpec.KindFuyuPatches:
+                ValidatePatchPreprocessing(field, p);
                 break;
             default:
                 Fail($"{field}.kind", $"'{p.Kind}' is not one of {string.Join(", ", KnownPreprocessingKinds)}");

@@ -27,6 +27,15 @@ public sealed record InputModalitySpec
     /// /v1/audio/transcriptions. Absent: the model offers no transcription.
     /// </summary>
     public string? TranscriptionPrompt { get; init; }
+
+    /// <summary>
+    /// Encoder-free patch input (Fuyu, preprocessing "fuyu_patches"): the token after every row of patch positions.
+    /// The item's run is rows x (cols + 1) positions; the row breaks keep this token's own embedding.
+    /// </summary>
+    public string? RowBreakToken { get; init; }
+
+    /// <summary>Instruction-aware projector (InstructBLIP's Q-Former): how the prompt's text reaches it. Null: none.</summary>
+    public ProjectorInstructionSpec? Instruction { get; init; }
 }
 
 /// <summary>
@@ -56,6 +65,12 @@ public sealed partial record PreprocessingSpec
     /// clip at its own length (no 30 s padding); the token count follows from each clip's length.
     /// </summary>
     public const string KindHfUltravoxAudio = "hf_ultravox_audio";
+
+    /// <summary>
+    /// Fuyu's encoder-free input: the image at its own size (within min/max width and height), normalised, padded to
+    /// whole patch_size patches and cut into a row-major grid; the token count follows from the grid.
+    /// </summary>
+    public const string KindFuyuPatches = "fuyu_patches";
 
     public const string ChannelOrderRgb = "rgb";
     public const string ChannelOrderBgr = "bgr";
@@ -109,6 +124,19 @@ public sealed partial record PreprocessingSpec
 
     /// <summary>Name of the input modality (of kind "image") whose preprocessing applies to each frame.</summary>
     public string? FramePreprocessing { get; init; }
+
+    // kind "fuyu_patches" (with rescale_factor, mean, std, channel_order, alpha as for "image")
+    public int? PatchSize { get; init; }
+    public int? MinWidth { get; init; }
+    public int? MinHeight { get; init; }
+    public int? MaxWidth { get; init; }
+    public int? MaxHeight { get; init; }
+
+    /// <summary>Value of padded pixels, after normalisation.</summary>
+    public double? PaddingValue { get; init; }
+
+    /// <summary>Order of a patch's values: "row,col,channel" (the only one defined).</summary>
+    public string? PatchLayout { get; init; }
 }
 
 /// <summary>manifest.json "output_modalities.&lt;name&gt;": how the model emits media.</summary>

@@ -66,18 +66,26 @@ public sealed class PromptBuilder : IPromptBuilder
 
     public string TemplateSource => "";
 
-    /// <summary>Every item of a modality has tokens_per_item positions.</summary>
-    public bool NeedsMediaLengths => false;
+    /// <summary>
+    /// Every item of a modality has tokens_per_item positions, except where that is 0 (Fuyu's patch grid): those
+    /// items' lengths come from their embeddings.
+    /// </summary>
+    public bool NeedsMediaLengths => _placeholders.Values.Any(p => p.Count == 0);
 
     /// <exception cref="ArgumentException">A media part names a modality the model does not take.</exception>
     public TokenizedPrompt Build(IReadOnlyList<ChatTurn> conversation, bool addGenerationPrompt = true, IReadOnlyList<int>? mediaLengths = null, IReadOnlyList<ChatTool>? tools = null)
     {
         var expand = (PromptSegment.Placeholder placeholder) => _placeholders.TryGetValue(placeholder.Modality, out var p)
-            ? p
+            ? (p.TokenId, p.Count > 0 ? p.Count : VariableLength(mediaLengths, placeholder.Index))
             : throw new ArgumentException($"the model has no input modality '{placeholder.Modality}'", nameof(conversation));
         return PromptEncoder.Encode(
             _template.RenderSegments(conversation, addGenerationPrompt, tools), _tokenizer, expand, _bosTokenId is { } bos ? [bos] : []);
     }
+
+    private static int VariableLength(IReadOnlyList<int>? mediaLengths, int index) =>
+        mediaLengths is not null && index < mediaLengths.Count
+            ? mediaLengths[index]
+            : throw new ArgumentException("this model's media token counts depend on the items; pass their lengths", nameof(mediaLengths));
 
     private static int RequireToken(ITextTokenizer tokenizer, string token) =>
         tokenizer.TokenToId(token) ?? throw new ArgumentException($"'{token}' is not a token of the tokenizer");

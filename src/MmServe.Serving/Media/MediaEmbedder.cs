@@ -32,7 +32,12 @@ public sealed class MediaEmbedder(
     public MediaModality Modality(string name) => modalities[name];
 
     /// <summary>Embeddings of every reference, in order, or the first failing reference's error.</summary>
-    public async Task<MediaEmbeddingResult> EmbedAsync(IReadOnlyList<MediaReference> references, CancellationToken ct)
+    public Task<MediaEmbeddingResult> EmbedAsync(IReadOnlyList<MediaReference> references, CancellationToken ct) =>
+        EmbedAsync(references, null, ct);
+
+    /// <param name="instructions">Per reference, the instruction ids an instruction-aware projector reads
+    /// (<see cref="ProjectorInstructions"/>); null, or a null entry, for none (an empty instruction).</param>
+    public async Task<MediaEmbeddingResult> EmbedAsync(IReadOnlyList<MediaReference> references, IReadOnlyList<int[]?>? instructions, CancellationToken ct)
     {
         if (references.Count == 0)
         {
@@ -41,7 +46,7 @@ public sealed class MediaEmbedder(
 
         // Once one item fails the request is refused; the others stop instead of finishing for nobody.
         using var failFast = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var tasks = references.Select(r => EmbedOneAsync(r, failFast)).ToArray();
+        var tasks = references.Select((r, i) => EmbedOneAsync(r, instructions is not null && i < instructions.Count ? instructions[i] : null, failFast)).ToArray();
         try
         {
             await Task.WhenAll(tasks).ConfigureAwait(false);
@@ -63,7 +68,7 @@ public sealed class MediaEmbedder(
         return new MediaEmbeddingResult([.. tasks.Select(t => t.Result.Value!)], -1, null);
     }
 
-    private async Task<MediaResult<float[]>> EmbedOneAsync(MediaReference reference, CancellationTokenSource failFast)
+    private async Task<MediaResult<float[]>> EmbedOneAsync(MediaReference reference, int[]? instruction, CancellationTokenSource failFast)
     {
         // One span per item: fetch/decode/preprocess, then the batched encoder run links back to it.
         using var span = MmServe.Abstractions.Tracing.Source.StartActivity($"media {reference.Modality}");
@@ -71,7 +76,7 @@ public sealed class MediaEmbedder(
         var ct = failFast.Token;
         var modality = modalities[reference.Modality];
         long started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var result = await Task.Run(() => PreprocessOrHitAsync(reference, modality, ct), ct).ConfigureAwait(false);
+        var result = await Task.Run(() => PreprocessOrHitAsync(reference, modality, instruction, ct), ct).ConfigureAwait(false);
         Decoded?.Invoke(reference.Modality, System.Diagnostics.Stopwatch.GetElapsedTime(started));
         if (!result.IsSuccess)
         {
@@ -93,7 +98,7 @@ public sealed class MediaEmbedder(
 
     /// <summary>Bytes → cache hit, or preprocessed encoder input.</summary>
     private async Task<MediaResult<(string Key, float[]? Embeddings, float[]? Input)>> PreprocessOrHitAsync(
-        MediaReference reference, MediaModality modality, CancellationToken ct)
+        MediaReference reference, MediaModality modality, int[]? instruction, CancellationToken ct)
     {
         var pre = modality.Preprocessor;
         var bytes = await ReadBytesAsync(reference, pre.MaxEncodedBytes, ct).ConfigureAwait(false);
@@ -107,13 +112,20 @@ public sealed class MediaEmbedder(
             return mislabelled;
         }
 
-        var key = CacheKey(bytes.Value.Span, pre.ConfigurationKey);
+        // An instruction-aware projector's output depends on the instruction too: it is part of the key and the input.
+        var instructed = modality.Instruction;
+        var key = CacheKey(bytes.Value.Span, instructed is null ? pre.ConfigurationKey : $"{pre.ConfigurationKey}|instruction:{string.Join(',', instruction ?? [])}");
         if (cache.TryGet(key, out var hit))
         {
             return (key, (float[]?)hit, (float[]?)null);
         }
 
         var input = await pre.PreprocessAsync(bytes.Value, reference.Format, ct).ConfigureAwait(false);
+        if (input.IsSuccess && instructed is not null)
+        {
+            return (key, (float[]?)null, ProjectorInstructions.Append(input.Value, instruction ?? [], instructed.MaxTokens, instructed.PadId));
+        }
+
         return input.IsSuccess ? (key, (float[]?)null, (float[]?)input.Value) : input.Error;
     }
 
@@ -204,6 +216,9 @@ public sealed class MediaModality : IAsyncDisposable
     }
 
     public IMediaPreprocessor Preprocessor { get; }
+
+    /// <summary>Set when the projector reads each item's instruction (InstructBLIP); its input then ends in the instruction.</summary>
+    public ProjectorInstructionInput? Instruction { get; init; }
 
     /// <exception cref="InvalidOperationException">The modality encodes without a batcher.</exception>
     public ComponentBatcher Batcher => _batcher ?? throw new InvalidOperationException("this modality encodes its items directly");

@@ -45,6 +45,14 @@ public static partial class MediaEmbedderFactory
                 VisionEncoderChain? vision = null;
                 switch (spec.Preprocessing.Kind)
                 {
+                    case PreprocessingSpec.KindImage when spec.Instruction is not null:
+                        modalities[name] = CreateInstructed(model, spec, at, limits, media, sessions, loggerFactory, metrics, name);
+                        maxItems[name] = limits.MaxImagesPerRequest;
+                        continue;
+                    case PreprocessingSpec.KindFuyuPatches:
+                        modalities[name] = CreatePatches(model, spec, at, limits, sessions, itemRuns);
+                        maxItems[name] = limits.MaxImagesPerRequest;
+                        continue;
                     case PreprocessingSpec.KindImage:
                         pre = new ImageInputPreprocessor(ImageInputPreprocessor.CreatePreprocessor(spec.Preprocessing, $"{at}.preprocessing"), limits.Image);
                         chain = new EncoderChain(model.Bundle, Require(spec.Encoder, $"{at}.encoder"), Require(spec.Projector, $"{at}.projector"), sessions);

@@ -17,6 +17,8 @@ namespace MmServe.Serving.Sessions;
 /// </summary>
 public sealed class PromptPreparer(ServedModel model, MediaEmbedder mediaEmbedder)
 {
+    private readonly ProjectorInstructions? _instructions = ProjectorInstructions.For(model);
+
     public Task<(TokenizedPrompt? Prompt, IReadOnlyList<MediaEmbedding> Media, ServingError? Error)> PrepareAsync(
         ValidatedRequest request, CancellationToken ct) => PrepareAsync(request, null, ct);
 
@@ -47,14 +49,14 @@ public sealed class PromptPreparer(ServedModel model, MediaEmbedder mediaEmbedde
             return (null, [], refused);
         }
 
-        var (embeddings, mediaError) = await EmbedMediaAsync(request.Media, prompt, ct).ConfigureAwait(false);
+        var (embeddings, mediaError) = await EmbedMediaAsync(request, prompt, ct).ConfigureAwait(false);
         return mediaError is null ? (VisualExpertPrompt.Apply(model.Bundle.Manifest.Decoder, prompt), embeddings, null) : (null, [], mediaError);
     }
 
     private async Task<(TokenizedPrompt? Prompt, IReadOnlyList<MediaEmbedding> Media, ServingError? Error)> PrepareMediaFirstAsync(
         ValidatedRequest request, TokenAdmission? admit, CancellationToken ct)
     {
-        var (items, mediaError) = await EncodeAsync(request.Media, ct).ConfigureAwait(false);
+        var (items, mediaError) = await EncodeAsync(request, ct).ConfigureAwait(false);
         if (mediaError is not null)
         {
             return (null, [], mediaError);
@@ -62,7 +64,10 @@ public sealed class PromptPreparer(ServedModel model, MediaEmbedder mediaEmbedde
 
         int hidden = model.Bundle.Manifest.Decoder.HiddenSize;
         var qwen2VL = model.Bundle.HuggingFace?.Qwen2VL;
-        var (prompt, invalid) = Build(request, [.. items!.Select(e => qwen2VL is null ? e.Length / hidden : Qwen2VLMediaItem.Tokens(e, hidden))]);
+        var (prompt, invalid) = Build(request, [.. items!.Select((e, i) =>
+            qwen2VL is not null ? Qwen2VLMediaItem.Tokens(e, hidden)
+            : RowBreakId(request.Media[i]) is not null ? FuyuMediaItem.Positions(e)
+            : e.Length / hidden)]);
         if (prompt is null)
         {
             return (null, [], invalid);
@@ -84,8 +89,21 @@ public sealed class PromptPreparer(ServedModel model, MediaEmbedder mediaEmbedde
             return (prompt with { Positions = positions }, media, null);
         }
 
+        if (prompt.MediaSpans.Any(s => RowBreakId(request.Media[s.ItemIndex]) is not null))
+        {
+            // Fuyu: each grid row's embeddings, a row-break token after it (written into the prompt's ids here).
+            var media = prompt.MediaSpans.SelectMany(s => RowBreakId(request.Media[s.ItemIndex]) is { } rowBreak
+                ? RowBreakRuns.Place(prompt.Ids, s, items![s.ItemIndex], rowBreak, hidden)
+                : [new MediaEmbedding(s.Start, s.Length, items![s.ItemIndex])]).ToList();
+            return (prompt, media, null);
+        }
+
         return (VisualExpertPrompt.Apply(model.Bundle.Manifest.Decoder, prompt), Splice(prompt, items!), null);
     }
+
+    /// <summary>The row-break token id of the item's modality (Fuyu), or null.</summary>
+    private int? RowBreakId(MediaReference reference) =>
+        model.Bundle.Manifest.InputModalities.GetValueOrDefault(reference.Modality)?.RowBreakToken is { } token ? model.Tokenizer.TokenToId(token) : null;
 
     /// <summary>The completion budget is max_tokens, or all the context leaves when the client set none (the most it can cost).</summary>
     private ServingError? Admit(TokenAdmission? admit, int promptTokens, ValidatedRequest request) =>
@@ -154,21 +172,22 @@ public sealed class PromptPreparer(ServedModel model, MediaEmbedder mediaEmbedde
     }
 
     private async Task<(IReadOnlyList<MediaEmbedding> Media, ServingError? Error)> EmbedMediaAsync(
-        IReadOnlyList<MediaReference> references, TokenizedPrompt prompt, CancellationToken ct)
+        ValidatedRequest request, TokenizedPrompt prompt, CancellationToken ct)
     {
-        if (references.Count == 0)
+        if (request.Media.Count == 0)
         {
             return ([], null);
         }
 
-        var (embeddings, error) = await EncodeAsync(references, ct).ConfigureAwait(false);
+        var (embeddings, error) = await EncodeAsync(request, ct).ConfigureAwait(false);
         return error is null ? (Splice(prompt, embeddings!), null) : ([], error);
     }
 
-    private async Task<(IReadOnlyList<float[]>? Embeddings, ServingError? Error)> EncodeAsync(
-        IReadOnlyList<MediaReference> references, CancellationToken ct)
+    private async Task<(IReadOnlyList<float[]>? Embeddings, ServingError? Error)> EncodeAsync(ValidatedRequest request, CancellationToken ct)
     {
-        var result = await mediaEmbedder.EmbedAsync(references, ct).ConfigureAwait(false);
+        var references = request.Media;
+        var instructions = _instructions?.Build(request.Conversation, references.Count);
+        var result = await mediaEmbedder.EmbedAsync(references, instructions, ct).ConfigureAwait(false);
         return result.Error is { } error
             ? (null, ServingError.FromMedia(error, references[result.FailedIndex].Param))
             : (result.Embeddings!, null);

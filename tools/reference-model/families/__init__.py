@@ -1,0 +1,1 @@
+"""Conformance models of the MM-LLM architecture families beyond mmserve-tiny's token injection (issue 19)."""
