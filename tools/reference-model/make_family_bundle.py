@@ -37,8 +37,7 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 TINY = os.path.join(ROOT, "models", "mmserve-tiny")
 
 
-def spec(name, dtype, shape):
-    return {"name": name, "dtype": dtype, "shape": shape}
+spec = EX.spec
 
 
 def copy_components(out: str, names: list[str]) -> dict:

@@ -95,6 +95,18 @@ public sealed partial record DecoderSpec
     public string PresentKeyName(int layer) => ForLayer(PresentKey, layer);
     public string PresentValueName(int layer) => ForLayer(PresentValue, layer);
 
+    /// <summary>Appends every layer's past key and value names to <paramref name="inputs"/> and present names to <paramref name="outputs"/>, layer by layer.</summary>
+    public void AddKvNames(List<string> inputs, List<string> outputs)
+    {
+        for (int layer = 0; layer < NumLayers; layer++)
+        {
+            inputs.Add(PastKeyName(layer));
+            inputs.Add(PastValueName(layer));
+            outputs.Add(PresentKeyName(layer));
+            outputs.Add(PresentValueName(layer));
+        }
+    }
+
     private static string ForLayer(string pattern, int layer) =>
         pattern.Replace(LayerPlaceholder, layer.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
 }

@@ -62,13 +62,7 @@ public sealed class OnnxCrossAttentionExecutor : IModelExecutor
             outputs.Add(_spec.HiddenStates!);
         }
 
-        for (int layer = 0; layer < _spec.NumLayers; layer++)
-        {
-            inputs.Add(_spec.PastKeyName(layer));
-            inputs.Add(_spec.PastValueName(layer));
-            outputs.Add(_spec.PresentKeyName(layer));
-            outputs.Add(_spec.PresentValueName(layer));
-        }
+        _spec.AddKvNames(inputs, outputs);
 
         var crossOutputs = new List<string>();
         for (int block = 0; block < _cross.NumBlocks; block++)

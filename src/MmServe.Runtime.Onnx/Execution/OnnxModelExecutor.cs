@@ -128,13 +128,7 @@ public sealed partial class OnnxModelExecutor : IModelExecutor
             outputs.Add(_spec.HiddenStates!);
         }
 
-        for (int layer = 0; layer < _spec.NumLayers; layer++)
-        {
-            inputs.Add(_spec.PastKeyName(layer));
-            inputs.Add(_spec.PastValueName(layer));
-            outputs.Add(_spec.PresentKeyName(layer));
-            outputs.Add(_spec.PresentValueName(layer));
-        }
+        _spec.AddKvNames(inputs, outputs);
 
         _inputNames = [.. inputs];
         _outputNames = [.. outputs];

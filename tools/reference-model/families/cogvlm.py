@@ -156,12 +156,8 @@ def export(model: CogVlm, out: str, vocab: int) -> dict:
     B = "batch"
     comps = {}
 
-    def spec(name, dtype, shape):
-        return {"name": name, "dtype": dtype, "shape": shape}
-
-    def add(name, module, args, ins, outs, dynamic):
-        EX._export(module, args, os.path.join(out, f"{name}.onnx"), [i["name"] for i in ins], [o["name"] for o in outs], dynamic)
-        comps[name] = {"file": f"{name}.onnx", "inputs": ins, "outputs": outs}
+    spec = EX.spec
+    add = EX.component_adder(out, comps)
 
     llm = model.expert_llm.llm
     add("embed_tokens", EX.EmbedTokens(type("Holder", (), {"llm": llm})()), (torch.zeros(2, 5, dtype=torch.long),),

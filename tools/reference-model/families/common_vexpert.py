@@ -234,8 +234,7 @@ def export_decoder(module, out: str, vocab: int, token_types: bool) -> dict:
 
     B = "batch"
 
-    def spec(name, dtype, shape):
-        return {"name": name, "dtype": dtype, "shape": shape}
+    spec = EX.spec
 
     past_names, present_names = [], []
     dyn = {"inputs_embeds": {0: B, 1: "sequence"}, "attention_mask": {0: B, 1: "total_sequence"},

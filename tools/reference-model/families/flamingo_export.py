@@ -50,16 +50,13 @@ class Decoder(nn.Module):
         return (logits, hidden, *[t for kv in presents for t in kv])
 
 
-def spec(name, dtype, shape):
-    return {"name": name, "dtype": dtype, "shape": shape}
+spec = EX.spec
 
 
 def export_all(m, fm, resampler, out_dir: str, vocab: int) -> dict:
     Bt, comps = "batch", {}
 
-    def add(name, module, args, ins, outs, dynamic):
-        EX._export(module, args, os.path.join(out_dir, f"{name}.onnx"), [i["name"] for i in ins], [o["name"] for o in outs], dynamic)
-        comps[name] = {"file": f"{name}.onnx", "inputs": ins, "outputs": outs}
+    add = EX.component_adder(out_dir, comps)
 
     add("embed_tokens", EX.EmbedTokens(m), (torch.zeros(2, 5, dtype=torch.long),),
         [spec("input_ids", "int64", [Bt, "sequence"])], [spec("inputs_embeds", "float32", [Bt, "sequence", M.D_MODEL])],

@@ -219,12 +219,8 @@ def export(model: ImageBindTiny, out: str, vocab: int) -> dict:
     B = "batch"
     comps = {}
 
-    def spec(name, dtype, shape):
-        return {"name": name, "dtype": dtype, "shape": shape}
-
-    def add(name, module, args, ins, outs, dynamic):
-        EX._export(module, args, os.path.join(out, f"{name}.onnx"), [i["name"] for i in ins], [o["name"] for o in outs], dynamic)
-        comps[name] = {"file": f"{name}.onnx", "inputs": ins, "outputs": outs}
+    spec = EX.spec
+    add = EX.component_adder(out, comps)
 
     add("embed_tokens", EX.EmbedTokens(holder), (torch.zeros(2, 5, dtype=torch.long),),
         [spec("input_ids", "int64", [B, "sequence"])], [spec("inputs_embeds", "float32", [B, "sequence", M.D_MODEL])],

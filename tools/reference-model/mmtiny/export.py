@@ -77,18 +77,25 @@ def check_grouped_attention(m: MMTiny, args) -> None:
         raise SystemExit(f"grouped-KV attention differs from the training attention by {worst}")
 
 
+def spec(name, dtype, shape) -> dict:
+    """One tensor of a manifest component's inputs or outputs."""
+    return {"name": name, "dtype": dtype, "shape": shape}
+
+
+def component_adder(out_dir: str, comps: dict):
+    """add(name, module, args, ins, outs, dynamic): exports module to <out_dir>/<name>.onnx with the I/O names of the
+    manifest specs ins/outs, and records the component in comps (the manifest's "components" section)."""
+    def add(name, module, args, ins, outs, dynamic):
+        _export(module, args, os.path.join(out_dir, f"{name}.onnx"), [i["name"] for i in ins], [o["name"] for o in outs], dynamic)
+        comps[name] = {"file": f"{name}.onnx", "inputs": ins, "outputs": outs}
+    return add
+
+
 def export_all(m: MMTiny, out_dir: str, vocab: int) -> dict:
     """Writes the ONNX files; returns the manifest's "components" section."""
     B = "batch"
     comps = {}
-
-    def spec(name, dtype, shape):
-        return {"name": name, "dtype": dtype, "shape": shape}
-
-    def add(name, module, args, ins, outs, dynamic):
-        path = os.path.join(out_dir, f"{name}.onnx")
-        _export(module, args, path, [i["name"] for i in ins], [o["name"] for o in outs], dynamic)
-        comps[name] = {"file": f"{name}.onnx", "inputs": ins, "outputs": outs}
+    add = component_adder(out_dir, comps)
 
     add("embed_tokens", EmbedTokens(m), (torch.zeros(2, 5, dtype=torch.long),),
         [spec("input_ids", "int64", [B, "sequence"])], [spec("inputs_embeds", "float32", [B, "sequence", M.D_MODEL])],
