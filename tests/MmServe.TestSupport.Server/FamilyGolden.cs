@@ -7,9 +7,7 @@ namespace MmServe.TestSupport.Server;
 /// </summary>
 public static class FamilyGolden
 {
-    public static string BundlePath(string model) => Path.Combine(TestPaths.RepoRoot, "models", "families", model);
-
     /// <summary>Every case of <paramref name="model"/>, its requests addressed to <paramref name="servedAs"/> (default: the model id).</summary>
     public static IReadOnlyList<GoldenCase> Load(string model, string? servedAs = null) =>
-        [.. GoldenCases.Read(Path.Combine(BundlePath(model), "golden")).Select(c => c with { Model = servedAs ?? model })];
+        [.. GoldenCases.Read(FamilyBundles.Golden(model)).Select(c => c with { Model = servedAs ?? model })];
 }

@@ -17,9 +17,10 @@ public static class FamilyServing
 
     public static GoldenCase Case(string family, string id) => Cases(family).Single(c => c.Id == id);
 
-    /// <summary>mmserve-tiny (as <see cref="Chat.Model"/>) and both families, each under its bundle id.</summary>
-    public static Dictionary<string, string?> ServerSettings()
+    /// <summary>mmserve-tiny (as <see cref="Chat.Model"/>) and the families (default: both of <see cref="Families"/>), each under its bundle id.</summary>
+    public static Dictionary<string, string?> ServerSettings(IReadOnlyList<string>? families = null)
     {
+        families ??= Families;
         var settings = new Dictionary<string, string?>
         {
             ["Model:Path"] = null,
@@ -27,10 +28,10 @@ public static class FamilyServing
             ["Models:0:Path"] = TestPaths.Bundle,
             ["Limits:MaxRequestBodyBytes"] = (8 * 1024 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
-        for (int i = 0; i < Families.Length; i++)
+        for (int i = 0; i < families.Count; i++)
         {
-            settings[$"Models:{i + 1}:Id"] = Families[i];
-            settings[$"Models:{i + 1}:Path"] = FamilyBundles.Path(Families[i]);
+            settings[$"Models:{i + 1}:Id"] = families[i];
+            settings[$"Models:{i + 1}:Path"] = FamilyBundles.Path(families[i]);
         }
 
         return settings;

@@ -15,20 +15,7 @@ public sealed class AllFamiliesInFlightTests
     [Fact]
     public async Task Every_golden_case_of_every_family_in_flight_at_once_matches_the_reference()
     {
-        var settings = new Dictionary<string, string?>
-        {
-            ["Model:Path"] = null,
-            ["Models:0:Id"] = Chat.Model,
-            ["Models:0:Path"] = TestPaths.Bundle,
-            ["Limits:MaxRequestBodyBytes"] = (8 * 1024 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture),
-        };
-        for (int i = 0; i < Families.Length; i++)
-        {
-            settings[$"Models:{i + 1}:Id"] = Families[i];
-            settings[$"Models:{i + 1}:Path"] = FamilyGolden.BundlePath(Families[i]);
-        }
-
-        await using var factory = new MmServeFactory(settings);
+        await using var factory = new MmServeFactory(FamilyServing.ServerSettings(Families));
         await factory.StartAndWaitReadyAsync();
         using var client = factory.CreateHttpClient();
         client.Timeout = TimeSpan.FromMinutes(5);

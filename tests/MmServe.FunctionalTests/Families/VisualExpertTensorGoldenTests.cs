@@ -88,9 +88,9 @@ public sealed class VisualExpertTensorServerFixture() : ServerFixture(new Dictio
 {
     ["Model:Path"] = null,
     ["Models:0:Id"] = "tiny-cogvlm",
-    ["Models:0:Path"] = FamilyGolden.BundlePath("tiny-cogvlm"),
+    ["Models:0:Path"] = FamilyBundles.Path("tiny-cogvlm"),
     ["Models:1:Id"] = "tiny-imagebind",
-    ["Models:1:Path"] = FamilyGolden.BundlePath("tiny-imagebind"),
+    ["Models:1:Path"] = FamilyBundles.Path("tiny-imagebind"),
     ["Models:2:Id"] = Chat.Model,
     ["Models:2:Path"] = TestPaths.Bundle,
     ["Limits:MaxImagesPerRequest"] = "4",
