@@ -24,6 +24,16 @@ public sealed class WorkerFailureTests(Cluster cluster, ITestOutputHelper output
 
         // Kill while the load is in full flow: some of the victim's streams have started and not finished.
         await WaitUntilAsync(() => load.Completed >= 48 && FlowingStreams(load, victim) >= 3, TimeSpan.FromSeconds(90), "the load to reach the victim");
+
+        // The client can read far behind the worker (a whole stream fits in the socket buffers), so "flowing" on the
+        // client does not mean unfinished on the worker: kill only while the worker itself is still generating several
+        // requests, whose streams then cannot complete.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+        while (await cluster.WorkerMetricAsync(victim, "mmserve_num_requests_running") < 3)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "timed out waiting for the victim to generate 3 requests at once");
+        }
+
         double killedAt = load.Now;
         victim.Process!.Kill();
         double deadAt = load.Now; // killing takes a moment on a busy machine; the worker may stream until then
