@@ -5,7 +5,7 @@ using MmServe.Api.Hosting;
 WebApplicationBuilder? builder = null;
 try
 {
-    builder = WebApplication.CreateBuilder(args);
+    builder = WebApplication.CreateBuilder(ServerContentRoot.Options(args));
     builder.AddMmServe();
     var app = builder.Build();
     app.MapMmServe();
