@@ -5,9 +5,11 @@ namespace MmServe.PeerBench;
 /// <summary>Command line (README.md); every option has a default but --url.</summary>
 internal sealed record PeerBenchOptions(
     Uri? Url, string ModelFolder, string ModelId, IReadOnlyList<string> Workloads, IReadOnlyList<int> Concurrency,
-    double? PoissonRate, int PoissonBatch, int Requests, int UniformOutput, int Runs, int Seed, IReadOnlyList<string> Arms)
+    double? PoissonRate, int PoissonBatch, int Requests, int UniformOutput, int Runs, int Seed, IReadOnlyList<string> Arms,
+    int? WarmupRequests, string InProcessDll, int MaxBatchSize)
 {
     public const string MmServeArm = "mmserve";
+    public const string InProcessArm = "mmserve-inproc";
     public const string StaticArm = "genai-static";
     public const string Batch1Arm = "genai-batch1";
 
@@ -42,7 +44,10 @@ internal sealed record PeerBenchOptions(
             Int("uniform-output", 128),
             Int("runs", 3),
             Int("seed", 1),
-            List("arms", $"{MmServeArm},{StaticArm},{Batch1Arm}"));
+            List("arms", $"{MmServeArm},{InProcessArm},{StaticArm},{Batch1Arm}"),
+            values.ContainsKey("warmup-requests") ? Int("warmup-requests", 0) : null,
+            Get("inproc-dll", DefaultInProcessDll()),
+            Int("max-batch-size", 32));
         if (values.Count > 0)
         {
             throw new ArgumentException($"unknown option --{values.Keys.First()}");
@@ -53,6 +58,19 @@ internal sealed record PeerBenchOptions(
             throw new ArgumentException("--url (a running MmServe serving the same folder) is required for the mmserve arm");
         }
 
+        if (options.WarmupRequests is < 0)
+        {
+            throw new ArgumentException("--warmup-requests must be 0 or more");
+        }
+
         return options;
+    }
+
+    /// <summary>bench/MmServe.PeerBench.InProcess's build next to this one's (same configuration and framework).</summary>
+    private static string DefaultInProcessDll()
+    {
+        var here = AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar);
+        var sibling = here.Replace($"{Path.DirectorySeparatorChar}MmServe.PeerBench{Path.DirectorySeparatorChar}", $"{Path.DirectorySeparatorChar}MmServe.PeerBench.InProcess{Path.DirectorySeparatorChar}", StringComparison.Ordinal);
+        return Path.Combine(sibling, "MmServe.PeerBench.InProcess.dll");
     }
 }

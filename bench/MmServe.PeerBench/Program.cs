@@ -3,6 +3,7 @@ using MmServe.Bench.Client;
 using MmServe.Bench.Running;
 using MmServe.PeerBench;
 using MmServe.PeerBench.GenAi;
+using MmServe.PeerBench.InProcess;
 using MmServe.PeerBench.Reporting;
 using MmServe.PeerBench.Workload;
 
@@ -24,6 +25,9 @@ using var model = new Model(options.ModelFolder);
 using var tokenizer = new Tokenizer(model);
 using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { Timeout = TimeSpan.FromMinutes(5) };
 var client = options.Url is { } url ? new ChatStreamClient(http, url) : null;
+using var inProcess = options.Arms.Contains(PeerBenchOptions.InProcessArm)
+    ? await InProcessArm.StartAsync(options.InProcessDll, options.ModelFolder, options.MaxBatchSize)
+    : null;
 int contextLength = ContextLength(options.ModelFolder);
 
 var summaries = new List<ArmSummary>();
@@ -53,12 +57,23 @@ foreach (var workload in options.Workloads)
                     PeerBenchOptions.Batch1Arm => (QueuedGenAiService)new PooledBatch1Service(model, tokenizer, load.Batch),
                     _ => null,
                 };
-                var runner = service is null
-                    ? new LoadRunner(client!)
-                    : new LoadRunner((request, _) => service.SendAsync(requests[request.Index]));
+                // Run 0 warms each arm up at this load and is not counted: thread pools, arenas, connections, and the
+                // JIT's tiering (a server's first ~1,000 requests run slower until its hot paths are recompiled).
+                int take = Math.Min(bodies.Count, options.WarmupRequests ?? bodies.Count);
+                int seed = options.Seed + run;
+                RunResult result;
+                if (arm == PeerBenchOptions.InProcessArm)
+                {
+                    result = await inProcess!.RunAsync(run == 0 ? requests.Take(take).ToList() : requests, load.Concurrency, load.Rate, seed);
+                }
+                else
+                {
+                    var runner = service is null
+                        ? new LoadRunner(client!)
+                        : new LoadRunner((request, _) => service.SendAsync(requests[request.Index]));
+                    result = await runner.RunAsync(run == 0 ? bodies.Take(take).ToList() : bodies, load.Concurrency, load.Rate, seed, CancellationToken.None);
+                }
 
-                // Run 0 warms each arm up at this load (thread pools, arenas, connections) and is not counted.
-                var result = await runner.RunAsync(run == 0 ? bodies.Take(Math.Min(bodies.Count, 2 * load.Batch)).ToList() : bodies, load.Concurrency, load.Rate, options.Seed + run, CancellationToken.None);
                 if (run > 0)
                 {
                     runs[arm].Add(result);

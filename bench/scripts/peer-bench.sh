@@ -5,7 +5,8 @@
 #   bash bench/scripts/peer-bench.sh                                  # models/conformance/genai-tiny, defaults below
 #   FOLDER=models/conformance/genai-tiny-gqa RUNS=5 bash bench/scripts/peer-bench.sh --concurrency 16 --workloads uniform
 # Extra arguments go to MmServe.PeerBench (README there: --workloads, --concurrency, --rate, --poisson-batch,
-# --requests, --uniform-output, --runs, --arms). The server is started directly (not in a subshell) so `kill` stops it.
+# --requests, --uniform-output, --runs, --arms, --warmup-requests). The server is started directly (not in a subshell) so
+# `kill` stops it; the mmserve-inproc arm (no HTTP) is a child process of MmServe.PeerBench.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 FOLDER=${FOLDER:-models/conformance/genai-tiny}
@@ -14,6 +15,7 @@ RUNS=${RUNS:-3}
 
 dotnet build src/MmServe.Api -c Release -v q --nologo >/dev/null
 dotnet build bench/MmServe.PeerBench -c Release -v q --nologo >/dev/null
+dotnet build bench/MmServe.PeerBench.InProcess -c Release -v q --nologo >/dev/null
 if curl -s -o /dev/null "http://127.0.0.1:$PORT/health/live"; then echo "port $PORT is busy" >&2; exit 1; fi
 
 dotnet src/MmServe.Api/bin/Release/net10.0/MmServe.Api.dll --urls "http://127.0.0.1:$PORT" --Grpc:Enabled=false \
