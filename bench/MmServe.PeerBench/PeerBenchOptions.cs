@@ -58,6 +58,11 @@ internal sealed record PeerBenchOptions(
             throw new ArgumentException("--url (a running MmServe serving the same folder) is required for the mmserve arm");
         }
 
+        if (options.Workloads.FirstOrDefault(w => w is not ("mixed" or "longtail" or "uniform")) is { } unknown)
+        {
+            throw new ArgumentException($"unknown workload '{unknown}' (mixed, longtail, uniform)");
+        }
+
         if (options.WarmupRequests is < 0)
         {
             throw new ArgumentException("--warmup-requests must be 0 or more");

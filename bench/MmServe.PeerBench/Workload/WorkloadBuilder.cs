@@ -6,8 +6,10 @@ using MmServe.Bench.Workload;
 namespace MmServe.PeerBench.Workload;
 
 /// <summary>
-/// The two workloads, drawn from a fixed seed: "mixed" (prompts of 2–40 words, output lengths drawn per request from
-/// 8 to 192 tokens, capped by the context) and "uniform" (one prompt length, one output length: static batching's
+/// The workloads, drawn from a fixed seed: "mixed" (prompts of 2–40 words, output lengths drawn per request uniformly
+/// from 8 to 192 tokens, capped by the context), "longtail" (the same prompts, output lengths log-uniform over 8–192:
+/// many short answers and a few long ones, the shape of chat traces such as vLLM's ShareGPT set) and "uniform" (one
+/// prompt length, one output length: static batching's
 /// best case). Prompt ids come from ORT GenAI's own tokenizer and chat template, outside the timed runs.
 /// </summary>
 internal static class WorkloadBuilder
@@ -34,7 +36,13 @@ internal static class WorkloadBuilder
             using var ids = tokenizer.Encode(prompt);
             int promptTokens = ids[0].Length;
             int room = contextLength - promptTokens;
-            int output = uniform ? Math.Min(uniformOutput, room) : Math.Min(rng.Next(8, 193), room);
+            int drawn = workload switch
+            {
+                "uniform" => uniformOutput,
+                "longtail" => (int)Math.Round(8 * Math.Pow(192.0 / 8, rng.NextDouble())),
+                _ => rng.Next(8, 193),
+            };
+            int output = Math.Min(drawn, room);
             requests.Add(new PeerRequest(i, user, prompt, promptTokens, output));
         }
 
