@@ -30,6 +30,7 @@ ap.add_argument("--caption-frac", type=float, default=0.0, help="share of sample
 ap.add_argument("--init-scale", type=float, default=1.0, help="multiplies the projection's initial weights")
 ap.add_argument("--neval", type=int, default=400)
 ap.add_argument("--ntrain", type=int, default=3000)
+ap.add_argument("--train-sides", default=None, help="min,max side of the training images (default: the recipe's)")
 ap.add_argument("--threads", type=int, default=1)
 a = ap.parse_args()
 
@@ -55,7 +56,11 @@ with torch.no_grad():
     fm.patch_projector.proj.weight.mul_(a.init_scale)
     fm.patch_projector.proj.bias.mul_(a.init_scale)
 fam = MF.FuyuFamily(fm, tok)
+recipe_sides = FU.TRAIN_SIDES
+if a.train_sides:
+    FU.TRAIN_SIDES = tuple(int(x) for x in a.train_sides.split(","))
 train_pool = C.make_image_pool(4100, a.ntrain, FU.random_resize)
+FU.TRAIN_SIDES = recipe_sides  # held-out images always at the recipe's sizes
 eval_pool = C.make_image_pool(4200, a.neval, FU.random_resize)
 fam.pool = train_pool
 others = [k for k in C.QA_KINDS if k != "shape"]
