@@ -206,7 +206,7 @@ def make_fuyu(args, log):
     torch.manual_seed(0)
     fm = FU.FuyuTiny(FU.widen_vocab(m.llm, tok.token_id("Ċ")))
     fam = FuyuFamily(fm, tok)
-    train_pool = C.make_image_pool(4100, S(3000, 200), FU.random_resize)
+    train_pool = C.make_image_pool(4100, S(20000, 200), FU.random_resize)
     eval_pool = C.make_image_pool(4200, S(400, 40), FU.random_resize)
     fam.pool = train_pool
     params = list(fm.parameters())
@@ -214,13 +214,21 @@ def make_fuyu(args, log):
     fm.llm.requires_grad_(False)
     # Trained on single-object attribute questions only: with captions in the mix (60 % of samples, most of the
     # tokens) the same 1000 steps reached 0.77 on the held-out questions; the captions are evaluated but not trained.
-    def qa(rng):
-        return C.single_object_qa(rng, train_pool)
+    # Half the questions ask for the shape, the one attribute that needs patches combined non-linearly; the other
+    # three stay at 0.9-1.0 with a sixth of the questions each (README: the shape search).
+    others = [k for k in C.QA_KINDS if k != "shape"]
 
-    C.train(fm, tok, fam, list(fm.patch_projector.parameters()), qa, S(args.warmup_steps or 200, 10), 3e-3, 16, log,
+    def qa(rng):
+        while True:
+            i = int(rng.integers(len(train_pool.images)))
+            if len(train_pool.images[i][1]) == 1:
+                kind = "shape" if rng.random() < 0.5 else T.pick(rng, others)
+                return T.image_task(rng, i, train_pool.images[i][1], kind=kind)
+
+    C.train(fm, tok, fam, list(fm.patch_projector.parameters()), qa, S(args.warmup_steps or 300, 10), 3e-3, 16, log,
             "patch projection", seed=41)
     fm.llm.requires_grad_(True)
-    C.train(fm, tok, fam, params, qa, S(args.steps or 2200, 20), 1.5e-3, 16, log, "fuyu (LLM + projection)", seed=42)
+    C.train(fm, tok, fam, params, qa, S(args.steps or 20000, 20), 1.5e-3, 16, log, "fuyu (LLM + projection)", seed=42)
     torch.save(fm.state_dict(), os.path.join(args.work, "fuyu.pt"))
     fm.eval()
     fam.pool = eval_pool

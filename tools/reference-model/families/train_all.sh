@@ -31,7 +31,7 @@ lane_a() {
 
 lane_b() {
   recipe tiny-flamingo $PY $R/families/flamingo.py --out "$OUT/tiny-flamingo" --work "$WORK/flamingo"
-  recipe tiny-fuyu $PY $R/make_family_bundle.py --family fuyu --threads 1 --out "$OUT/tiny-fuyu" --work "$WORK/fuyu"
+  recipe tiny-fuyu $PY $R/make_family_bundle.py --family fuyu --threads 2 --out "$OUT/tiny-fuyu" --work "$WORK/fuyu"
 }
 
 echo "training the five family bundles into $OUT on $(nproc) cores, $(date -u +%FT%TZ), commit $(git rev-parse --short HEAD)" >&2
