@@ -236,15 +236,7 @@ def export_decoder(module, out: str, vocab: int, token_types: bool) -> dict:
 
     spec = EX.spec
 
-    past_names, present_names = [], []
-    dyn = {"inputs_embeds": {0: B, 1: "sequence"}, "attention_mask": {0: B, 1: "total_sequence"},
-           "position_ids": {0: B, 1: "sequence"}, "logits": {0: B, 1: "sequence"}, "last_hidden_state": {0: B, 1: "sequence"}}
-    for i in range(M.N_LAYERS):
-        for kv in ("key", "value"):
-            past_names.append(f"past_key_values.{i}.{kv}")
-            present_names.append(f"present.{i}.{kv}")
-            dyn[past_names[-1]] = {0: B, 2: "past_sequence"}
-            dyn[present_names[-1]] = {0: B, 2: "total_sequence"}
+    past_names, present_names, dyn = EX.decoder_io_axes(B)
     b, s, p = 2, 3, 4
     head = [torch.randn(b, s, M.D_MODEL), torch.ones(b, p + s, dtype=torch.long), torch.arange(p, p + s)[None].repeat(b, 1)]
     head_specs = [spec("inputs_embeds", "float32", [B, "sequence", M.D_MODEL]), spec("attention_mask", "int64", [B, "total_sequence"]),

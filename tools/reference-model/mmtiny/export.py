@@ -82,6 +82,22 @@ def spec(name, dtype, shape) -> dict:
     return {"name": name, "dtype": dtype, "shape": shape}
 
 
+
+def decoder_io_axes(batch: str):
+    """The decoder's past/present KV names (layer by layer, key then value) and the dynamic axes of every decoder
+    input and output, as the inputs_embeds decoder exports (and the server reads) them."""
+    past_names, present_names = [], []
+    dyn = {"inputs_embeds": {0: batch, 1: "sequence"}, "attention_mask": {0: batch, 1: "total_sequence"},
+           "position_ids": {0: batch, 1: "sequence"}, "logits": {0: batch, 1: "sequence"},
+           "last_hidden_state": {0: batch, 1: "sequence"}}
+    for i in range(M.N_LAYERS):
+        for kv in ("key", "value"):
+            past_names.append(f"past_key_values.{i}.{kv}")
+            present_names.append(f"present.{i}.{kv}")
+            dyn[past_names[-1]] = {0: batch, 2: "past_sequence"}
+            dyn[present_names[-1]] = {0: batch, 2: "total_sequence"}
+    return past_names, present_names, dyn
+
 def component_adder(out_dir: str, comps: dict):
     """add(name, module, args, ins, outs, dynamic): exports module to <out_dir>/<name>.onnx with the I/O names of the
     manifest specs ins/outs, and records the component in comps (the manifest's "components" section)."""
@@ -101,15 +117,7 @@ def export_all(m: MMTiny, out_dir: str, vocab: int) -> dict:
         [spec("input_ids", "int64", [B, "sequence"])], [spec("inputs_embeds", "float32", [B, "sequence", M.D_MODEL])],
         {"input_ids": {0: B, 1: "sequence"}, "inputs_embeds": {0: B, 1: "sequence"}})
 
-    past_names, present_names, dyn = [], [], {
-        "inputs_embeds": {0: B, 1: "sequence"}, "attention_mask": {0: B, 1: "total_sequence"},
-        "position_ids": {0: B, 1: "sequence"}, "logits": {0: B, 1: "sequence"}, "last_hidden_state": {0: B, 1: "sequence"}}
-    for i in range(M.N_LAYERS):
-        for kv in ("key", "value"):
-            past_names.append(f"past_key_values.{i}.{kv}")
-            present_names.append(f"present.{i}.{kv}")
-            dyn[past_names[-1]] = {0: B, 2: "past_sequence"}
-            dyn[present_names[-1]] = {0: B, 2: "total_sequence"}
+    past_names, present_names, dyn = decoder_io_axes(B)
     b, s, p = 2, 3, 4
     args = (torch.randn(b, s, M.D_MODEL), torch.ones(b, p + s, dtype=torch.long), torch.arange(p, p + s)[None].repeat(b, 1),
             *[torch.randn(b, M.N_KV_HEADS, p, M.HEAD_DIM) for _ in range(2 * M.N_LAYERS)])
