@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Diagnostics;
+using System.IO.Pipelines;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using MmServe.Bench.Workload;
@@ -35,8 +37,7 @@ internal sealed class ChatStreamClient(HttpClient http, Uri baseUrl)
             }
 
             await using var stream = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
-            using var reader = new StreamReader(stream);
-            return await ReadEventsAsync(request, reader, start, ct).ConfigureAwait(false);
+            return await ReadEventsAsync(request, PipeReader.Create(stream), start, ct).ConfigureAwait(false);
         }
         catch (Exception e) when (!ct.IsCancellationRequested && e is HttpRequestException or IOException or TaskCanceledException or JsonException)
         {
@@ -48,87 +49,131 @@ internal sealed class ChatStreamClient(HttpClient http, Uri baseUrl)
             RequestResult.Failed(request.Index, request.HasImage, error, Stopwatch.GetElapsedTime(start).TotalSeconds);
     }
 
-    private static async Task<RequestResult> ReadEventsAsync(BenchRequest request, StreamReader reader, long start, CancellationToken ct)
+    /// <summary>Reads one response body of server-sent events; <paramref name="start"/> is when the request was sent.</summary>
+    internal static async Task<RequestResult> ReadEventsAsync(BenchRequest request, PipeReader pipe, long start, CancellationToken ct)
     {
-        double ttft = 0;
-        var itls = new List<double>();
-        var lastContent = 0L;
-        int? promptTokens = null, completionTokens = null;
-        var contentChunks = 0;
+        var events = new EventTimes(start);
+        try
+        {
+            while (true)
+            {
+                var read = await pipe.ReadAsync(ct).ConfigureAwait(false);
+                var buffer = read.Buffer;
+                var now = Stopwatch.GetTimestamp();
+                while (buffer.PositionOf((byte)'\n') is { } end)
+                {
+                    var line = buffer.Slice(0, end);
+                    buffer = buffer.Slice(buffer.GetPosition(1, end));
+                    if (events.OnLine(line, now) is { } ended)
+                    {
+                        return ended(request);
+                    }
+                }
 
-        while (await reader.ReadLineAsync(ct).ConfigureAwait(false) is { } line)
+                pipe.AdvanceTo(buffer.Start, buffer.End);
+                if (read.IsCompleted)
+                {
+                    return RequestResult.Failed(request.Index, request.HasImage, "stream closed before [DONE]", Stopwatch.GetElapsedTime(start).TotalSeconds);
+                }
+            }
+        }
+        finally
+        {
+            await pipe.CompleteAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The timing state of one stream, fed its lines as they arrive (all lines of one read share its time).</summary>
+    private sealed class EventTimes(long start)
+    {
+        private static readonly byte[] DataField = "data:"u8.ToArray();
+
+        private readonly List<double> _itls = [];
+        private double _ttft;
+        private long _lastContent;
+        private int? _promptTokens;
+        private int? _completionTokens;
+        private int _contentChunks;
+
+        /// <summary>Null while the stream goes on; the result's maker once it has ended ([DONE] or an error event).</summary>
+        public Func<BenchRequest, RequestResult>? OnLine(ReadOnlySequence<byte> line, long now)
         {
             // SSE: blank lines end events, ':' lines are comments; everything we need is on "data:" lines.
-            if (!line.StartsWith("data:", StringComparison.Ordinal))
+            if (!StartsWith(line, DataField))
             {
-                continue;
+                return null;
             }
 
-            var now = Stopwatch.GetTimestamp();
-            var data = line.AsSpan(5).Trim();
-            if (data.SequenceEqual("[DONE]"))
+            var data = Trim(line.Slice(DataField.Length));
+            if (data.Length == 6 && StartsWith(data, "[DONE]"u8))
             {
                 var latency = Stopwatch.GetElapsedTime(start, now).TotalSeconds;
 
                 // A completion whose only token has no text (an immediate end-of-sequence) never sends content:
                 // its first token is only known at the end, so TTFT is the whole latency rather than a fake 0.
-                if (contentChunks == 0)
-                {
-                    ttft = latency;
-                }
+                var ttft = _contentChunks == 0 ? latency : _ttft;
 
                 // Without a usage chunk fall back to one token per content chunk (vLLM would re-tokenise the text).
-                return new RequestResult(request.Index, request.HasImage, true, null, ttft, itls, latency,
-                    promptTokens ?? 0, completionTokens ?? contentChunks);
+                return request => new RequestResult(request.Index, request.HasImage, true, null, ttft, _itls, latency,
+                    _promptTokens ?? 0, _completionTokens ?? _contentChunks);
             }
 
-            using var doc = JsonDocument.Parse(data.ToString());
-            var root = doc.RootElement;
-            if (root.TryGetProperty("error", out var error))
+            var chunk = ChunkScan.Read(data);
+            if (chunk.IsError)
             {
-                var text = error.ValueKind == JsonValueKind.Object && error.TryGetProperty("message", out var m) ? m.GetString() : error.ToString();
-                return RequestResult.Failed(request.Index, request.HasImage, $"stream error: {text}", Stopwatch.GetElapsedTime(start, now).TotalSeconds);
+                var elapsed = Stopwatch.GetElapsedTime(start, now).TotalSeconds;
+                return request => RequestResult.Failed(request.Index, request.HasImage, $"stream error: {chunk.ErrorMessage}", elapsed);
             }
 
-            if (HasContent(root))
+            if (chunk.HasContent)
             {
-                if (contentChunks++ == 0)
+                if (_contentChunks++ == 0)
                 {
-                    ttft = Stopwatch.GetElapsedTime(start, now).TotalSeconds;
+                    _ttft = Stopwatch.GetElapsedTime(start, now).TotalSeconds;
                 }
                 else
                 {
-                    itls.Add(Stopwatch.GetElapsedTime(lastContent, now).TotalSeconds);
+                    _itls.Add(Stopwatch.GetElapsedTime(_lastContent, now).TotalSeconds);
                 }
 
-                lastContent = now;
+                _lastContent = now;
             }
 
-            if (root.TryGetProperty("usage", out var usage) && usage.ValueKind == JsonValueKind.Object)
-            {
-                promptTokens = usage.TryGetProperty("prompt_tokens", out var p) ? p.GetInt32() : promptTokens;
-                completionTokens = usage.TryGetProperty("completion_tokens", out var c) ? c.GetInt32() : completionTokens;
-            }
+            _promptTokens = chunk.PromptTokens ?? _promptTokens;
+            _completionTokens = chunk.CompletionTokens ?? _completionTokens;
+            return null;
         }
 
-        return RequestResult.Failed(request.Index, request.HasImage, "stream closed before [DONE]", Stopwatch.GetElapsedTime(start).TotalSeconds);
-    }
-
-    /// <summary>True for a chunk with text, or with token ids (present only when return_token_ids was sent).</summary>
-    private static bool HasContent(JsonElement root)
-    {
-        if (!root.TryGetProperty("choices", out var choices) || choices.ValueKind != JsonValueKind.Array || choices.GetArrayLength() == 0)
+        private static bool StartsWith(ReadOnlySequence<byte> bytes, ReadOnlySpan<byte> prefix)
         {
-            return false;
+            if (bytes.Length < prefix.Length)
+            {
+                return false;
+            }
+
+            if (bytes.FirstSpan.Length >= prefix.Length)
+            {
+                return bytes.FirstSpan.StartsWith(prefix);
+            }
+
+            Span<byte> head = stackalloc byte[prefix.Length];
+            bytes.Slice(0, prefix.Length).CopyTo(head);
+            return head.SequenceEqual(prefix);
         }
 
-        var choice = choices[0];
-        var hasText = choice.TryGetProperty("delta", out var delta)
-            && delta.TryGetProperty("content", out var content)
-            && content.ValueKind == JsonValueKind.String
-            && content.GetString() is { Length: > 0 };
-        return hasText
-            || (choice.TryGetProperty("token_ids", out var ids) && ids.ValueKind == JsonValueKind.Array && ids.GetArrayLength() > 0);
+        /// <summary>Drops blanks around the value and a trailing \r (SSE lines may end in \r\n).</summary>
+        private static ReadOnlySequence<byte> Trim(ReadOnlySequence<byte> bytes)
+        {
+            var reader = new SequenceReader<byte>(bytes);
+            reader.AdvancePastAny((byte)' ', (byte)'\t');
+            var rest = bytes.Slice(reader.Position);
+            while (rest.Length > 0 && rest.Slice(rest.Length - 1).FirstSpan[0] is (byte)' ' or (byte)'\r' or (byte)'\t')
+            {
+                rest = rest.Slice(0, rest.Length - 1);
+            }
+
+            return rest;
+        }
     }
 
     private static string Shorten(string body) => body.Length <= 300 ? body : body[..300] + "...";
