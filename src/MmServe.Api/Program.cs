@@ -1,3 +1,4 @@
+using MmServe.Hosting;
 using MmServe.Api.Hosting;
 
 // Everything from reading the settings to binding the ports is inside the try: a bad setup anywhere in it ends as
@@ -5,7 +6,7 @@ using MmServe.Api.Hosting;
 WebApplicationBuilder? builder = null;
 try
 {
-    builder = WebApplication.CreateBuilder(ServerContentRoot.Options(args));
+    builder = WebApplication.CreateBuilder(AppContentRoot.Options(args));
     builder.AddMmServe();
     var app = builder.Build();
     app.MapMmServe();

@@ -1,6 +1,8 @@
 using MmServe.Gateway.Hosting;
+using MmServe.Hosting;
 
-var builder = WebApplication.CreateBuilder(args);
+// appsettings.json beside the gateway applies wherever it is started from (AppContentRoot, shared with the server).
+var builder = WebApplication.CreateBuilder(AppContentRoot.Options(args));
 builder.AddGateway();
 var app = builder.Build();
 app.MapGateway();

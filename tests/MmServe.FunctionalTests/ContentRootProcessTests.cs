@@ -4,7 +4,7 @@ namespace MmServe.FunctionalTests;
 
 /// <summary>
 /// The real server process started by path from a folder with no appsettings.json (a script in the repo root, a
-/// systemd unit): it must still read the appsettings.json shipped beside it (ServerContentRoot). Observed through
+/// systemd unit): it must still read the appsettings.json shipped beside it (AppContentRoot). Observed through
 /// a setting of that file: ASP.NET Core's per-request lines are at Warning there, so a request logs none of them.
 /// </summary>
 public sealed class ContentRootProcessTests

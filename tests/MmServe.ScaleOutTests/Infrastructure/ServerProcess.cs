@@ -19,7 +19,8 @@ internal sealed class ServerProcess : IDisposable
 
     public int ExitCode => _process.ExitCode;
 
-    public static ServerProcess Start(string dll, IEnumerable<string> args)
+    /// <param name="workingDirectory">Where it runs; the dll's own folder when null.</param>
+    public static ServerProcess Start(string dll, IEnumerable<string> args, string? workingDirectory = null)
     {
         if (!File.Exists(dll))
         {
@@ -28,7 +29,7 @@ internal sealed class ServerProcess : IDisposable
 
         var start = new ProcessStartInfo("dotnet")
         {
-            WorkingDirectory = Path.GetDirectoryName(dll)!,
+            WorkingDirectory = workingDirectory ?? Path.GetDirectoryName(dll)!,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,

@@ -1,15 +1,18 @@
-namespace MmServe.Api.Hosting;
+using Microsoft.AspNetCore.Builder;
+
+namespace MmServe.Hosting;
 
 /// <summary>
-/// The content root when none is given. ASP.NET Core takes the working directory, so a server started by path from
-/// elsewhere (<c>dotnet src/MmServe.Api/bin/Release/net10.0/MmServe.Api.dll</c> from the repo root, a systemd unit, a
-/// script) silently ran without the appsettings.json shipped beside it: its log levels, worker list and limits fell
-/// back to the code's defaults (ASP.NET Core's per-request lines at Information, for one). When the working directory
+/// The content root when none is given, for both apps (the server and the gateway link this file). ASP.NET Core takes
+/// the working directory, so an app started by path from elsewhere (<c>dotnet src/MmServe.Api/bin/Release/net10.0/MmServe.Api.dll</c>
+/// from the repo root, a systemd unit, a script) silently ran without the appsettings.json shipped beside it: its log
+/// levels, worker list and limits fell back to the code's defaults (ASP.NET Core's per-request lines at Information,
+/// for one; the gateway's gRPC port and health-check timings). When the working directory
 /// has no appsettings.json and the app's own directory does, the app's directory is the content root; a content root
 /// given on the command line or in the environment always wins. Relative model paths still resolve against the working
-/// directory too (<see cref="MmServe.Serving.ModelPathResolver"/>).
+/// directory too (the server's ModelPathResolver).
 /// </summary>
-internal static class ServerContentRoot
+internal static class AppContentRoot
 {
     private const string SettingsFile = "appsettings.json";
 
