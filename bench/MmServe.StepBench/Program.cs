@@ -19,11 +19,18 @@ using MmServe.StepBench;
 //       [--joins 1,4] [--mode executor|constrained|mask] [--vocab N]
 // --mode constrained times whole engine steps (forward, JSON Schema masks, sampling) with and without a constraint
 // instead, on the first form (see ConstrainedStepBench); --mode mask [--vocab N] times the constrained decoder alone
-// (MaskBench).
+// (MaskBench); --mode cross-attention --bundle models/families/tiny-flamingo times the gated cross-attention executor
+// (CrossAttentionStepBench).
 // --device cuda:N needs the GPU flavour (-p:OrtFlavor=cuda, docs/gpu.md); it measures the device-resident KV path and
 // stops if CUDA cannot be used (no fallback); the shared-buffer form runs on the host path only.
 var options = StepOptions.Parse(args);
 var sessions = new SessionFactory(new DeviceOptions(options.Device, options.IntraOpThreads), NullLogger.Instance);
+if (options.Mode == "cross-attention")
+{
+    CrossAttentionStepBench.Run(options, sessions);
+    return;
+}
+
 var forms = options.Forms.Select(name => DecoderForm.Load(options.Bundle, name, sessions)).ToList();
 try
 {
