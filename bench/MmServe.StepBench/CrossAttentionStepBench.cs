@@ -11,8 +11,9 @@ namespace MmServe.StepBench;
 /// --mode cross-attention: the executor of a gated cross-attention bundle (OnnxCrossAttentionExecutor; Flamingo,
 /// IDEFICS layouts, e.g. models/families/tiny-flamingo). For each batch size B: B prompts of --prompt tokens, each with
 /// one media item (its features random: the executor's work does not depend on them), prefilled, then --steps decode
-/// steps of all B rows timed together, a fresh executor per round. Prints ms per decode step and the managed bytes a
-/// decode step allocates per sequence (both over the whole decode, so growing KV arrays count), medians over rounds.
+/// steps of all B rows timed together, then released; one executor per batch size, as a worker keeps one, so from the
+/// second round on new sequences find the KV arrays of finished ones. Prints ms per decode step and the managed bytes
+/// a decode step allocates per sequence (over the whole decode, so growing KV arrays count), medians over rounds.
 /// </summary>
 internal static class CrossAttentionStepBench
 {
@@ -46,9 +47,9 @@ internal static class CrossAttentionStepBench
         {
             var ms = new List<double>();
             var bytes = new List<double>();
+            using var executor = new OnnxCrossAttentionExecutor(bundle, embed, decoder, crossKv, options.Batches.Max(), ownsSessions: false);
             for (int round = 0; round < options.Rounds; round++)
             {
-                using var executor = new OnnxCrossAttentionExecutor(bundle, embed, decoder, crossKv, options.Batches.Max(), ownsSessions: false);
                 var (stepMs, stepBytes) = Decode(executor, batch, prompt, media, options.Steps);
                 ms.Add(stepMs);
                 bytes.Add(stepBytes);
@@ -84,7 +85,13 @@ internal static class CrossAttentionStepBench
         }
 
         double ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds / steps;
-        return (ms, (GC.GetAllocatedBytesForCurrentThread() - allocated) / (double)steps);
+        double bytes = (GC.GetAllocatedBytesForCurrentThread() - allocated) / (double)steps;
+        for (int i = 0; i < batch; i++)
+        {
+            executor.Release(i); // the sequences finish, as a server's would; the next round's take their place
+        }
+
+        return (ms, bytes);
     }
 
     private static double Median(List<double> values)

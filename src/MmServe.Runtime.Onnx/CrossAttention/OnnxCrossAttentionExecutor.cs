@@ -1,3 +1,4 @@
+using System.Buffers;
 using Microsoft.ML.OnnxRuntime;
 using MmServe.Abstractions;
 using MmServe.Model.Bundle;
@@ -17,7 +18,14 @@ namespace MmServe.Runtime.Onnx.CrossAttention;
 ///
 /// Batching as the reference recipe decodes: decode rows run together with their pasts left-padded to the longest
 /// (attention_mask marks real slots, position_ids carry each row's own positions); new prompts run together in a
-/// second, left-padded run. Host memory only; pasts are gathered into fresh tensors each run.
+/// second, left-padded run. Host memory only.
+///
+/// Memory: a sequence keeps its self KV in arrays of [kv_heads, capacity, head_dim] per tensor, doubling as it grows,
+/// rented from the executor's array pool and returned on release, and a step appends only its new slots from the
+/// present outputs. Each run's inputs are written into grow-only scratch arrays, and the stacked cross KV of the
+/// decode batch is reused while the batch's rows stay the same. So a decode step allocates no managed memory
+/// proportional to the context or the media (it still copies the rows' pasts into the batch tensors: the decoder
+/// concatenates past and new KV).
 /// Not thread-safe: one worker thread calls it.
 /// </summary>
 public sealed class OnnxCrossAttentionExecutor : IModelExecutor
@@ -37,6 +45,25 @@ public sealed class OnnxCrossAttentionExecutor : IModelExecutor
     private readonly bool _hasHiddenOutput;
     private readonly List<int> _prefillRows = [];
     private readonly List<int> _decodeRows = [];
+
+    // Scratch of one decoder run, grown as needed and reused (contents are rewritten every run).
+    private readonly List<OrtValue> _values = [];
+    private readonly float[][] _pastBatch;
+    private readonly float[][] _crossBatch;
+    private long[] _ids = [];
+    private long[] _mask = [];
+    private long[] _positions = [];
+    private long[] _mediaMask = [];
+    private float[] _embeds = [];
+
+    // The rows (sequence ids, in order) and media width whose cross KV _crossBatch holds; empty when it holds none.
+    private readonly List<long> _crossBatchRows = [];
+    private int _crossBatchTokens;
+
+    // The sequences' self-KV arrays: rented on growth, returned on growth and release. Each size keeps enough arrays for
+    // a full batch (so at most about twice a full batch's KV is held), and a long-running worker reaches a steady state
+    // where new sequences allocate no KV arrays.
+    private readonly ArrayPool<float> _kvPool;
 
     /// <exception cref="BundleValidationException">The sessions do not match the manifest.</exception>
     public OnnxCrossAttentionExecutor(
@@ -75,6 +102,9 @@ public sealed class OnnxCrossAttentionExecutor : IModelExecutor
         _inputNames = [.. inputs];
         _outputNames = [.. outputs];
         _crossKvOutputs = [.. crossOutputs];
+        _pastBatch = [.. Enumerable.Range(0, 2 * _spec.NumLayers).Select(_ => Array.Empty<float>())];
+        _kvPool = ArrayPool<float>.Create(_spec.NumKvHeads * manifest.MaxContext * _spec.HeadDim, maxBatchSize * 2 * _spec.NumLayers * 2);
+        _crossBatch = [.. _crossKvOutputs.Select(_ => Array.Empty<float>())];
         Info = new ExecutorInfo(_spec.VocabSize, manifest.MaxContext, maxBatchSize, _spec.HiddenSize)
         {
             CrossAttention = new CrossAttentionLimits(_cross.MediaTokensPerItem, _spec.HiddenSize, _cross.MaxItems),
@@ -144,10 +174,26 @@ public sealed class OnnxCrossAttentionExecutor : IModelExecutor
         }
     }
 
-    public void Release(long sequenceId) => _live.Remove(sequenceId);
+    public void Release(long sequenceId)
+    {
+        if (_live.Remove(sequenceId, out var state))
+        {
+            state.ReturnArrays(_kvPool);
+        }
+
+        if (_crossBatchRows.Contains(sequenceId))
+        {
+            _crossBatchRows.Clear(); // its cross KV must not be reused for whatever comes next
+        }
+    }
 
     public void Dispose()
     {
+        foreach (var state in _live.Values)
+        {
+            state.ReturnArrays(_kvPool);
+        }
+
         _live.Clear();
         _runOptions.Dispose();
         if (_ownsSessions)
@@ -188,17 +234,23 @@ public sealed class OnnxCrossAttentionExecutor : IModelExecutor
     private void Run(List<int> rows, IReadOnlyList<SequenceInput> inputs, ForwardOutput output, bool prefill)
     {
         int batch = rows.Count;
-        int step = prefill ? rows.Max(r => inputs[r].TokenIds.Length) : 1;
-        int past = prefill ? 0 : rows.Max(r => _live[inputs[r].SequenceId].Length);
+        int step = 1, past = 0, mediaTokens = 1;
+        foreach (int r in rows)
+        {
+            var state = _live[inputs[r].SequenceId];
+            step = prefill ? Math.Max(step, inputs[r].TokenIds.Length) : 1;
+            past = prefill ? 0 : Math.Max(past, state.Length);
+            mediaTokens = Math.Max(mediaTokens, state.Media?.MediaTokens ?? 0);
+        }
+
         int total = past + step;
-        int mediaTokens = Math.Max(1, rows.Max(r => _live[inputs[r].SequenceId].Media?.MediaTokens ?? 0));
         int kvHeads = _spec.NumKvHeads;
         int headDim = _spec.HeadDim;
 
-        var ids = new long[batch * step];
-        var mask = new long[batch * total];
-        var positions = new long[batch * step];
-        var mediaMask = new long[batch * step * mediaTokens];
+        var ids = Cleared(ref _ids, batch * step);
+        var mask = Cleared(ref _mask, batch * total);
+        var positions = Cleared(ref _positions, batch * step);
+        var mediaMask = Cleared(ref _mediaMask, batch * step * mediaTokens);
         for (int b = 0; b < batch; b++)
         {
             var input = inputs[rows[b]];
@@ -207,8 +259,8 @@ public sealed class OnnxCrossAttentionExecutor : IModelExecutor
             int length = state.Length;
 
             // Left padding: the row's past fills the last `length` of the `past` slots, its new tokens the last n of `step`.
-            mask.AsSpan((b * total) + past - length, length).Fill(1);
-            mask.AsSpan((b * total) + past + step - n, n).Fill(1);
+            mask.Slice((b * total) + past - length, length).Fill(1);
+            mask.Slice((b * total) + past + step - n, n).Fill(1);
             for (int t = 0; t < n; t++)
             {
                 int slot = (b * step) + step - n + t;
@@ -217,45 +269,79 @@ public sealed class OnnxCrossAttentionExecutor : IModelExecutor
                 positions[slot] = position;
                 if (state.Media is { } media && media.ItemAt(position) is var item and >= 0)
                 {
-                    mediaMask.AsSpan((slot * mediaTokens) + (item * media.TokensPerItem), media.TokensPerItem).Fill(1);
+                    mediaMask.Slice((slot * mediaTokens) + (item * media.TokensPerItem), media.TokensPerItem).Fill(1);
                 }
             }
         }
 
-        var values = new List<OrtValue>(_inputNames.Length);
         try
         {
-            values.Add(OrtValue.CreateTensorValueFromMemory(Embed(ids, batch, step), [batch, step, _spec.HiddenSize]));
-            values.Add(OrtValue.CreateTensorValueFromMemory(mask, [batch, total]));
-            values.Add(OrtValue.CreateTensorValueFromMemory(positions, [batch, step]));
-            values.Add(OrtValue.CreateTensorValueFromMemory(mediaMask, [batch, step, mediaTokens]));
+            _values.Add(View(Embed(batch, step), [batch, step, _spec.HiddenSize]));
+            _values.Add(View(_mask, [batch, total]));
+            _values.Add(View(_positions, [batch, step]));
+            _values.Add(View(_mediaMask, [batch, step, mediaTokens]));
             for (int t = 0; t < 2 * _spec.NumLayers; t++)
             {
-                values.Add(OrtValue.CreateTensorValueFromMemory(GatherPast(rows, inputs, t, past), [batch, kvHeads, past, headDim]));
+                _values.Add(View(GatherPast(rows, inputs, t, past), [batch, kvHeads, past, headDim]));
             }
 
+            bool crossReady = !prefill && HoldsCrossOf(rows, inputs, mediaTokens);
             for (int t = 0; t < _crossKvOutputs.Length; t++)
             {
-                values.Add(OrtValue.CreateTensorValueFromMemory(GatherCross(rows, inputs, t, mediaTokens), [batch, _cross.NumHeads, mediaTokens, _cross.HeadDim]));
+                var cross = crossReady ? _crossBatch[t] : GatherCross(rows, inputs, t, mediaTokens);
+                _values.Add(View(cross, [batch, _cross.NumHeads, mediaTokens, _cross.HeadDim]));
             }
 
-            using var results = _decoder.Run(_runOptions, _inputNames, values, _outputNames);
+            RememberCrossRows(rows, inputs, mediaTokens, keep: !prefill);
+            using var results = _decoder.Run(_runOptions, _inputNames, _values, _outputNames);
             Scatter(rows, inputs, output, results, step, total);
         }
         finally
         {
-            foreach (var value in values)
+            foreach (var value in _values)
             {
                 value.Dispose();
             }
+
+            _values.Clear();
         }
     }
 
-    private float[] Embed(long[] ids, int batch, int step)
+    /// <summary>An OrtValue over the first elements of a scratch array (the array may be longer than the shape).</summary>
+    private static OrtValue View<T>(T[] array, long[] shape)
+        where T : unmanaged
     {
-        using var input = OrtValue.CreateTensorValueFromMemory(ids, [batch, step]);
+        long elements = 1;
+        foreach (long d in shape)
+        {
+            elements *= d;
+        }
+
+        // A zero-length tensor (no past yet) still needs a valid pointer: an empty array's memory is one.
+        return OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, array.AsMemory(0, (int)elements), shape);
+    }
+
+    /// <summary>The first <paramref name="length"/> elements of <paramref name="array"/>, zeroed, growing it when short.</summary>
+    private static Span<T> Cleared<T>(ref T[] array, int length)
+    {
+        if (array.Length < length)
+        {
+            array = new T[Math.Max(length, array.Length * 2)];
+        }
+
+        var span = array.AsSpan(0, length);
+        span.Clear();
+        return span;
+    }
+
+    private float[] Embed(int batch, int step)
+    {
+        using var input = View(_ids, [batch, step]);
         using var results = _embed.Run(_runOptions, [_embedding.InputIds], [input], [_embedding.InputsEmbeds]);
-        return results[0].GetTensorDataAsSpan<float>().ToArray();
+        var embeds = results[0].GetTensorDataAsSpan<float>();
+        Cleared(ref _embeds, embeds.Length);
+        embeds.CopyTo(_embeds);
+        return _embeds;
     }
 
     /// <summary>Tensor <paramref name="t"/> of every row's self KV, left-padded with zeros to <paramref name="past"/> slots.</summary>
@@ -263,19 +349,19 @@ public sealed class OnnxCrossAttentionExecutor : IModelExecutor
     {
         int heads = _spec.NumKvHeads;
         int dim = _spec.HeadDim;
-        var buffer = new float[rows.Count * heads * past * dim];
+        var buffer = Cleared(ref _pastBatch[t], rows.Count * heads * past * dim);
         for (int b = 0; b < rows.Count; b++)
         {
             var state = _live[inputs[rows[b]].SequenceId];
             int length = state.Length;
             for (int h = 0; h < heads && length > 0; h++)
             {
-                state.Kv[t].AsSpan(h * length * dim, length * dim)
-                    .CopyTo(buffer.AsSpan((((b * heads) + h) * past + past - length) * dim));
+                state.Kv[t].AsSpan(h * state.Capacity * dim, length * dim)
+                    .CopyTo(buffer[(((((b * heads) + h) * past) + past - length) * dim)..]);
             }
         }
 
-        return buffer;
+        return _pastBatch[t];
     }
 
     /// <summary>Tensor <paramref name="t"/> of every row's cross KV, zero-padded to <paramref name="mediaTokens"/> (masked out there).</summary>
@@ -283,7 +369,7 @@ public sealed class OnnxCrossAttentionExecutor : IModelExecutor
     {
         int heads = _cross.NumHeads;
         int dim = _cross.HeadDim;
-        var buffer = new float[rows.Count * heads * mediaTokens * dim];
+        var buffer = Cleared(ref _crossBatch[t], rows.Count * heads * mediaTokens * dim);
         for (int b = 0; b < rows.Count; b++)
         {
             var state = _live[inputs[rows[b]].SequenceId];
@@ -295,11 +381,44 @@ public sealed class OnnxCrossAttentionExecutor : IModelExecutor
             int length = state.Media!.MediaTokens;
             for (int h = 0; h < heads; h++)
             {
-                state.Cross[t].AsSpan(h * length * dim, length * dim).CopyTo(buffer.AsSpan(((b * heads) + h) * mediaTokens * dim));
+                state.Cross[t].AsSpan(h * length * dim, length * dim).CopyTo(buffer[(((b * heads) + h) * mediaTokens * dim)..]);
             }
         }
 
-        return buffer;
+        return _crossBatch[t];
+    }
+
+    /// <summary>Whether <see cref="_crossBatch"/> already holds these rows' cross KV, in this order and width.</summary>
+    private bool HoldsCrossOf(List<int> rows, IReadOnlyList<SequenceInput> inputs, int mediaTokens)
+    {
+        if (_crossBatchRows.Count != rows.Count || _crossBatchTokens != mediaTokens)
+        {
+            return false;
+        }
+
+        for (int b = 0; b < rows.Count; b++)
+        {
+            if (_crossBatchRows[b] != inputs[rows[b]].SequenceId)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Records whose cross KV <see cref="_crossBatch"/> now holds; a prefill's stack is not kept (the next decode batch differs).</summary>
+    private void RememberCrossRows(List<int> rows, IReadOnlyList<SequenceInput> inputs, int mediaTokens, bool keep)
+    {
+        _crossBatchRows.Clear();
+        _crossBatchTokens = mediaTokens;
+        if (keep)
+        {
+            foreach (int r in rows)
+            {
+                _crossBatchRows.Add(inputs[r].SequenceId);
+            }
+        }
     }
 
     private void Scatter(List<int> rows, IReadOnlyList<SequenceInput> inputs, ForwardOutput output, IDisposableReadOnlyCollection<OrtValue> results, int step, int total)
@@ -321,25 +440,24 @@ public sealed class OnnxCrossAttentionExecutor : IModelExecutor
                 results[1].GetTensorDataAsSpan<float>().Slice(((b * step) + step - n) * hidden, n * hidden).CopyTo(output.GetHiddenStates(rows[b]));
             }
 
-            // The row's real slots are the tail of the present: its past, then its new tokens (left padding before).
+            // The row's new tokens are the last n slots of the present (its past before them is what it already holds).
             int length = state.Length + n;
+            state.EnsureCapacity(length, heads, dim, Info.MaxContext, _kvPool);
             for (int t = 0; t < 2 * _spec.NumLayers; t++)
             {
                 var present = results[firstPresent + t].GetTensorDataAsSpan<float>();
-                var kv = new float[heads * length * dim];
+                var kv = state.Kv[t];
                 for (int h = 0; h < heads; h++)
                 {
-                    present.Slice(((((b * heads) + h) * total) + total - length) * dim, length * dim).CopyTo(kv.AsSpan(h * length * dim));
+                    present.Slice(((((b * heads) + h) * total) + total - n) * dim, n * dim).CopyTo(kv.AsSpan(((h * state.Capacity) + state.Length) * dim));
                 }
-
-                state.Kv[t] = kv;
             }
 
             state.Length = length;
         }
     }
 
-    /// <summary>One sequence: self KV per layer (key, value: [kv_heads, Length, head_dim]) and its media's cross KV.</summary>
+    /// <summary>One sequence: self KV per layer (key, value: [kv_heads, Capacity, head_dim], the first Length slots real) and its media's cross KV.</summary>
     private sealed class SequenceState(int selfKvTensors, CrossAttentionMedia? media, float[][]? cross)
     {
         public CrossAttentionMedia? Media { get; } = media;
@@ -347,8 +465,59 @@ public sealed class OnnxCrossAttentionExecutor : IModelExecutor
         /// <summary>Per block key, value: [heads, media tokens, head_dim]; null without media.</summary>
         public float[][]? Cross { get; } = cross;
 
-        public float[][] Kv { get; } = new float[selfKvTensors][];
+        public float[][] Kv { get; } = [.. Enumerable.Range(0, selfKvTensors).Select(_ => Array.Empty<float>())];
+
+        public int Capacity { get; private set; }
 
         public int Length { get; set; }
+
+        /// <summary>
+        /// Makes room for <paramref name="slots"/> slots per head, doubling (up to the context), keeping the first Length.
+        /// The arrays come from <paramref name="pool"/> and go back to it (<see cref="ReturnArrays"/>), so a server whose
+        /// sequences come and go reuses them instead of allocating.
+        /// </summary>
+        public void EnsureCapacity(int slots, int heads, int dim, int maxContext, ArrayPool<float> pool)
+        {
+            if (slots <= Capacity)
+            {
+                return;
+            }
+
+            int capacity = Math.Max(slots, Math.Min(Math.Max(2 * Capacity, 32), maxContext));
+            for (int t = 0; t < Kv.Length; t++)
+            {
+                var grown = pool.Rent(heads * capacity * dim);
+                for (int h = 0; h < heads && Length > 0; h++)
+                {
+                    Kv[t].AsSpan(h * Capacity * dim, Length * dim).CopyTo(grown.AsSpan(h * capacity * dim));
+                }
+
+                Return(Kv[t], pool);
+                Kv[t] = grown;
+            }
+
+            Capacity = capacity;
+        }
+
+        /// <summary>Gives the KV arrays back to the pool; the state holds none afterwards.</summary>
+        public void ReturnArrays(ArrayPool<float> pool)
+        {
+            for (int t = 0; t < Kv.Length; t++)
+            {
+                Return(Kv[t], pool);
+                Kv[t] = [];
+            }
+
+            Capacity = 0;
+            Length = 0;
+        }
+
+        private static void Return(float[] array, ArrayPool<float> pool)
+        {
+            if (array.Length > 0)
+            {
+                pool.Return(array);
+            }
+        }
     }
 }
