@@ -1,3 +1,4 @@
+using System.Buffers;
 using Microsoft.ML.OnnxRuntime;
 using MmServe.Abstractions;
 
@@ -23,7 +24,12 @@ namespace MmServe.Runtime.Onnx.EncoderDecoder;
 /// group), and <c>encoder_attention_mask</c> is all ones over the sequence's encoder length (one sequence per row, no
 /// padding).
 ///
-/// Host memory only for now: pasts are gathered into fresh batch tensors each run (no ping-pong reuse yet).
+/// Memory (host only): a sequence's self KV lives in arrays of [heads, capacity, head_dim] per tensor, doubling as it
+/// grows, rented from the executor's pool and returned on release, and a step appends only its new slots. A cohort's
+/// cross KV is stacked into [batch, heads, encoder_length, head_dim] once and reused while the cohort's rows stay the
+/// same (a single row's own arrays are used as they are); run inputs go to reused scratch arrays. So a decode step
+/// allocates no managed memory proportional to the context or the encoder length; it still copies the rows' self
+/// pasts into the batch tensors (the decoder concatenates past and new KV).
 /// Not thread-safe: one worker thread calls it.
 /// </summary>
 public sealed class OnnxEncoderDecoderExecutor : IModelExecutor
@@ -38,6 +44,23 @@ public sealed class OnnxEncoderDecoderExecutor : IModelExecutor
     private readonly Dictionary<GroupKey, List<int>> _groups = [];
     private readonly string[] _inputNames;
     private readonly string[] _outputNames;
+
+    private static readonly bool[] FalseTrue = [false, true];
+
+    // Scratch of one run, grown as needed and reused (contents rewritten every run).
+    private readonly List<OrtValue> _values = [];
+    private readonly float[][] _selfBatch;
+    private readonly bool[] _useCacheBranch = new bool[1];
+    private long[] _ids = [];
+    private float[] _encoder = [];
+    private long[] _encoderMask = [];
+    private float[] _embeds = [];
+
+    // Stacked cross KV per cohort (the rows' sequence ids in order); dropped when any of its sequences is released.
+    private readonly List<CrossStack> _crossStacks = [];
+
+    // Self-KV arrays of the sequences: rented on growth, returned on growth and release (see the class remarks).
+    private readonly ArrayPool<float> _kvPool;
 
     /// <param name="embedTokens">
     /// The embed_tokens session (input_ids → inputs_embeds) when <see cref="Seq2SeqDecoderSpec.TakesInputsEmbeds"/>;
@@ -85,6 +108,8 @@ public sealed class OnnxEncoderDecoderExecutor : IModelExecutor
         inputs.Add(Seq2SeqDecoderSpec.UseCacheBranch);
         _inputNames = [.. inputs];
         _outputNames = [.. outputs];
+        _selfBatch = [.. Enumerable.Range(0, spec.Layers * Seq2SeqDecoderSpec.TensorsPerLayer).Select(_ => Array.Empty<float>())];
+        _kvPool = ArrayPool<float>.Create(spec.Heads * spec.MaxTargetPositions * spec.HeadDim, maxBatchSize * spec.Layers * 2 * 2);
     }
 
     public ExecutorInfo Info { get; }
@@ -135,11 +160,25 @@ public sealed class OnnxEncoderDecoderExecutor : IModelExecutor
         }
     }
 
-    public void Release(long sequenceId) => _live.Remove(sequenceId);
+    public void Release(long sequenceId)
+    {
+        if (_live.Remove(sequenceId, out var state))
+        {
+            state.ReturnArrays(_kvPool);
+        }
+
+        _crossStacks.RemoveAll(stack => Array.IndexOf(stack.Ids, sequenceId) >= 0);
+    }
 
     public void Dispose()
     {
+        foreach (var state in _live.Values)
+        {
+            state.ReturnArrays(_kvPool);
+        }
+
         _live.Clear();
+        _crossStacks.Clear();
         _runOptions.Dispose();
         if (_ownsSession)
         {
@@ -177,7 +216,7 @@ public sealed class OnnxEncoderDecoderExecutor : IModelExecutor
         int dim = _spec.HeadDim;
         bool first = past == 0;
 
-        var ids = new long[batch * step];
+        var ids = Cleared(ref _ids, batch * step);
         for (int b = 0; b < batch; b++)
         {
             var tokens = inputs[rows[b]].TokenIds.Span;
@@ -190,79 +229,172 @@ public sealed class OnnxEncoderDecoderExecutor : IModelExecutor
         // encoder_hidden_states: the real outputs on the first step; afterwards the cache branch ignores it, so one
         // zero position keeps the run small.
         int encoderRows = first ? key.EncoderLength : 1;
-        var encoder = new float[batch * encoderRows * _spec.EncoderWidth];
+        var encoder = Cleared(ref _encoder, batch * encoderRows * _spec.EncoderWidth);
         if (first)
         {
             for (int b = 0; b < batch; b++)
             {
-                inputs[rows[b]].Encoder!.HiddenStates.Span.CopyTo(encoder.AsSpan(b * encoderRows * _spec.EncoderWidth));
+                inputs[rows[b]].Encoder!.HiddenStates.Span.CopyTo(encoder[(b * encoderRows * _spec.EncoderWidth)..]);
             }
         }
 
-        var values = new List<OrtValue>(_inputNames.Length + _outputNames.Length);
+        var cross = first ? null : CrossStackOf(key, rows, inputs);
         try
         {
-            values.Add(_spec.TakesInputsEmbeds
-                ? OrtValue.CreateTensorValueFromMemory(Embed(ids, batch, step), [batch, step, _spec.EncoderWidth])
-                : OrtValue.CreateTensorValueFromMemory(ids, [batch, step]));
-            values.Add(OrtValue.CreateTensorValueFromMemory(encoder, [batch, encoderRows, _spec.EncoderWidth]));
+            _values.Add(_spec.TakesInputsEmbeds
+                ? View(Embed(batch, step), [batch, step, _spec.EncoderWidth])
+                : View(_ids, [batch, step]));
+            _values.Add(View(_encoder, [batch, encoderRows, _spec.EncoderWidth]));
             if (_spec.TakesEncoderAttentionMask)
             {
                 // Over the cross KV's length on every step (not encoderRows, which is 1 after the first).
-                var mask = new long[batch * key.EncoderLength];
-                mask.AsSpan().Fill(1);
-                values.Add(OrtValue.CreateTensorValueFromMemory(mask, [batch, key.EncoderLength]));
+                Cleared(ref _encoderMask, batch * key.EncoderLength).Fill(1);
+                _values.Add(View(_encoderMask, [batch, key.EncoderLength]));
             }
 
             for (int layer = 0; layer < _spec.Layers; layer++)
             {
-                foreach (bool cross in (bool[])[false, true])
+                foreach (bool isCross in FalseTrue)
                 {
-                    foreach (bool value in (bool[])[false, true])
+                    foreach (bool value in FalseTrue)
                     {
-                        int length = first ? 0 : cross ? key.EncoderLength : past;
-                        values.Add(OrtValue.CreateTensorValueFromMemory(
-                            Gather(rows, inputs, Seq2SeqDecoderSpec.Slot(layer, cross, value), first, heads * length * dim),
-                            [batch, heads, length, dim]));
+                        int slot = Seq2SeqDecoderSpec.Slot(layer, isCross, value);
+                        int length = first ? 0 : isCross ? key.EncoderLength : past;
+                        var tensor = first ? [] : isCross ? cross![slot] : GatherSelf(rows, inputs, slot, past);
+                        _values.Add(View(tensor, [batch, heads, length, dim]));
                     }
                 }
             }
 
-            values.Add(OrtValue.CreateTensorValueFromMemory(new[] { !first }, [1]));
-            using var results = _decoder.Run(_runOptions, _inputNames, values, _outputNames);
+            _useCacheBranch[0] = !first;
+            _values.Add(OrtValue.CreateTensorValueFromMemory(_useCacheBranch, [1]));
+            using var results = _decoder.Run(_runOptions, _inputNames, _values, _outputNames);
             Scatter(key, rows, inputs, results, output);
         }
         finally
         {
-            foreach (var value in values)
+            foreach (var value in _values)
             {
                 value.Dispose();
             }
+
+            _values.Clear();
         }
+    }
+
+    /// <summary>An OrtValue over the first elements of an array (scratch arrays may be longer than the shape).</summary>
+    private static OrtValue View<T>(T[] array, long[] shape)
+        where T : unmanaged
+    {
+        long elements = 1;
+        foreach (long d in shape)
+        {
+            elements *= d;
+        }
+
+        // A zero-length tensor (a first step's pasts) still needs a valid pointer: an empty array's memory is one.
+        return OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, array.AsMemory(0, (int)elements), shape);
+    }
+
+    /// <summary>The first <paramref name="length"/> elements of <paramref name="array"/>, zeroed, growing it when short.</summary>
+    private static Span<T> Cleared<T>(ref T[] array, int length)
+    {
+        if (array.Length < length)
+        {
+            array = new T[Math.Max(length, array.Length * 2)];
+        }
+
+        var span = array.AsSpan(0, length);
+        span.Clear();
+        return span;
     }
 
     /// <summary>embed_tokens over the group's ids: [batch, step] → [batch, step, width] floats.</summary>
-    private float[] Embed(long[] ids, int batch, int step)
+    private float[] Embed(int batch, int step)
     {
-        using var input = OrtValue.CreateTensorValueFromMemory(ids, [batch, step]);
+        using var input = View(_ids, [batch, step]);
         using var results = _embedTokens!.Run(_runOptions, [Seq2SeqDecoderSpec.InputIds], [input], [Seq2SeqDecoderSpec.InputsEmbeds]);
-        return results[0].GetTensorDataAsSpan<float>().ToArray();
+        var embeds = results[0].GetTensorDataAsSpan<float>();
+        Cleared(ref _embeds, embeds.Length);
+        embeds.CopyTo(_embeds);
+        return _embeds;
     }
 
-    private float[] Gather(List<int> rows, IReadOnlyList<SequenceInput> inputs, int slot, bool first, int perRow)
+    /// <summary>Self-KV tensor <paramref name="slot"/> of the rows (all <paramref name="past"/> long: a cohort) as [batch, heads, past, dim].</summary>
+    private float[] GatherSelf(List<int> rows, IReadOnlyList<SequenceInput> inputs, int slot, int past)
     {
-        if (first)
-        {
-            return [];
-        }
-
-        var buffer = new float[rows.Count * perRow];
+        int heads = _spec.Heads;
+        int dim = _spec.HeadDim;
+        var buffer = Cleared(ref _selfBatch[slot], rows.Count * heads * past * dim);
         for (int b = 0; b < rows.Count; b++)
         {
-            _live[inputs[rows[b]].SequenceId].Kv[slot].AsSpan(0, perRow).CopyTo(buffer.AsSpan(b * perRow));
+            var state = _live[inputs[rows[b]].SequenceId];
+            for (int h = 0; h < heads; h++)
+            {
+                state.Kv[slot].AsSpan(h * state.Capacity * dim, past * dim).CopyTo(buffer[(((b * heads) + h) * past * dim)..]);
+            }
         }
 
-        return buffer;
+        return _selfBatch[slot];
+    }
+
+    /// <summary>
+    /// The cohort's cross KV per slot, [batch, heads, encoder_length, dim]: a lone row's own arrays, else the stack
+    /// built the first time these rows ran together (in this order) since their prefill.
+    /// </summary>
+    private float[][] CrossStackOf(GroupKey key, List<int> rows, IReadOnlyList<SequenceInput> inputs)
+    {
+        if (rows.Count == 1)
+        {
+            return _live[inputs[rows[0]].SequenceId].Cross;
+        }
+
+        foreach (var stack in _crossStacks)
+        {
+            if (stack.Ids.Length == rows.Count && Matches(stack.Ids, rows, inputs))
+            {
+                return stack.Tensors;
+            }
+        }
+
+        int perRow = _spec.Heads * key.EncoderLength * _spec.HeadDim;
+        var tensors = new float[_spec.Layers * Seq2SeqDecoderSpec.TensorsPerLayer][];
+        for (int layer = 0; layer < _spec.Layers; layer++)
+        {
+            foreach (bool value in FalseTrue)
+            {
+                int slot = Seq2SeqDecoderSpec.Slot(layer, cross: true, value);
+                var stacked = new float[rows.Count * perRow];
+                for (int b = 0; b < rows.Count; b++)
+                {
+                    _live[inputs[rows[b]].SequenceId].Cross[slot].AsSpan(0, perRow).CopyTo(stacked.AsSpan(b * perRow));
+                }
+
+                tensors[slot] = stacked;
+            }
+        }
+
+        var ids = new long[rows.Count];
+        for (int b = 0; b < rows.Count; b++)
+        {
+            ids[b] = inputs[rows[b]].SequenceId;
+        }
+
+        _crossStacks.Add(new CrossStack(ids, tensors));
+        return tensors;
+    }
+
+    private static bool Matches(long[] ids, List<int> rows, IReadOnlyList<SequenceInput> inputs)
+    {
+        for (int b = 0; b < rows.Count; b++)
+        {
+            if (ids[b] != inputs[rows[b]].SequenceId)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private void Scatter(GroupKey key, List<int> rows, IReadOnlyList<SequenceInput> inputs, IDisposableReadOnlyCollection<OrtValue> results, ForwardOutput output)
@@ -294,47 +426,107 @@ public sealed class OnnxEncoderDecoderExecutor : IModelExecutor
         int selfLength = key.Past + step;
         int heads = _spec.Heads;
         int dim = _spec.HeadDim;
+        int crossPerRow = heads * key.EncoderLength * dim;
         for (int b = 0; b < batch; b++)
         {
-            var input = inputs[rows[b]];
-            var state = _live[input.SequenceId];
-            state.Length = selfLength;
+            var state = _live[inputs[rows[b]].SequenceId];
+            state.EnsureCapacity(selfLength, heads, dim, _spec.MaxTargetPositions, _kvPool);
             for (int layer = 0; layer < _spec.Layers; layer++)
             {
-                foreach (bool cross in (bool[])[false, true])
+                foreach (bool value in FalseTrue)
                 {
-                    if (cross && !first)
+                    // Outputs: logits, then each layer's tensors in slot order. Self: append the step's new slots.
+                    int self = Seq2SeqDecoderSpec.Slot(layer, cross: false, value);
+                    var present = results[1 + self].GetTensorDataAsSpan<float>();
+                    for (int h = 0; h < heads; h++)
                     {
-                        // With use_cache_branch true the encoder presents are the pasts passed through: keep ours.
-                        continue;
+                        present.Slice(((((b * heads) + h) * selfLength) + key.Past) * dim, step * dim)
+                            .CopyTo(state.Kv[self].AsSpan(((h * state.Capacity) + key.Past) * dim));
                     }
 
-                    foreach (bool value in (bool[])[false, true])
+                    // Cross: projected once, on the first step; with use_cache_branch true the encoder presents are
+                    // the pasts passed through, so ours are kept.
+                    if (first)
                     {
-                        int slot = Seq2SeqDecoderSpec.Slot(layer, cross, value);
-                        int length = cross ? key.EncoderLength : selfLength;
-                        int perRow = heads * length * dim;
-                        // Outputs: logits, then each layer's tensors in slot order.
-                        var present = results[1 + slot].GetTensorDataAsSpan<float>();
-                        state.Kv[slot] = present.Slice(b * perRow, perRow).ToArray();
+                        int cross = Seq2SeqDecoderSpec.Slot(layer, cross: true, value);
+                        state.Cross[cross] = results[1 + cross].GetTensorDataAsSpan<float>().Slice(b * crossPerRow, crossPerRow).ToArray();
                     }
                 }
             }
+
+            state.Length = selfLength;
         }
     }
 
+    /// <summary>A cohort's stacked cross KV: the rows' sequence ids in order, and per slot [batch, heads, encoder_length, dim] (self slots null).</summary>
+    private sealed record CrossStack(long[] Ids, float[][] Tensors);
+
     private readonly record struct GroupKey(int Past, int NewTokens, int EncoderLength);
 
-    /// <summary>One sequence's KV: per layer self key/value [heads, Length, dim] and cross key/value [heads, EncoderLength, dim].</summary>
+    /// <summary>
+    /// One sequence's KV: per layer self key/value [heads, Capacity, dim] (the first Length slots real; pooled arrays)
+    /// and cross key/value [heads, EncoderLength, dim] (indexed by <see cref="Seq2SeqDecoderSpec.Slot"/>).
+    /// </summary>
     private sealed class SequenceState(int tensors, int encoderLength)
     {
-        public float[][] Kv { get; } = new float[tensors][];
+        public float[][] Kv { get; } = [.. Enumerable.Range(0, tensors).Select(_ => Array.Empty<float>())];
+
+        public float[][] Cross { get; } = new float[tensors][];
 
         public int EncoderLength { get; } = encoderLength;
+
+        public int Capacity { get; private set; }
 
         public int Length { get; set; }
 
         /// <summary>Every id the decoder was fed (start tokens, then each generated token), for n-gram bans.</summary>
         public List<int> DecoderIds { get; } = [];
+
+        /// <summary>Room for <paramref name="slots"/> self slots per head, doubling up to the decoder's limit; keeps the first Length.</summary>
+        public void EnsureCapacity(int slots, int heads, int dim, int maxPositions, ArrayPool<float> pool)
+        {
+            if (slots <= Capacity)
+            {
+                return;
+            }
+
+            int capacity = Math.Max(slots, Math.Min(Math.Max(2 * Capacity, 32), maxPositions));
+            for (int t = 0; t < Kv.Length; t++)
+            {
+                if (Seq2SeqDecoderSpec.IsCross(t))
+                {
+                    continue;
+                }
+
+                var grown = pool.Rent(heads * capacity * dim);
+                for (int h = 0; h < heads && Length > 0; h++)
+                {
+                    Kv[t].AsSpan(h * Capacity * dim, Length * dim).CopyTo(grown.AsSpan(h * capacity * dim));
+                }
+
+                if (Kv[t].Length > 0)
+                {
+                    pool.Return(Kv[t]);
+                }
+
+                Kv[t] = grown;
+            }
+
+            Capacity = capacity;
+        }
+
+        public void ReturnArrays(ArrayPool<float> pool)
+        {
+            for (int t = 0; t < Kv.Length; t++)
+            {
+                if (Kv[t].Length > 0)
+                {
+                    pool.Return(Kv[t]);
+                    Kv[t] = [];
+                }
+            }
+
+            Capacity = 0;
+        }
     }
 }

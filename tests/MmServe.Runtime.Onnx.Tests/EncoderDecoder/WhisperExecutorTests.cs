@@ -62,6 +62,43 @@ public sealed class WhisperExecutorTests
         Assert.Throws<InvalidOperationException>(() => executor.Forward([input], output, CancellationToken.None));
     }
 
+    [Fact]
+    public void ASteadyDecodeStep_AllocatesNothingProportionalToTheContextOrTheEncoderLength()
+    {
+        var (cases, rules) = Data.Value;
+        using var executor = NewExecutor(rules);
+        var rows = cases.Take(4).ToList();
+        var output = new ForwardOutput();
+        var prefill = rows.Select((c, i) => new SequenceInput(i + 1, c.Prompt, 0, []) { Encoder = c.Encoder }).ToArray();
+        output.Prepare(prefill, Spec.VocabSize, 0);
+        executor.Forward(prefill, output, CancellationToken.None);
+
+        const int steps = 120;
+        var bytes = new long[steps];
+        var decode = new SequenceInput[rows.Count];
+        for (int step = 0; step < steps; step++)
+        {
+            for (int i = 0; i < rows.Count; i++)
+            {
+                decode[i] = new SequenceInput(i + 1, new[] { 5 }, rows[i].Prompt.Length + step, []);
+            }
+
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            output.Prepare(decode, Spec.VocabSize, 0);
+            executor.Forward(decode, output, CancellationToken.None);
+            bytes[step] = GC.GetAllocatedBytesForCurrentThread() - before;
+        }
+
+        // Medians: self-KV arrays double now and then; the rest allocate only the runs' OrtValue wrappers. Before,
+        // every step copied each row's cross KV (all 1,500 encoder positions) and its whole self KV into fresh arrays.
+        long early = Median(bytes[4..20]);
+        long late = Median(bytes[^16..]);
+        Assert.True(late <= early + 256, $"a step allocated {early} B after 4 steps and {late} B after {steps - 16}: it grows with the context");
+        Assert.True(late <= 16 * 1024, $"a steady step of {rows.Count} rows allocated {late} B");
+    }
+
+    private static long Median(long[] values) => values.Order().ElementAt(values.Length / 2);
+
     private static OnnxEncoderDecoderExecutor NewExecutor(Seq2SeqLogitRules rules) =>
         new(new InferenceSession(Path.Combine(Model, "onnx", "decoder_model_merged.onnx")), Spec, rules, maxBatchSize: 16);
 
