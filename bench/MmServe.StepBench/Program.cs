@@ -20,7 +20,8 @@ using MmServe.StepBench;
 // --mode constrained times whole engine steps (forward, JSON Schema masks, sampling) with and without a constraint
 // instead, on the first form (see ConstrainedStepBench); --mode mask [--vocab N] times the constrained decoder alone
 // (MaskBench); --mode cross-attention --bundle models/families/tiny-flamingo times the gated cross-attention executor
-// (CrossAttentionStepBench).
+// (CrossAttentionStepBench); --mode encoder-decoder --bundle models/conformance/tiny-whisper the seq2seq executor of a
+// Whisper folder (EncoderDecoderStepBench).
 // --device cuda:N needs the GPU flavour (-p:OrtFlavor=cuda, docs/gpu.md); it measures the device-resident KV path and
 // stops if CUDA cannot be used (no fallback); the shared-buffer form runs on the host path only.
 var options = StepOptions.Parse(args);
@@ -28,6 +29,12 @@ var sessions = new SessionFactory(new DeviceOptions(options.Device, options.Intr
 if (options.Mode == "cross-attention")
 {
     CrossAttentionStepBench.Run(options, sessions);
+    return;
+}
+
+if (options.Mode == "encoder-decoder")
+{
+    EncoderDecoderStepBench.Run(options, sessions);
     return;
 }
 

@@ -24,7 +24,7 @@ internal sealed record StepOptions(
                 "--device" => o with { Device = v },
                 "--forms" => o with { Forms = v.Split(',', StringSplitOptions.RemoveEmptyEntries) },
                 "--joins" => o with { Joins = v.Length == 0 ? [] : Ints(v) },
-                "--mode" => v is "executor" or "constrained" or "mask" or "cross-attention" ? o with { Mode = v } : throw new ArgumentException($"--mode must be executor, constrained, mask or cross-attention, not {v}"),
+                "--mode" => v is "executor" or "constrained" or "mask" or "cross-attention" or "encoder-decoder" ? o with { Mode = v } : throw new ArgumentException($"--mode must be executor, constrained, mask, cross-attention or encoder-decoder, not {v}"),
                 "--vocab" => o with { Vocab = int.Parse(v, CultureInfo.InvariantCulture) },
                 _ => throw new ArgumentException($"unknown option {args[i]}"),
             };

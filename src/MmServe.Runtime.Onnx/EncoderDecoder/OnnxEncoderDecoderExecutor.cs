@@ -56,8 +56,10 @@ public sealed class OnnxEncoderDecoderExecutor : IModelExecutor
     private long[] _encoderMask = [];
     private float[] _embeds = [];
 
-    // Stacked cross KV per cohort (the rows' sequence ids in order); dropped when any of its sequences is released.
+    // Stacked cross KV per cohort (the rows' sequence ids in order); dropped when any of its sequences is released,
+    // its arrays back to their own pool (a few cohorts' worth are kept; Whisper's cross KV is large).
     private readonly List<CrossStack> _crossStacks = [];
+    private readonly ArrayPool<float> _crossPool;
 
     // Self-KV arrays of the sequences: rented on growth, returned on growth and release (see the class remarks).
     private readonly ArrayPool<float> _kvPool;
@@ -110,6 +112,7 @@ public sealed class OnnxEncoderDecoderExecutor : IModelExecutor
         _outputNames = [.. outputs];
         _selfBatch = [.. Enumerable.Range(0, spec.Layers * Seq2SeqDecoderSpec.TensorsPerLayer).Select(_ => Array.Empty<float>())];
         _kvPool = ArrayPool<float>.Create(spec.Heads * spec.MaxTargetPositions * spec.HeadDim, maxBatchSize * spec.Layers * 2 * 2);
+        _crossPool = ArrayPool<float>.Create(1 << 30, spec.Layers * 2 * 4);
     }
 
     public ExecutorInfo Info { get; }
@@ -167,7 +170,14 @@ public sealed class OnnxEncoderDecoderExecutor : IModelExecutor
             state.ReturnArrays(_kvPool);
         }
 
-        _crossStacks.RemoveAll(stack => Array.IndexOf(stack.Ids, sequenceId) >= 0);
+        for (int i = _crossStacks.Count - 1; i >= 0; i--)
+        {
+            if (Array.IndexOf(_crossStacks[i].Ids, sequenceId) >= 0)
+            {
+                ReturnStack(_crossStacks[i]);
+                _crossStacks.RemoveAt(i);
+            }
+        }
     }
 
     public void Dispose()
@@ -178,6 +188,7 @@ public sealed class OnnxEncoderDecoderExecutor : IModelExecutor
         }
 
         _live.Clear();
+        _crossStacks.ForEach(ReturnStack);
         _crossStacks.Clear();
         _runOptions.Dispose();
         if (_ownsSession)
@@ -364,7 +375,7 @@ public sealed class OnnxEncoderDecoderExecutor : IModelExecutor
             foreach (bool value in FalseTrue)
             {
                 int slot = Seq2SeqDecoderSpec.Slot(layer, cross: true, value);
-                var stacked = new float[rows.Count * perRow];
+                var stacked = _crossPool.Rent(rows.Count * perRow);
                 for (int b = 0; b < rows.Count; b++)
                 {
                     _live[inputs[rows[b]].SequenceId].Cross[slot].AsSpan(0, perRow).CopyTo(stacked.AsSpan(b * perRow));
@@ -382,6 +393,17 @@ public sealed class OnnxEncoderDecoderExecutor : IModelExecutor
 
         _crossStacks.Add(new CrossStack(ids, tensors));
         return tensors;
+    }
+
+    private void ReturnStack(CrossStack stack)
+    {
+        foreach (var tensor in stack.Tensors)
+        {
+            if (tensor is not null)
+            {
+                _crossPool.Return(tensor);
+            }
+        }
     }
 
     private static bool Matches(long[] ids, List<int> rows, IReadOnlyList<SequenceInput> inputs)
@@ -458,7 +480,10 @@ public sealed class OnnxEncoderDecoderExecutor : IModelExecutor
         }
     }
 
-    /// <summary>A cohort's stacked cross KV: the rows' sequence ids in order, and per slot [batch, heads, encoder_length, dim] (self slots null).</summary>
+    /// <summary>
+    /// A cohort's stacked cross KV: the rows' sequence ids in order, and per slot [batch, heads, encoder_length, dim]
+    /// at the start of a pooled array (self slots null).
+    /// </summary>
     private sealed record CrossStack(long[] Ids, float[][] Tensors);
 
     private readonly record struct GroupKey(int Past, int NewTokens, int EncoderLength);
