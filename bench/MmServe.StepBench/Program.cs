@@ -55,6 +55,18 @@ try
         return;
     }
 
+    // Refused up front, not mid-run: decode passes reach --prompt + --steps positions, the join test (its first rows
+    // decode before and after the join) --prompt + 2 x --steps + 1.
+    int context = forms[0].Bundle.Manifest.MaxContext;
+    int needed = options.Prompt + (options.Joins.Length > 0 ? (2 * options.Steps) + 1 : options.Steps);
+    if (needed > context)
+    {
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"stepbench: --prompt {options.Prompt} and --steps {options.Steps} reach position {needed}{(options.Joins.Length > 0 ? " with the join test" : "")}, past the decoder's {context}; lower them{(options.Joins.Length > 0 ? " or pass --joins \"\"" : "")}"));
+        Environment.ExitCode = 2;
+        return;
+    }
+
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"decoder of {options.Bundle} on {sessions.Placement.ExecutionProvider} (ONNX Runtime {OrtBuild.RuntimeVersion}, {OrtBuild.Flavor} build): prompts of {options.Prompt} tokens, {options.Steps} decode steps, intra-op threads {(options.IntraOpThreads == 0 ? "default" : options.IntraOpThreads)}, forms {string.Join(", ", options.Forms)}"));
     var bench = new StepRuns(options, sessions.Placement.IsCuda ? sessions.Device.CudaDeviceId : null);
