@@ -68,7 +68,7 @@ internal static class ConstrainedStepBench
             }
 
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"batch {batch,3}: plain {Median(plain),7:F3} ms/step, constrained {Median(constrained),7:F3} ms/step (medians of {options.Rounds}), slowdown {(Median(ratios) - 1) * 100,6:F1} % (median of per-round ratios); first run {plainCold:F3} / {constrainedCold:F3} ms/step; {constraint.StatesBuilt} automaton states"));
+                $"batch {batch,3}: plain {StepFigures.Median(plain),7:F3} ms/step, constrained {StepFigures.Median(constrained),7:F3} ms/step (medians of {options.Rounds}), slowdown {(StepFigures.Median(ratios) - 1) * 100,6:F1} % (median of per-round ratios); first run {plainCold:F3} / {constrainedCold:F3} ms/step; {constraint.StatesBuilt} automaton states"));
         }
     }
 
@@ -99,12 +99,6 @@ internal static class ConstrainedStepBench
                 throw new InvalidOperationException(error.Error.Message);
             }
         }
-    }
-
-    private static double Median(List<double> values)
-    {
-        values.Sort();
-        return values[values.Count / 2];
     }
 
     private sealed class ExecutorFactory(Func<IModelExecutor> create) : IModelExecutorFactory

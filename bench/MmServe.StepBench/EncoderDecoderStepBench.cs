@@ -55,8 +55,7 @@ internal static class EncoderDecoderStepBench
 
             if (print)
             {
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"batch {batch,3}: {Median(ms),7:F3} ms/step, {batch * 1000 / Median(ms),8:F0} tok/s, {Median(bytes) / batch,9:F0} B allocated per sequence per step"));
+                Console.WriteLine(StepFigures.DecodeLine(batch, ms, bytes));
             }
         }
     }
@@ -90,11 +89,5 @@ internal static class EncoderDecoderStepBench
         }
 
         return (ms, bytes);
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted[sorted.Count / 2];
     }
 }

@@ -92,7 +92,7 @@ try
         {
             foreach (var form in forms)
             {
-                var (ms, bytes) = (Median(results[form.Name].Select(r => r.Ms)), Median(results[form.Name].Select(r => r.Bytes)));
+                var (ms, bytes) = (StepFigures.Median(results[form.Name].Select(r => r.Ms)), StepFigures.Median(results[form.Name].Select(r => r.Bytes)));
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{form.Name,-7} batch {batch,3}: {ms,7:F3} ms/step (median of {options.Rounds}), {batch * 1000 / ms,8:F0} tok/s, {bytes / batch,6:F0} B allocated per sequence per step"));
             }
@@ -116,8 +116,8 @@ try
 
         foreach (var form in forms)
         {
-            double steady = Median(results[form.Name].Select(r => r.Steady));
-            double after = Median(results[form.Name].Select(r => r.AfterJoin));
+            double steady = StepFigures.Median(results[form.Name].Select(r => r.Steady));
+            double after = StepFigures.Median(results[form.Name].Select(r => r.AfterJoin));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{form.Name,-7} batch  16, {joins} joined: first decode step after the join {after,7:F3} ms, steady step {steady,7:F3} ms ({after / steady:F2}x)"));
         }
@@ -129,10 +129,4 @@ finally
     {
         form.Dispose();
     }
-}
-
-static double Median(IEnumerable<double> values)
-{
-    var sorted = values.Order().ToList();
-    return sorted[sorted.Count / 2];
 }

@@ -2,6 +2,8 @@ using System.Buffers;
 using Microsoft.ML.OnnxRuntime;
 using MmServe.Abstractions;
 using MmServe.Model.Bundle;
+using MmServe.Runtime.Onnx.Execution;
+using static MmServe.Runtime.Onnx.Execution.ScratchTensors;
 
 namespace MmServe.Runtime.Onnx.CrossAttention;
 
@@ -135,7 +137,7 @@ public sealed class OnnxCrossAttentionExecutor : IModelExecutor
             {
                 _prefillRows.Add(r);
             }
-            else if (!_live.TryGetValue(input.SequenceId, out var state) || state.Length != input.StartPosition || input.TokenIds.Length != 1)
+            else if (!_live.TryGetValue(input.SequenceId, out var state) || state.Kv.Length != input.StartPosition || input.TokenIds.Length != 1)
             {
                 throw new InvalidOperationException($"Sequence {input.SequenceId}: a decode step at {input.StartPosition} without matching KV state.");
             }
@@ -178,7 +180,7 @@ public sealed class OnnxCrossAttentionExecutor : IModelExecutor
     {
         if (_live.Remove(sequenceId, out var state))
         {
-            state.ReturnArrays(_kvPool);
+            state.Kv.Release();
         }
 
         if (_crossBatchRows.Contains(sequenceId))
@@ -191,7 +193,7 @@ public sealed class OnnxCrossAttentionExecutor : IModelExecutor
     {
         foreach (var state in _live.Values)
         {
-            state.ReturnArrays(_kvPool);
+            state.Kv.Release();
         }
 
         _live.Clear();
@@ -204,12 +206,14 @@ public sealed class OnnxCrossAttentionExecutor : IModelExecutor
         }
     }
 
+    private GrowingKv NewKv() => new(2 * _spec.NumLayers, _spec.NumKvHeads, _spec.HeadDim, Info.MaxContext, _kvPool);
+
     /// <summary>A new sequence's state, with its cross KV computed now (the one cross_kv run of its life).</summary>
     private SequenceState NewState(SequenceInput input)
     {
         if (input.CrossAttention is not { } media)
         {
-            return new SequenceState(2 * _spec.NumLayers, null, null);
+            return new SequenceState(NewKv(), null, null);
         }
 
         if (media.Width != _spec.HiddenSize || media.TokensPerItem != _cross.MediaTokensPerItem || media.Items > _cross.MaxItems)
@@ -228,7 +232,7 @@ public sealed class OnnxCrossAttentionExecutor : IModelExecutor
             kv[t] = results[t].GetTensorDataAsSpan<float>().ToArray(); // [1, heads, media_tokens, head_dim]
         }
 
-        return new SequenceState(2 * _spec.NumLayers, media, kv);
+        return new SequenceState(NewKv(), media, kv);
     }
 
     private void Run(List<int> rows, IReadOnlyList<SequenceInput> inputs, ForwardOutput output, bool prefill)
@@ -239,7 +243,7 @@ public sealed class OnnxCrossAttentionExecutor : IModelExecutor
         {
             var state = _live[inputs[r].SequenceId];
             step = prefill ? Math.Max(step, inputs[r].TokenIds.Length) : 1;
-            past = prefill ? 0 : Math.Max(past, state.Length);
+            past = prefill ? 0 : Math.Max(past, state.Kv.Length);
             mediaTokens = Math.Max(mediaTokens, state.Media?.MediaTokens ?? 0);
         }
 
@@ -256,7 +260,7 @@ public sealed class OnnxCrossAttentionExecutor : IModelExecutor
             var input = inputs[rows[b]];
             var state = _live[input.SequenceId];
             int n = input.TokenIds.Length;
-            int length = state.Length;
+            int length = state.Kv.Length;
 
             // Left padding: the row's past fills the last `length` of the `past` slots, its new tokens the last n of `step`.
             mask.Slice((b * total) + past - length, length).Fill(1);
@@ -307,33 +311,6 @@ public sealed class OnnxCrossAttentionExecutor : IModelExecutor
         }
     }
 
-    /// <summary>An OrtValue over the first elements of a scratch array (the array may be longer than the shape).</summary>
-    private static OrtValue View<T>(T[] array, long[] shape)
-        where T : unmanaged
-    {
-        long elements = 1;
-        foreach (long d in shape)
-        {
-            elements *= d;
-        }
-
-        // A zero-length tensor (no past yet) still needs a valid pointer: an empty array's memory is one.
-        return OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, array.AsMemory(0, (int)elements), shape);
-    }
-
-    /// <summary>The first <paramref name="length"/> elements of <paramref name="array"/>, zeroed, growing it when short.</summary>
-    private static Span<T> Cleared<T>(ref T[] array, int length)
-    {
-        if (array.Length < length)
-        {
-            array = new T[Math.Max(length, array.Length * 2)];
-        }
-
-        var span = array.AsSpan(0, length);
-        span.Clear();
-        return span;
-    }
-
     private float[] Embed(int batch, int step)
     {
         using var input = View(_ids, [batch, step]);
@@ -352,13 +329,7 @@ public sealed class OnnxCrossAttentionExecutor : IModelExecutor
         var buffer = Cleared(ref _pastBatch[t], rows.Count * heads * past * dim);
         for (int b = 0; b < rows.Count; b++)
         {
-            var state = _live[inputs[rows[b]].SequenceId];
-            int length = state.Length;
-            for (int h = 0; h < heads && length > 0; h++)
-            {
-                state.Kv[t].AsSpan(h * state.Capacity * dim, length * dim)
-                    .CopyTo(buffer[(((((b * heads) + h) * past) + past - length) * dim)..]);
-            }
+            _live[inputs[rows[b]].SequenceId].Kv.CopyInto(t, buffer, b, past);
         }
 
         return _pastBatch[t];
@@ -425,8 +396,6 @@ public sealed class OnnxCrossAttentionExecutor : IModelExecutor
     {
         int vocab = _spec.VocabSize;
         int hidden = _spec.HiddenSize;
-        int heads = _spec.NumKvHeads;
-        int dim = _spec.HeadDim;
         var logits = results[0].GetTensorDataAsSpan<float>();
         int firstPresent = _hasHiddenOutput ? 2 : 1;
         for (int b = 0; b < rows.Count; b++)
@@ -441,83 +410,24 @@ public sealed class OnnxCrossAttentionExecutor : IModelExecutor
             }
 
             // The row's new tokens are the last n slots of the present (its past before them is what it already holds).
-            int length = state.Length + n;
-            state.EnsureCapacity(length, heads, dim, Info.MaxContext, _kvPool);
+            state.Kv.Reserve(n);
             for (int t = 0; t < 2 * _spec.NumLayers; t++)
             {
-                var present = results[firstPresent + t].GetTensorDataAsSpan<float>();
-                var kv = state.Kv[t];
-                for (int h = 0; h < heads; h++)
-                {
-                    present.Slice(((((b * heads) + h) * total) + total - n) * dim, n * dim).CopyTo(kv.AsSpan(((h * state.Capacity) + state.Length) * dim));
-                }
+                state.Kv.Append(t, results[firstPresent + t].GetTensorDataAsSpan<float>(), b, total, n);
             }
 
-            state.Length = length;
+            state.Kv.Commit(n);
         }
     }
 
-    /// <summary>One sequence: self KV per layer (key, value: [kv_heads, Capacity, head_dim], the first Length slots real) and its media's cross KV.</summary>
-    private sealed class SequenceState(int selfKvTensors, CrossAttentionMedia? media, float[][]? cross)
+    /// <summary>One sequence: self KV per layer (key, value; <see cref="GrowingKv"/>) and its media's cross KV.</summary>
+    private sealed class SequenceState(GrowingKv kv, CrossAttentionMedia? media, float[][]? cross)
     {
         public CrossAttentionMedia? Media { get; } = media;
 
         /// <summary>Per block key, value: [heads, media tokens, head_dim]; null without media.</summary>
         public float[][]? Cross { get; } = cross;
 
-        public float[][] Kv { get; } = [.. Enumerable.Range(0, selfKvTensors).Select(_ => Array.Empty<float>())];
-
-        public int Capacity { get; private set; }
-
-        public int Length { get; set; }
-
-        /// <summary>
-        /// Makes room for <paramref name="slots"/> slots per head, doubling (up to the context), keeping the first Length.
-        /// The arrays come from <paramref name="pool"/> and go back to it (<see cref="ReturnArrays"/>), so a server whose
-        /// sequences come and go reuses them instead of allocating.
-        /// </summary>
-        public void EnsureCapacity(int slots, int heads, int dim, int maxContext, ArrayPool<float> pool)
-        {
-            if (slots <= Capacity)
-            {
-                return;
-            }
-
-            int capacity = Math.Max(slots, Math.Min(Math.Max(2 * Capacity, 32), maxContext));
-            for (int t = 0; t < Kv.Length; t++)
-            {
-                var grown = pool.Rent(heads * capacity * dim);
-                for (int h = 0; h < heads && Length > 0; h++)
-                {
-                    Kv[t].AsSpan(h * Capacity * dim, Length * dim).CopyTo(grown.AsSpan(h * capacity * dim));
-                }
-
-                Return(Kv[t], pool);
-                Kv[t] = grown;
-            }
-
-            Capacity = capacity;
-        }
-
-        /// <summary>Gives the KV arrays back to the pool; the state holds none afterwards.</summary>
-        public void ReturnArrays(ArrayPool<float> pool)
-        {
-            for (int t = 0; t < Kv.Length; t++)
-            {
-                Return(Kv[t], pool);
-                Kv[t] = [];
-            }
-
-            Capacity = 0;
-            Length = 0;
-        }
-
-        private static void Return(float[] array, ArrayPool<float> pool)
-        {
-            if (array.Length > 0)
-            {
-                pool.Return(array);
-            }
-        }
+        public GrowingKv Kv { get; } = kv;
     }
 }

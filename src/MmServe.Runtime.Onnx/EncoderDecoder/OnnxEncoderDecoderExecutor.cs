@@ -1,6 +1,8 @@
 using System.Buffers;
 using Microsoft.ML.OnnxRuntime;
 using MmServe.Abstractions;
+using MmServe.Runtime.Onnx.Execution;
+using static MmServe.Runtime.Onnx.Execution.ScratchTensors;
 
 namespace MmServe.Runtime.Onnx.EncoderDecoder;
 
@@ -110,7 +112,7 @@ public sealed class OnnxEncoderDecoderExecutor : IModelExecutor
         inputs.Add(Seq2SeqDecoderSpec.UseCacheBranch);
         _inputNames = [.. inputs];
         _outputNames = [.. outputs];
-        _selfBatch = [.. Enumerable.Range(0, spec.Layers * Seq2SeqDecoderSpec.TensorsPerLayer).Select(_ => Array.Empty<float>())];
+        _selfBatch = [.. Enumerable.Range(0, SelfTensors).Select(_ => Array.Empty<float>())];
         _kvPool = ArrayPool<float>.Create(spec.Heads * spec.MaxTargetPositions * spec.HeadDim, maxBatchSize * spec.Layers * 2 * 2);
         _crossPool = ArrayPool<float>.Create(1 << 30, spec.Layers * 2 * 4);
     }
@@ -167,7 +169,7 @@ public sealed class OnnxEncoderDecoderExecutor : IModelExecutor
     {
         if (_live.Remove(sequenceId, out var state))
         {
-            state.ReturnArrays(_kvPool);
+            state.Kv.Release();
         }
 
         for (int i = _crossStacks.Count - 1; i >= 0; i--)
@@ -184,7 +186,7 @@ public sealed class OnnxEncoderDecoderExecutor : IModelExecutor
     {
         foreach (var state in _live.Values)
         {
-            state.ReturnArrays(_kvPool);
+            state.Kv.Release();
         }
 
         _live.Clear();
@@ -271,7 +273,7 @@ public sealed class OnnxEncoderDecoderExecutor : IModelExecutor
                     {
                         int slot = Seq2SeqDecoderSpec.Slot(layer, isCross, value);
                         int length = first ? 0 : isCross ? key.EncoderLength : past;
-                        var tensor = first ? [] : isCross ? cross![slot] : GatherSelf(rows, inputs, slot, past);
+                        var tensor = first ? [] : isCross ? cross![slot] : GatherSelf(rows, inputs, SelfIndex(layer, value), past);
                         _values.Add(View(tensor, [batch, heads, length, dim]));
                     }
                 }
@@ -293,33 +295,6 @@ public sealed class OnnxEncoderDecoderExecutor : IModelExecutor
         }
     }
 
-    /// <summary>An OrtValue over the first elements of an array (scratch arrays may be longer than the shape).</summary>
-    private static OrtValue View<T>(T[] array, long[] shape)
-        where T : unmanaged
-    {
-        long elements = 1;
-        foreach (long d in shape)
-        {
-            elements *= d;
-        }
-
-        // A zero-length tensor (a first step's pasts) still needs a valid pointer: an empty array's memory is one.
-        return OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, array.AsMemory(0, (int)elements), shape);
-    }
-
-    /// <summary>The first <paramref name="length"/> elements of <paramref name="array"/>, zeroed, growing it when short.</summary>
-    private static Span<T> Cleared<T>(ref T[] array, int length)
-    {
-        if (array.Length < length)
-        {
-            array = new T[Math.Max(length, array.Length * 2)];
-        }
-
-        var span = array.AsSpan(0, length);
-        span.Clear();
-        return span;
-    }
-
     /// <summary>embed_tokens over the group's ids: [batch, step] → [batch, step, width] floats.</summary>
     private float[] Embed(int batch, int step)
     {
@@ -331,23 +306,23 @@ public sealed class OnnxEncoderDecoderExecutor : IModelExecutor
         return _embeds;
     }
 
-    /// <summary>Self-KV tensor <paramref name="slot"/> of the rows (all <paramref name="past"/> long: a cohort) as [batch, heads, past, dim].</summary>
-    private float[] GatherSelf(List<int> rows, IReadOnlyList<SequenceInput> inputs, int slot, int past)
+    /// <summary>Self-KV tensor <paramref name="self"/> (<see cref="SelfIndex"/>) of the rows (all <paramref name="past"/> long: a cohort) as [batch, heads, past, dim].</summary>
+    private float[] GatherSelf(List<int> rows, IReadOnlyList<SequenceInput> inputs, int self, int past)
     {
-        int heads = _spec.Heads;
-        int dim = _spec.HeadDim;
-        var buffer = Cleared(ref _selfBatch[slot], rows.Count * heads * past * dim);
+        var buffer = Cleared(ref _selfBatch[self], rows.Count * _spec.Heads * past * _spec.HeadDim);
         for (int b = 0; b < rows.Count; b++)
         {
-            var state = _live[inputs[rows[b]].SequenceId];
-            for (int h = 0; h < heads; h++)
-            {
-                state.Kv[slot].AsSpan(h * state.Capacity * dim, past * dim).CopyTo(buffer[(((b * heads) + h) * past * dim)..]);
-            }
+            _live[inputs[rows[b]].SequenceId].Kv.CopyInto(self, buffer, b, past);
         }
 
-        return _selfBatch[slot];
+        return _selfBatch[self];
     }
+
+    /// <summary>Self tensors per sequence: key and value of every layer.</summary>
+    private int SelfTensors => 2 * _spec.Layers;
+
+    /// <summary>A layer's self key or value among the <see cref="SelfTensors"/>.</summary>
+    private static int SelfIndex(int layer, bool value) => (2 * layer) + (value ? 1 : 0);
 
     /// <summary>
     /// The cohort's cross KV per slot, [batch, heads, encoder_length, dim]: a lone row's own arrays, else the stack
@@ -431,7 +406,7 @@ public sealed class OnnxEncoderDecoderExecutor : IModelExecutor
             var input = inputs[rows[b]];
             if (first)
             {
-                _live[input.SequenceId] = new SequenceState(_spec.Layers * Seq2SeqDecoderSpec.TensorsPerLayer, key.EncoderLength);
+                _live[input.SequenceId] = new SequenceState(new GrowingKv(SelfTensors, _spec.Heads, _spec.HeadDim, _spec.MaxTargetPositions, _kvPool), _spec.Layers * Seq2SeqDecoderSpec.TensorsPerLayer, key.EncoderLength);
             }
 
             var ids = _live[input.SequenceId].DecoderIds;
@@ -446,25 +421,18 @@ public sealed class OnnxEncoderDecoderExecutor : IModelExecutor
         }
 
         int selfLength = key.Past + step;
-        int heads = _spec.Heads;
-        int dim = _spec.HeadDim;
-        int crossPerRow = heads * key.EncoderLength * dim;
+        int crossPerRow = _spec.Heads * key.EncoderLength * _spec.HeadDim;
         for (int b = 0; b < batch; b++)
         {
             var state = _live[inputs[rows[b]].SequenceId];
-            state.EnsureCapacity(selfLength, heads, dim, _spec.MaxTargetPositions, _kvPool);
+            state.Kv.Reserve(step);
             for (int layer = 0; layer < _spec.Layers; layer++)
             {
                 foreach (bool value in FalseTrue)
                 {
                     // Outputs: logits, then each layer's tensors in slot order. Self: append the step's new slots.
-                    int self = Seq2SeqDecoderSpec.Slot(layer, cross: false, value);
-                    var present = results[1 + self].GetTensorDataAsSpan<float>();
-                    for (int h = 0; h < heads; h++)
-                    {
-                        present.Slice(((((b * heads) + h) * selfLength) + key.Past) * dim, step * dim)
-                            .CopyTo(state.Kv[self].AsSpan(((h * state.Capacity) + key.Past) * dim));
-                    }
+                    var present = results[1 + Seq2SeqDecoderSpec.Slot(layer, cross: false, value)].GetTensorDataAsSpan<float>();
+                    state.Kv.Append(SelfIndex(layer, value), present, b, selfLength, step);
 
                     // Cross: projected once, on the first step; with use_cache_branch true the encoder presents are
                     // the pasts passed through, so ours are kept.
@@ -476,7 +444,7 @@ public sealed class OnnxEncoderDecoderExecutor : IModelExecutor
                 }
             }
 
-            state.Length = selfLength;
+            state.Kv.Commit(step);
         }
     }
 
@@ -489,69 +457,20 @@ public sealed class OnnxEncoderDecoderExecutor : IModelExecutor
     private readonly record struct GroupKey(int Past, int NewTokens, int EncoderLength);
 
     /// <summary>
-    /// One sequence's KV: per layer self key/value [heads, Capacity, dim] (the first Length slots real; pooled arrays)
+    /// One sequence's KV: self key/value of every layer (<see cref="GrowingKv"/>, indexed by <see cref="SelfIndex"/>)
     /// and cross key/value [heads, EncoderLength, dim] (indexed by <see cref="Seq2SeqDecoderSpec.Slot"/>).
     /// </summary>
-    private sealed class SequenceState(int tensors, int encoderLength)
+    private sealed class SequenceState(GrowingKv kv, int slots, int encoderLength)
     {
-        public float[][] Kv { get; } = [.. Enumerable.Range(0, tensors).Select(_ => Array.Empty<float>())];
+        public GrowingKv Kv { get; } = kv;
 
-        public float[][] Cross { get; } = new float[tensors][];
+        public float[][] Cross { get; } = new float[slots][];
 
         public int EncoderLength { get; } = encoderLength;
 
-        public int Capacity { get; private set; }
-
-        public int Length { get; set; }
+        public int Length => Kv.Length;
 
         /// <summary>Every id the decoder was fed (start tokens, then each generated token), for n-gram bans.</summary>
         public List<int> DecoderIds { get; } = [];
-
-        /// <summary>Room for <paramref name="slots"/> self slots per head, doubling up to the decoder's limit; keeps the first Length.</summary>
-        public void EnsureCapacity(int slots, int heads, int dim, int maxPositions, ArrayPool<float> pool)
-        {
-            if (slots <= Capacity)
-            {
-                return;
-            }
-
-            int capacity = Math.Max(slots, Math.Min(Math.Max(2 * Capacity, 32), maxPositions));
-            for (int t = 0; t < Kv.Length; t++)
-            {
-                if (Seq2SeqDecoderSpec.IsCross(t))
-                {
-                    continue;
-                }
-
-                var grown = pool.Rent(heads * capacity * dim);
-                for (int h = 0; h < heads && Length > 0; h++)
-                {
-                    Kv[t].AsSpan(h * Capacity * dim, Length * dim).CopyTo(grown.AsSpan(h * capacity * dim));
-                }
-
-                if (Kv[t].Length > 0)
-                {
-                    pool.Return(Kv[t]);
-                }
-
-                Kv[t] = grown;
-            }
-
-            Capacity = capacity;
-        }
-
-        public void ReturnArrays(ArrayPool<float> pool)
-        {
-            for (int t = 0; t < Kv.Length; t++)
-            {
-                if (Kv[t].Length > 0)
-                {
-                    pool.Return(Kv[t]);
-                    Kv[t] = [];
-                }
-            }
-
-            Capacity = 0;
-        }
     }
 }

@@ -45,7 +45,4 @@ public sealed record Seq2SeqDecoderSpec(int Layers, int Heads, int HeadDim, int 
 
     /// <summary>Index of a layer's tensor in a sequence's KV arrays.</summary>
     public static int Slot(int layer, bool cross, bool value) => (layer * TensorsPerLayer) + (cross ? 2 : 0) + (value ? 1 : 0);
-
-    /// <summary>Whether <paramref name="slot"/> (of <see cref="Slot"/>) holds a cross-attention (encoder) tensor.</summary>
-    public static bool IsCross(int slot) => slot % TensorsPerLayer >= 2;
 }
